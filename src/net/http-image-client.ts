@@ -1,0 +1,129 @@
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { Agent, request, type Dispatcher } from 'undici';
+import { BootlabError, PeerError, TimeoutError } from '../errors.js';
+
+export interface DownloadOptions {
+  headers: Record<string, string>;
+  /** File written while streaming; deleted again when the download fails. */
+  to: string;
+  /** Called for every body chunk, in order, exactly once (e.g. a hasher: no second pass). */
+  onChunk?: (chunk: Uint8Array) => void;
+  signal?: AbortSignal;
+  /** Per network operation (connect, headers, each body read), like busybox `wget -T 3`. */
+  timeoutMs?: number;
+  maxBytes?: number;
+  /** Use this dispatcher instead of a private per-call Agent; the caller owns (and closes) it. */
+  dispatcher?: Dispatcher;
+}
+
+/** ONIE runs `wget -T 3`. */
+const DEFAULT_TIMEOUT_MS = 3000;
+
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+]);
+
+/**
+ * Fetches an installer the way ONIE's busybox wget does: plain http:// only (busybox is
+ * built without TLS, so https:// fails on a real switch too), a GET with the given
+ * headers, the body streamed to `to` and handed to `onChunk` on the way.
+ */
+export async function downloadImage(url: string, opts: DownloadOptions): Promise<{ status: number; bytes: number }> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new PeerError('BL_HTTP_URL', `not a URL: ${JSON.stringify(url)}`);
+  }
+  if (parsed.protocol !== 'http:') {
+    throw new PeerError('BL_HTTP_SCHEME', `${url}: only http:// is supported (ONIE's busybox wget has no TLS)`);
+  }
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (!(timeoutMs > 0)) throw new RangeError(`downloadImage: timeoutMs must be positive, got ${timeoutMs}`);
+  const ownAgent = opts.dispatcher
+    ? undefined
+    : new Agent({ connect: { timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, pipelining: 0 });
+  const dispatcher = opts.dispatcher ?? ownAgent!;
+  let fileOpened = false;
+  try {
+    const res = await request(parsed, {
+      method: 'GET',
+      headers: opts.headers,
+      dispatcher,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    if (res.statusCode < 200 || res.statusCode > 299) {
+      discard(res.body);
+      throw new PeerError('BL_HTTP_STATUS', `GET ${url}: HTTP ${res.statusCode}`);
+    }
+    const declared = Number(res.headers['content-length']);
+    if (opts.maxBytes !== undefined && Number.isFinite(declared) && declared > opts.maxBytes) {
+      discard(res.body);
+      throw tooLarge(url, opts.maxBytes, `Content-Length ${declared}`);
+    }
+    let bytes = 0;
+    const { onChunk, maxBytes } = opts;
+    fileOpened = true;
+    await pipeline(
+      res.body,
+      async function* (source: AsyncIterable<Buffer>) {
+        for await (const chunk of source) {
+          bytes += chunk.length;
+          if (maxBytes !== undefined && bytes > maxBytes) throw tooLarge(url, maxBytes, `more than ${maxBytes} bytes received`);
+          onChunk?.(chunk);
+          yield chunk;
+        }
+      },
+      createWriteStream(opts.to),
+    );
+    return { status: res.statusCode, bytes };
+  } catch (e) {
+    // wget -O leaves a partial file behind; ONIE deletes it, and so do we.
+    if (fileOpened) await rm(opts.to, { force: true });
+    throw classify(e, url, timeoutMs, opts.signal);
+  } finally {
+    // A private agent must not keep sockets (and the process) alive after the call.
+    await ownAgent?.destroy();
+  }
+}
+
+/** Drops a body we will not read; undici reports the destroy as an error nobody needs. */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => {});
+  body.destroy();
+}
+
+function tooLarge(url: string, maxBytes: number, detail: string): PeerError {
+  return new PeerError('BL_HTTP_TOO_LARGE', `GET ${url}: larger than the ${maxBytes}-byte limit (${detail})`);
+}
+
+function classify(e: unknown, url: string, timeoutMs: number, signal: AbortSignal | undefined): unknown {
+  if (e instanceof BootlabError) return e;
+  if (signal?.aborted) return signal.reason;
+  const code = errorCode(e);
+  if (code !== undefined && TIMEOUT_CODES.has(code)) return new TimeoutError(`GET ${url}`, timeoutMs);
+  if (code !== undefined && CONNECT_CODES.has(code)) {
+    return new PeerError('BL_HTTP_CONNECT', `GET ${url}: ${code}: ${(e as Error).message}`, { cause: e });
+  }
+  return e;
+}
+
+function errorCode(e: unknown): string | undefined {
+  for (let cur = e, depth = 0; cur && typeof cur === 'object' && depth < 4; cur = (cur as { cause?: unknown }).cause, depth++) {
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'string' && (TIMEOUT_CODES.has(code) || CONNECT_CODES.has(code))) return code;
+  }
+  return undefined;
+}
