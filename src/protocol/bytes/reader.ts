@@ -83,7 +83,8 @@ export class ByteReader {
   /** A copy of the next n bytes. */
   bytes(n: number, field: string): Uint8Array {
     this.need(n, field);
-    const out = this.buf.slice(this.offset, this.offset + n);
+    // Uint8Array's slice copies; Buffer's slice would return a view of the socket buffer.
+    const out = Uint8Array.prototype.slice.call(this.buf, this.offset, this.offset + n);
     this.offset += n;
     return out;
   }

@@ -1,0 +1,162 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { decodeEventLog } from '../protocol/tcg/event-log.js';
+import { DIGEST_SIZE, HASH_ALGS, hashOf, type HashAlg } from '../protocol/tcg/hash-alg.js';
+import { TPM_GENERATED_VALUE, TPM_ST_ATTEST_QUOTE, decodeAttest, type ClockInfo, type Tpm2Attest } from '../protocol/tpm2/attest.js';
+import { formatSelection, selectionsEqual } from '../protocol/tpm2/pcr-selection.js';
+import { decodeSignature } from '../protocol/tpm2/signature.js';
+import { replayEventLog } from './event-log-replay.js';
+import { selectedValues, type PcrBanks } from './pcr-bank.js';
+import { verifyTpm2Signature } from './tpm-signature.js';
+
+export interface QuoteCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface QuoteVerifyInput {
+  attest: Uint8Array;
+  signature: Uint8Array;
+  akPublicPem: string;
+  nonce: Uint8Array;
+  /** Replayed; must reproduce the quoted pcrDigest. */
+  eventLog: Uint8Array;
+  /** Must equal the quote's selection if given. */
+  expectedSelection?: ReadonlyArray<{ alg: HashAlg; pcrs: readonly number[] }> | undefined;
+  /** Reference values the replayed PCRs must equal; each must be covered by the quote. */
+  golden?: ReadonlyArray<{ alg: HashAlg; pcr: number; value: Uint8Array }> | undefined;
+  /** The clockInfo of the last accepted quote from this TPM. */
+  previous?: { clock: bigint; resetCount: number; restartCount: number } | undefined;
+}
+
+export interface QuoteVerdict {
+  ok: boolean;
+  checks: QuoteCheck[];
+  attest?: Tpm2Attest;
+  replayed?: PcrBanks;
+}
+
+/**
+ * A strict TPM2_Quote verifier: everything tpm2_checkquote 5.4 skips (magic, type, selection,
+ * clock) is checked too, and the event log must reproduce the quoted PCRs. Every check is
+ * reported by name; ok only when all pass.
+ */
+export function verifyQuote(input: QuoteVerifyInput): QuoteVerdict {
+  const checks: QuoteCheck[] = [];
+  const check = (name: string, ok: boolean, detail: string): boolean => {
+    checks.push({ name, ok, detail });
+    return ok;
+  };
+  const done = (extra: Omit<QuoteVerdict, 'ok' | 'checks'> = {}): QuoteVerdict => ({ ok: checks.every((c) => c.ok), checks, ...extra });
+
+  const decoded = decodeAttest(input.attest);
+  if (!decoded.ok) {
+    check('attest.decode', false, decoded.error.message);
+    checkSignature(input, check);
+    return done();
+  }
+  check('attest.decode', true, `TPMS_ATTEST, ${input.attest.length} bytes`);
+  const attest = decoded.value;
+  check('attest.magic', attest.magic === TPM_GENERATED_VALUE, `0x${hex(attest.magic, 8)}${attest.magic === TPM_GENERATED_VALUE ? '' : ', expected 0xff544347 (TPM_GENERATED_VALUE)'}`);
+  check('attest.type', attest.type === TPM_ST_ATTEST_QUOTE, `0x${hex(attest.type, 4)}${attest.type === TPM_ST_ATTEST_QUOTE ? ' (TPM_ST_ATTEST_QUOTE)' : ', expected 0x8018 (TPM_ST_ATTEST_QUOTE)'}`);
+  const sigHash = checkSignature(input, check);
+
+  const nonceOk = Buffer.from(attest.extraData).equals(Buffer.from(input.nonce));
+  check('nonce', nonceOk, nonceOk ? 'extraData equals the nonce' : `extraData ${hexOf(attest.extraData)} is not the nonce ${hexOf(input.nonce)}`);
+
+  const ci = attest.clockInfo;
+  check('clock.safe', ci.safe === 1, ci.safe === 1 ? 'safe = 1' : 'safe = 0: the clock may have gone backwards');
+  checkClock(ci, input.previous, check);
+
+  // Another attestation type has no PCR selection or digest to check: the type check has failed already.
+  if (attest.attested.kind !== 'quote') return done({ attest });
+  const quote = attest.attested;
+  const quoted = formatSelection(quote.pcrSelect);
+  if (input.expectedSelection) {
+    const same = selectionsEqual(quote.pcrSelect, input.expectedSelection);
+    check('selection', same, same ? quoted : `quote selects ${quoted}, expected ${formatSelection(input.expectedSelection)}`);
+  } else {
+    check('selection', true, `${quoted} (no expected selection given)`);
+  }
+
+  const log = decodeEventLog(input.eventLog);
+  check('eventlog.decode', log.ok, log.ok ? `${log.value.events.length} events in ${log.value.specId.algorithms.join('+')}` : log.error.message);
+  const replayed = log.ok ? replayEventLog(log.value) : undefined;
+
+  if (!replayed) check('pcrDigest', false, 'the event log does not decode, so nothing reproduces the digest');
+  else {
+    const alg = sigHash ?? HASH_ALGS.find((a) => DIGEST_SIZE[a] === quote.pcrDigest.length);
+    const missing = quote.pcrSelect.find((s) => s.pcrs.length > 0 && replayed[s.alg].length === 0);
+    if (missing) check('pcrDigest', false, `the event log has no ${missing.alg} bank`);
+    else if (!alg) check('pcrDigest', false, `a ${quote.pcrDigest.length}-byte pcrDigest matches no hash`);
+    else {
+      const want = hashOf(alg, ...selectedValues(replayed, quote.pcrSelect));
+      const same = want.equals(Buffer.from(quote.pcrDigest));
+      check('pcrDigest', same, same ? `replayed ${quoted} gives the quoted digest` : `quoted ${hexOf(quote.pcrDigest)}, replayed log gives ${want.toString('hex')}`);
+    }
+  }
+
+  for (const g of input.golden ?? []) {
+    const name = `golden.${g.alg}:${g.pcr}`;
+    const covered = quote.pcrSelect.some((s) => s.alg === g.alg && s.pcrs.includes(g.pcr));
+    const actual = replayed?.[g.alg][g.pcr];
+    if (!covered) check(name, false, `PCR ${g.alg}:${g.pcr} is not covered by the quote`);
+    else if (!actual) check(name, false, `the event log gives no value for ${g.alg}:${g.pcr}`);
+    else {
+      const same = Buffer.from(actual).equals(Buffer.from(g.value));
+      check(name, same, same ? hexOf(actual) : `replayed ${hexOf(actual)}, golden ${hexOf(g.value)}`);
+    }
+  }
+
+  return done(replayed ? { attest, replayed } : { attest });
+}
+
+/**
+ * Keylime's rule: resetCount never goes down; within one reset restartCount never goes down;
+ * within one reset and restart the clock strictly increases.
+ */
+function checkClock(ci: ClockInfo, prev: QuoteVerifyInput['previous'], check: (name: string, ok: boolean, detail: string) => boolean): void {
+  if (!prev) {
+    check('clock.resetCount', true, `${ci.resetCount} (no previous quote)`);
+    check('clock.restartCount', true, `${ci.restartCount} (no previous quote)`);
+    check('clock.clock', true, `${ci.clock} ms (no previous quote)`);
+    return;
+  }
+  check('clock.resetCount', ci.resetCount >= prev.resetCount, `${ci.resetCount}, previous ${prev.resetCount}`);
+  const sameBoot = ci.resetCount === prev.resetCount;
+  check('clock.restartCount', !sameBoot || ci.restartCount >= prev.restartCount, `${ci.restartCount}, previous ${prev.restartCount}${sameBoot ? '' : ' (TPM reset since)'}`);
+  const sameRun = sameBoot && ci.restartCount === prev.restartCount;
+  check('clock.clock', !sameRun || ci.clock > prev.clock, `${ci.clock} ms, previous ${prev.clock} ms${sameRun ? '' : ' (TPM reset or restart since)'}`);
+}
+
+/** Returns the hash a decodable signature names: the quote's pcrDigest uses the same one. */
+function checkSignature(input: QuoteVerifyInput, check: (name: string, ok: boolean, detail: string) => boolean): HashAlg | undefined {
+  let key: KeyObject;
+  try {
+    key = createPublicKey(input.akPublicPem);
+  } catch (e) {
+    check('signature', false, `AK public key does not parse: ${(e as Error).message}`);
+    return undefined;
+  }
+  const sig = decodeSignature(input.signature);
+  if (!sig.ok) {
+    check('signature', false, sig.error.message);
+    return undefined;
+  }
+  let verdict;
+  try {
+    verdict = verifyTpm2Signature(key, input.attest, sig.value);
+  } catch (e) {
+    verdict = { ok: false as const, detail: (e as Error).message };
+  }
+  check('signature', verdict.ok, verdict.ok ? `${sig.value.sigAlg.toUpperCase()}-${sig.value.hash} by the AK` : verdict.detail);
+  return sig.value.hash;
+}
+
+function hex(n: number, w: number): string {
+  return (n >>> 0).toString(16).padStart(w, '0');
+}
+
+function hexOf(b: Uint8Array): string {
+  return Buffer.from(b).toString('hex');
+}
