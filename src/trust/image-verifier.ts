@@ -1,0 +1,168 @@
+import { createHash, X509Certificate } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { Certificate } from '@peculiar/asn1-x509';
+import { ContentInfo, SignedData, id_contentType, id_data, id_messageDigest, id_signedData, type SignerInfo } from '@peculiar/asn1-cms';
+import { encodeAttributeSet } from './cms-attributes.js';
+import { SignedImageDigester, type DigestedImage, type DigesterLimits } from './image-digester.js';
+import { pemDecodeAll } from './pem.js';
+import { OID, verifySignature } from './signature-algorithms.js';
+import { subjectLine, type TrustStore } from './trust-store.js';
+
+export type ImageRejection =
+  | 'not-sharch'
+  | 'truncated'
+  | 'payload-checksum'
+  | 'no-signature'
+  | 'malformed-signature'
+  | 'unsupported-digest'
+  | 'digest-mismatch'
+  | 'bad-signature'
+  | 'untrusted-signer';
+
+export type ImageVerdict =
+  | {
+      ok: true;
+      signer: { subject: string; sha256Fingerprint: string; certDer: Buffer };
+      authority: { subject: string; certDer: Buffer };
+      digestAlg: 'sha256';
+    }
+  | { ok: false; reason: ImageRejection; detail: string };
+
+const reject = (reason: ImageRejection, detail: string): ImageVerdict => ({ ok: false, reason, detail });
+
+/**
+ * Checks a digested image the way SONiC's verify_image_sign.sh does with openssl (detached
+ * CMS over header + payload, signer chained to the UEFI db), cheapest check first. Only
+ * the digests and the few KiB after the payload are needed, never the image itself.
+ */
+export function verifyDigestedImage(d: DigestedImage, store: TrustStore): ImageVerdict {
+  const layout = d.layout;
+  if (!layout) return reject('not-sharch', d.layoutError?.message ?? 'no sharch header');
+  const signedEnd = layout.headerLength + layout.payloadSize;
+  if (d.size < signedEnd || !d.signedSha256 || d.payloadSha1Actual === undefined) {
+    return reject('truncated', `${d.size} bytes, but the header declares ${signedEnd} through the end of the payload`);
+  }
+  if (d.payloadSha1Actual !== layout.payloadSha1) {
+    return reject('payload-checksum', `payload sha1 is ${d.payloadSha1Actual}, the header says ${layout.payloadSha1}`);
+  }
+  if (d.signatureError) return reject('malformed-signature', d.signatureError.message);
+  if (!d.signature || d.signature.length === 0) return reject('no-signature', `nothing follows the payload at offset ${signedEnd}`);
+
+  const parsed = parseCms(d.signature);
+  if (typeof parsed === 'string') return reject('malformed-signature', parsed);
+  const { signerInfo, certs } = parsed;
+
+  if (signerInfo.digestAlgorithm.algorithm !== OID.sha256) {
+    return reject('unsupported-digest', `digest algorithm ${signerInfo.digestAlgorithm.algorithm}; only sha256 (${OID.sha256}) is accepted`);
+  }
+  const attrs = signerInfo.signedAttrs;
+  if (!attrs || attrs.length === 0) return reject('malformed-signature', 'the signer has no signed attributes');
+  const contentType = single(attrs, id_contentType);
+  if (typeof contentType === 'string') return reject('malformed-signature', contentType);
+  if (!contentType.equals(Buffer.from('06092a864886f70d010701', 'hex'))) {
+    return reject('malformed-signature', `signed content type is not id-data (${id_data})`);
+  }
+  const md = single(attrs, id_messageDigest);
+  if (typeof md === 'string') return reject('malformed-signature', md);
+  let messageDigest: Buffer;
+  try {
+    messageDigest = Buffer.from(AsnConvert.parse(md, OctetString).buffer);
+  } catch {
+    return reject('malformed-signature', 'messageDigest is not an OCTET STRING');
+  }
+  if (!messageDigest.equals(d.signedSha256)) {
+    return reject('digest-mismatch', `signed sha256 ${messageDigest.toString('hex')}, image sha256 ${d.signedSha256.toString('hex')} over bytes 0..${signedEnd}`);
+  }
+
+  const signer = findSigner(signerInfo, certs, store);
+  if (!signer) return reject('untrusted-signer', 'the signer certificate is neither in the signature nor in db');
+  const tbs = encodeAttributeSet(attrs);
+  const good = verifySignature(signerInfo.signatureAlgorithm, tbs, new Uint8Array(signerInfo.signature.buffer), signer.publicKey);
+  if (good === 'unsupported') {
+    return reject('bad-signature', `signature algorithm ${signerInfo.signatureAlgorithm.algorithm} does not fit a ${signer.publicKey.asymmetricKeyType} key`);
+  }
+  if (!good) return reject('bad-signature', `the signature does not verify with the key of "${subjectLine(signer)}"`);
+
+  const decision = store.authorise(signer, certs);
+  if (!decision) return reject('untrusted-signer', `"${subjectLine(signer)}" (issuer "${signer.issuer.split('\n').join(', ')}") does not chain to any of ${store.db.length} db certificates`);
+  return {
+    ok: true,
+    signer: { subject: subjectLine(signer), sha256Fingerprint: createHash('sha256').update(signer.raw).digest('hex'), certDer: Buffer.from(signer.raw) },
+    authority: { subject: subjectLine(decision.authority), certDer: Buffer.from(decision.authority.raw) },
+    digestAlg: 'sha256',
+  };
+}
+
+/** Streams the file through the digester, then verifies. */
+export async function verifyImageFile(
+  path: string,
+  store: TrustStore,
+  limits?: DigesterLimits,
+): Promise<ImageVerdict & { digest: DigestedImage }> {
+  const digester = new SignedImageDigester(limits);
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) digester.write(chunk as Buffer);
+  const digest = digester.finish();
+  return { ...verifyDigestedImage(digest, store), digest };
+}
+
+interface ParsedCms {
+  signerInfo: SignerInfo;
+  certs: X509Certificate[];
+}
+
+/** A SignedData in PEM (any label) or DER; a string says why not. */
+function parseCms(sig: Buffer): ParsedCms | string {
+  let der = sig;
+  if (sig.subarray(0, 64).includes('-----BEGIN ')) {
+    const block = pemDecodeAll(sig.toString('latin1'))[0];
+    if (!block) return 'PEM armour without a valid block';
+    der = block.der;
+  }
+  try {
+    const info = AsnConvert.parse(der, ContentInfo);
+    if (info.contentType !== id_signedData) return `content type ${info.contentType} is not signedData`;
+    const sd = AsnConvert.parse(info.content, SignedData);
+    if (sd.encapContentInfo.eContent) return 'the signature is not detached (it embeds content)';
+    if (sd.signerInfos.length !== 1) return `${sd.signerInfos.length} signers; exactly one is expected`;
+    const certs: X509Certificate[] = [];
+    for (const choice of sd.certificates ?? []) {
+      if (choice.certificate) certs.push(new X509Certificate(Buffer.from(AsnConvert.serialize(choice.certificate))));
+    }
+    return { signerInfo: sd.signerInfos[0]!, certs };
+  } catch (e) {
+    return `not a CMS SignedData: ${(e as Error).message}`;
+  }
+}
+
+function single(attrs: SignerInfo['signedAttrs'] & object, type: string): Buffer | string {
+  const found = attrs.filter((a) => a.attrType === type);
+  if (found.length !== 1 || found[0]!.attrValues.length !== 1) return `signed attribute ${type} must appear once with one value`;
+  return Buffer.from(found[0]!.attrValues[0]!);
+}
+
+/** The signer names its certificate by issuer and serial, or by subject key identifier. */
+function findSigner(si: SignerInfo, certs: X509Certificate[], store: TrustStore): X509Certificate | undefined {
+  const candidates = [...certs, ...store.db];
+  const ias = si.sid.issuerAndSerialNumber;
+  if (ias) {
+    const issuer = Buffer.from(AsnConvert.serialize(ias.issuer));
+    const serial = Buffer.from(ias.serialNumber);
+    return candidates.find((c) => {
+      const tbs = AsnConvert.parse(c.raw, Certificate).tbsCertificate;
+      return Buffer.from(AsnConvert.serialize(tbs.issuer)).equals(issuer) && Buffer.from(tbs.serialNumber).equals(serial);
+    });
+  }
+  const ski = si.sid.subjectKeyIdentifier;
+  if (ski) {
+    const want = Buffer.from(ski.buffer).toString('hex');
+    return candidates.find((c) => subjectKeyId(c) === want);
+  }
+  return undefined;
+}
+
+function subjectKeyId(c: X509Certificate): string | undefined {
+  const ext = AsnConvert.parse(c.raw, Certificate).tbsCertificate.extensions?.find((e) => e.extnID === '2.5.29.14');
+  if (!ext) return undefined;
+  return Buffer.from(AsnConvert.parse(ext.extnValue.buffer, OctetString).buffer).toString('hex');
+}

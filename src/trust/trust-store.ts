@@ -1,0 +1,82 @@
+import { X509Certificate } from 'node:crypto';
+import { BootlabError } from '../errors.js';
+import { pemDecodeAll } from './pem.js';
+
+/** How many intermediates a signer may sit under before we stop looking for a db certificate. */
+const MAX_CHAIN_DEPTH = 8;
+
+export interface TrustDecision {
+  /** The db certificate that vouches for the signer. */
+  authority: X509Certificate;
+  /** Signer first, then each intermediate, ending with the authority. */
+  path: X509Certificate[];
+}
+
+/**
+ * A device's image trust store, shaped like the UEFI `db` variable SONiC reads its
+ * certificates from (onie.md §5.2): a flat list, every entry equally trusted, whether it
+ * is a root CA, an intermediate or a signer's own certificate.
+ *
+ * Validity dates are NOT checked, on purpose: SONiC verifies with `openssl cms -verify
+ * -no_check_time` because a switch booting from ONIE often has no trustworthy clock.
+ */
+export class TrustStore {
+  readonly db: readonly X509Certificate[];
+
+  constructor(db: X509Certificate[]) {
+    this.db = Object.freeze([...db]);
+  }
+
+  /** Every CERTIFICATE block of every PEM text given. */
+  static fromPem(pems: string | string[]): TrustStore {
+    const certs: X509Certificate[] = [];
+    for (const [i, text] of (Array.isArray(pems) ? pems : [pems]).entries()) {
+      const blocks = pemDecodeAll(text).filter((b) => b.label === 'CERTIFICATE');
+      if (blocks.length === 0) throw new BootlabError('BL_TRUST_INPUT', `trust store entry ${i}: no PEM CERTIFICATE block`);
+      for (const b of blocks) {
+        try {
+          certs.push(new X509Certificate(b.der));
+        } catch (e) {
+          throw new BootlabError('BL_TRUST_INPUT', `trust store entry ${i}: not a certificate: ${(e as Error).message}`, { cause: e });
+        }
+      }
+    }
+    return new TrustStore(certs);
+  }
+
+  /**
+   * The db certificate that vouches for `signer`: the signer itself when it is in db (by
+   * DER equality), else the db certificate at the end of a chain through `intermediates`
+   * (certificates the signature carried) in which every issuer is a CA named as the
+   * subject's issuer and its key verifies the subject's signature.
+   */
+  authorise(signer: X509Certificate, intermediates: readonly X509Certificate[] = []): TrustDecision | undefined {
+    const path = [signer];
+    let current = signer;
+    for (let depth = 0; depth <= MAX_CHAIN_DEPTH; depth++) {
+      const inDb = this.db.find((c) => c.raw.equals(current.raw));
+      if (inDb) return { authority: inDb, path };
+      const dbIssuer = this.db.find((c) => issued(c, current));
+      if (dbIssuer) return { authority: dbIssuer, path: [...path, dbIssuer] };
+      const next = intermediates.find((c) => !path.some((p) => p.raw.equals(c.raw)) && issued(c, current));
+      if (!next) return undefined;
+      path.push(next);
+      current = next;
+    }
+    return undefined;
+  }
+}
+
+function issued(issuer: X509Certificate, subject: X509Certificate): boolean {
+  if (!issuer.ca || !subject.checkIssued(issuer)) return false;
+  try {
+    return subject.verify(issuer.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+/** "CN=a, O=b": X509Certificate.subject puts one RDN per line. */
+export function subjectLine(cert: X509Certificate): string {
+  return cert.subject.split('\n').filter(Boolean).join(', ');
+}
