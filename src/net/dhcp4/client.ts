@@ -1,0 +1,206 @@
+import type { Clock } from '../../clock.js';
+import { PeerError, TimeoutError } from '../../errors.js';
+import type { Random } from '../../random.js';
+import { decodeDhcp4, encodeDhcp4, type Dhcp4OptionEntry, type Dhcp4Packet } from '../../protocol/dhcp4/packet.js';
+import {
+  Dhcp4MessageType,
+  getOption,
+  ipOption,
+  messageType,
+  messageTypeName,
+  messageTypeOption,
+  readIp,
+  readString,
+  readU32,
+} from '../../protocol/dhcp4/options.js';
+import { bindUdp, type DatagramPort, type DatagramPortFactory } from '../datagram-port.js';
+
+export interface Dhcp4ClientOptions {
+  /** Where DISCOVER and REQUEST go (unicast, standing in for broadcast on loopback). */
+  server: { address: string; port: number };
+  /** Default 127.0.0.1:0. */
+  bind?: { address: string; port: number };
+  mac: string;
+  /** Identity options in wire order; the client puts 53 (and 50, 54 in REQUEST) before them. */
+  options: Dhcp4OptionEntry[];
+  /** DISCOVERs sent before giving up, and the REQUEST retransmissions allowed. */
+  attempts: number;
+  /** Wait for an answer to each, in ms of `clock`. */
+  retryMs: number;
+  clock: Clock;
+  random: Random;
+  signal?: AbortSignal;
+  onEvent?: (e: Dhcp4ClientEvent) => void;
+  /** Opens the socket; fault wrappers go here. Default bindUdp. */
+  openPort?: DatagramPortFactory;
+}
+
+export interface Dhcp4ClientEvent {
+  type: 'dhcp.client.send' | 'dhcp.client.receive';
+  message: string;
+  xid: number;
+}
+
+export interface Dhcp4Lease {
+  address: string;
+  serverId: string;
+  leaseSeconds: number;
+  offer: Dhcp4Packet;
+  ack: Dhcp4Packet;
+}
+
+/** Codes the client writes itself; the same codes in `options` are ignored. */
+const CLIENT_OWNED = new Set([53, 50, 54]);
+
+/**
+ * DISCOVER → OFFER → REQUEST → ACK, the way busybox udhcpc does it: one xid for the
+ * whole exchange, `attempts` DISCOVERs `retryMs` apart, then as many REQUESTs for the
+ * first offer. Rejects TimeoutError when no offer (or no answer to the REQUEST) comes,
+ * PeerError BL_DHCP_NAK on a NAK, and the signal's reason when aborted. Replies with
+ * another xid or chaddr are ignored. The socket is closed in every case.
+ */
+export async function acquireLease(o: Dhcp4ClientOptions): Promise<Dhcp4Lease> {
+  if (!Number.isInteger(o.attempts) || o.attempts < 1) throw new RangeError(`attempts must be a positive integer, got ${o.attempts}`);
+  if (!(o.retryMs > 0)) throw new RangeError(`retryMs must be positive, got ${o.retryMs}`);
+  o.signal?.throwIfAborted();
+  const chaddr = normalizeMac(o.mac);
+  const xid = o.random.u32();
+  const port = await (o.openPort ?? bindUdp)(o.bind ?? { address: '127.0.0.1', port: 0 });
+  const inbox = new ReplyInbox(port, xid, chaddr, o);
+  try {
+    const identity = o.options.filter((e) => !CLIENT_OWNED.has(e.code));
+    const message = (type: Dhcp4MessageType, extra: Dhcp4OptionEntry[]): Dhcp4Packet => ({
+      op: 'request',
+      htype: 1,
+      hlen: 6,
+      hops: 0,
+      xid,
+      secs: 0,
+      broadcast: false,
+      ciaddr: '0.0.0.0',
+      yiaddr: '0.0.0.0',
+      siaddr: '0.0.0.0',
+      giaddr: '0.0.0.0',
+      chaddr,
+      sname: '',
+      file: '',
+      options: [messageTypeOption(type), ...extra, ...identity],
+    });
+    const send = async (p: Dhcp4Packet): Promise<void> => {
+      o.onEvent?.({ type: 'dhcp.client.send', message: describe(p), xid });
+      await port.send(encodeDhcp4(p), o.server.address, o.server.port);
+    };
+
+    let offer: Dhcp4Packet | undefined;
+    for (let i = 0; i < o.attempts && !offer; i++) {
+      await send(message(Dhcp4MessageType.DISCOVER, []));
+      offer = await inbox.next((p) => messageType(p) === Dhcp4MessageType.OFFER && serverIdOf(p) !== undefined, o.retryMs);
+    }
+    if (!offer) throw new TimeoutError(`DHCP discover (${o.attempts} DISCOVERs, no offer)`, o.attempts * o.retryMs);
+    const serverId = serverIdOf(offer)!;
+    const request = message(Dhcp4MessageType.REQUEST, [ipOption(50, offer.yiaddr), ipOption(54, serverId)]);
+
+    for (let i = 0; i < o.attempts; i++) {
+      await send(request);
+      const answer = await inbox.next((p) => {
+        const t = messageType(p);
+        return (t === Dhcp4MessageType.ACK || t === Dhcp4MessageType.NAK) && (serverIdOf(p) ?? serverId) === serverId;
+      }, o.retryMs);
+      if (!answer) continue;
+      if (messageType(answer) === Dhcp4MessageType.NAK) {
+        const why = getOption(answer, 56);
+        throw new PeerError('BL_DHCP_NAK', `DHCP server ${serverId} refused ${offer.yiaddr}${why ? `: ${readString(why)}` : ''}`);
+      }
+      const lease = getOption(answer, 51);
+      return {
+        address: answer.yiaddr,
+        serverId,
+        leaseSeconds: (lease && readU32(lease)) ?? 0,
+        offer,
+        ack: answer,
+      };
+    }
+    throw new TimeoutError(`DHCP request for ${offer.yiaddr} (${o.attempts} REQUESTs, no answer)`, o.attempts * o.retryMs);
+  } finally {
+    inbox.dispose();
+    await port.close();
+  }
+}
+
+/** Decoded replies for this exchange, and waiting for the next one that fits. */
+class ReplyInbox {
+  private readonly queue: Dhcp4Packet[] = [];
+  private waiter: (() => void) | undefined;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    port: DatagramPort,
+    private readonly xid: number,
+    private readonly chaddr: string,
+    private readonly o: Pick<Dhcp4ClientOptions, 'clock' | 'signal' | 'onEvent'>,
+  ) {
+    this.unsubscribe = port.onMessage((bytes) => {
+      const r = decodeDhcp4(bytes);
+      if (!r.ok || r.value.op !== 'reply' || r.value.xid !== xid || r.value.chaddr !== chaddr) return;
+      o.onEvent?.({ type: 'dhcp.client.receive', message: describe(r.value), xid });
+      this.queue.push(r.value);
+      this.waiter?.();
+    });
+  }
+
+  /** The next queued or arriving reply that fits, or undefined after `ms`; others are discarded. */
+  next(fits: (p: Dhcp4Packet) => boolean, ms: number): Promise<Dhcp4Packet | undefined> {
+    const { clock, signal } = this.o;
+    return new Promise((resolve, reject) => {
+      const settle = (): void => {
+        clock.clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.waiter = undefined;
+      };
+      const check = (): void => {
+        while (this.queue.length > 0) {
+          const p = this.queue.shift()!;
+          if (fits(p)) {
+            settle();
+            resolve(p);
+            return;
+          }
+        }
+      };
+      const onAbort = (): void => {
+        settle();
+        reject(signal?.reason);
+      };
+      const timer = clock.setTimeout(() => {
+        settle();
+        resolve(undefined);
+      }, ms);
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiter = check;
+      check();
+    });
+  }
+
+  dispose(): void {
+    this.unsubscribe();
+    this.waiter = undefined;
+  }
+}
+
+function serverIdOf(p: Dhcp4Packet): string | undefined {
+  const data = getOption(p, 54);
+  return data ? readIp(data) : undefined;
+}
+
+function describe(p: Dhcp4Packet): string {
+  const t = messageType(p);
+  const name = t === undefined ? 'BOOTP' : messageTypeName(t);
+  return p.yiaddr !== '0.0.0.0' ? `${name} ${p.yiaddr}` : name;
+}
+
+function normalizeMac(mac: string): string {
+  const parts = mac.split(/[:-]/);
+  if (parts.length !== 6 || parts.some((h) => !/^[0-9a-fA-F]{1,2}$/.test(h))) throw new RangeError(`'${mac}' is not a MAC address`);
+  return parts.map((h) => h.toLowerCase().padStart(2, '0')).join(':');
+}

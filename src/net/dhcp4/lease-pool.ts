@@ -1,0 +1,167 @@
+import { parseIpv4 } from '../../protocol/dhcp4/packet.js';
+
+export interface LeasePoolConfig {
+  start: string;
+  end: string;
+  leaseSeconds: number;
+  /** How long an offered address stays reserved for the client it was offered to. */
+  offerHoldMs?: number;
+  /** Addresses in the range that are never handed out (the server's own, for one). */
+  exclude?: readonly string[];
+}
+
+interface Binding {
+  address: number;
+  state: 'offered' | 'bound';
+  expiresAt: number;
+}
+
+/** RFC 2131 §4.3.1 leaves the hold time to the server; long enough for a slow REQUEST. */
+const DEFAULT_OFFER_HOLD_MS = 60_000;
+/** How long a declined address (someone else answers ARP for it) stays out of use. */
+const DECLINE_HOLD_MS = 10 * 60_000;
+
+/**
+ * Addresses of one range and who holds them. A client (its option 61, or else its
+ * hardware address) keeps affinity to its last address, so it is offered the same one
+ * again while nobody else took it. Time is passed in, and expiry is checked when an
+ * address is looked at: no timers, so the pool is as deterministic as the clock.
+ */
+export class LeasePool {
+  private readonly first: number;
+  private readonly last: number;
+  private readonly holdMs: number;
+  private readonly leaseMs: number;
+  private readonly byClient = new Map<string, Binding>();
+  private readonly byAddress = new Map<number, string>();
+  private readonly declined = new Map<number, number>();
+  private readonly excluded: Set<number>;
+
+  constructor(config: LeasePoolConfig) {
+    this.first = toU32(config.start, 'pool.start');
+    this.last = toU32(config.end, 'pool.end');
+    if (this.first > this.last) throw new RangeError(`pool.start ${config.start} is after pool.end ${config.end}`);
+    if (!(config.leaseSeconds > 0)) throw new RangeError(`pool.leaseSeconds must be positive, got ${config.leaseSeconds}`);
+    this.leaseMs = config.leaseSeconds * 1000;
+    this.holdMs = config.offerHoldMs ?? DEFAULT_OFFER_HOLD_MS;
+    this.excluded = new Set((config.exclude ?? []).map((a) => toU32(a, 'excluded address')));
+  }
+
+  get size(): number {
+    return this.last - this.first + 1 - [...this.excluded].filter((a) => this.inRange(a)).length;
+  }
+
+  contains(address: string): boolean {
+    const a = parseIpv4(address);
+    return a !== undefined && this.inRange(u32(a));
+  }
+
+  /**
+   * Reserves an address for `client`: its current or previous one if still free, else
+   * the one it asked for (option 50) if free, else the lowest free one. Undefined when
+   * the pool is exhausted.
+   */
+  offer(client: string, now: number, requested?: string): string | undefined {
+    const previous = this.byClient.get(client);
+    if (previous && this.usableBy(previous.address, client, now)) {
+      if (previous.state === 'bound' && previous.expiresAt > now) return toDotted(previous.address);
+      this.bind(client, previous.address, 'offered', now + this.holdMs);
+      return toDotted(previous.address);
+    }
+    const wanted = requested !== undefined ? parseIpv4(requested) : undefined;
+    if (wanted && this.usableBy(u32(wanted), client, now)) {
+      this.bind(client, u32(wanted), 'offered', now + this.holdMs);
+      return toDotted(u32(wanted));
+    }
+    for (let a = this.first; a <= this.last; a++) {
+      if (this.usableBy(a, client, now)) {
+        this.bind(client, a, 'offered', now + this.holdMs);
+        return toDotted(a);
+      }
+    }
+    return undefined;
+  }
+
+  /** Binds `address` to `client` for the lease time; false if it is not ours to give. */
+  commit(client: string, address: string, now: number): boolean {
+    const a = parseIpv4(address);
+    if (!a || !this.usableBy(u32(a), client, now)) return false;
+    this.bind(client, u32(a), 'bound', now + this.leaseMs);
+    return true;
+  }
+
+  /** Drops an offer the client turned down (it selected another server). */
+  withdrawOffer(client: string): void {
+    const b = this.byClient.get(client);
+    if (b?.state === 'offered') this.unbind(client, b);
+  }
+
+  release(client: string, address: string): boolean {
+    const b = this.byClient.get(client);
+    const a = parseIpv4(address);
+    if (!b || !a || b.address !== u32(a)) return false;
+    this.unbind(client, b);
+    return true;
+  }
+
+  /** The client found the address in use (RFC 2131 §3.1.5): keep it out of the pool a while. */
+  decline(client: string, address: string, now: number): boolean {
+    const a = parseIpv4(address);
+    if (!a || !this.inRange(u32(a))) return false;
+    const b = this.byClient.get(client);
+    if (b && b.address === u32(a)) this.unbind(client, b);
+    this.declined.set(u32(a), now + DECLINE_HOLD_MS);
+    return true;
+  }
+
+  leaseSecondsLeft(client: string, now: number): number | undefined {
+    const b = this.byClient.get(client);
+    return b?.state === 'bound' && b.expiresAt > now ? Math.ceil((b.expiresAt - now) / 1000) : undefined;
+  }
+
+  private usableBy(a: number, client: string, now: number): boolean {
+    if (!this.inRange(a) || this.excluded.has(a)) return false;
+    const declinedUntil = this.declined.get(a);
+    if (declinedUntil !== undefined) {
+      if (declinedUntil > now) return false;
+      this.declined.delete(a);
+    }
+    const holder = this.byAddress.get(a);
+    if (holder === undefined || holder === client) return true;
+    const b = this.byClient.get(holder);
+    return b === undefined || b.expiresAt <= now;
+  }
+
+  private bind(client: string, a: number, state: Binding['state'], expiresAt: number): void {
+    const previous = this.byClient.get(client);
+    if (previous && previous.address !== a) this.unbind(client, previous);
+    const other = this.byAddress.get(a);
+    // The previous holder's time ran out; it loses its affinity to this address.
+    if (other !== undefined && other !== client) this.byClient.delete(other);
+    this.byClient.set(client, { address: a, state, expiresAt });
+    this.byAddress.set(a, client);
+  }
+
+  private unbind(client: string, b: Binding): void {
+    this.byClient.delete(client);
+    if (this.byAddress.get(b.address) === client) this.byAddress.delete(b.address);
+  }
+
+  private inRange(a: number): boolean {
+    return a >= this.first && a <= this.last;
+  }
+}
+
+function toU32(text: string, what: string): number {
+  const b = parseIpv4(text);
+  if (!b) throw new RangeError(`${what}: '${text}' is not a dotted IPv4 address`);
+  return u32(b);
+}
+
+function u32(b: Uint8Array): number {
+  return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+}
+
+function toDotted(a: number): string {
+  return [a >>> 24, (a >>> 16) & 0xff, (a >>> 8) & 0xff, a & 0xff].join('.');
+}

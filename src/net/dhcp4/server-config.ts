@@ -1,0 +1,109 @@
+import { BootlabError } from '../../errors.js';
+import { parseIpv4 } from '../../protocol/dhcp4/packet.js';
+
+/** What the server may tell a client, by meaning; each maps to one option or BOOTP field. */
+export interface Dhcp4OptionValues {
+  subnetMask?: string; // 1
+  router?: string[]; // 3
+  dns?: string[]; // 6
+  hostname?: string; // 12
+  domainName?: string; // 15
+  broadcastAddress?: string; // 28
+  logServer?: string[]; // 7
+  ntpServers?: string[]; // 42
+  wwwServer?: string[]; // 72
+  tftpServerName?: string; // 66
+  bootFileName?: string; // 67
+  tftpServerAddresses?: string[]; // 150
+  defaultUrl?: string; // 114
+  /** Option 125, enterprise 42623, sub-options 1 and 2. */
+  onie?: { installerUrl?: string; updaterUrl?: string };
+  /** BOOTP siaddr header field. */
+  nextServer?: string;
+  /** BOOTP file header field. */
+  bootFile?: string;
+  /** BOOTP sname header field. */
+  serverName?: string;
+}
+
+export interface Dhcp4ClassRule {
+  name: string;
+  /** Every condition given must hold. */
+  match: { vendorClassPrefix?: string; userClass?: string };
+  /** Override (field by field) and extend the global options. */
+  options: Dhcp4OptionValues;
+  /** Option codes sent even when the client did not ask for them in option 55. */
+  force?: number[];
+}
+
+export interface Dhcp4ServerConfig {
+  /** Port 0 binds any free port. */
+  bind: { address: string; port: number };
+  /** Option 54, and the address clients select us by. */
+  serverId: string;
+  /**
+   * 'source': unicast back to where the request came from (loopback runs).
+   * 'broadcast': 255.255.255.255:clientPort, or giaddr:67 for a relayed request.
+   */
+  replyTo: 'broadcast' | 'source';
+  /** Default 68. */
+  clientPort?: number;
+  pool: { start: string; end: string; subnetMask: string; leaseSeconds: number };
+  options?: Dhcp4OptionValues;
+  /** The first rule that matches applies. */
+  classes?: Dhcp4ClassRule[];
+}
+
+export type Dhcp4ServerEventType =
+  | 'dhcp.discover'
+  | 'dhcp.offer'
+  | 'dhcp.request'
+  | 'dhcp.ack'
+  | 'dhcp.nak'
+  | 'dhcp.release'
+  | 'dhcp.decline'
+  | 'dhcp.inform'
+  | 'dhcp.dropped'
+  | 'dhcp.pool-exhausted';
+
+export interface Dhcp4ServerEvent {
+  type: Dhcp4ServerEventType;
+  mac?: string;
+  xid?: number;
+  address?: string;
+  className?: string;
+  detail?: string;
+}
+
+/** Throws a BootlabError (BL_CONFIG_INVALID) naming the first wrong setting. */
+export function validateServerConfig(c: Dhcp4ServerConfig): void {
+  const bad = (path: string, why: string): never => {
+    throw new BootlabError('BL_CONFIG_INVALID', `DHCP server config: ${path}: ${why}`);
+  };
+  const ip = (path: string, v: unknown): void => {
+    if (typeof v !== 'string' || !parseIpv4(v)) bad(path, `'${String(v)}' is not a dotted IPv4 address`);
+  };
+  const port = (path: string, v: unknown): void => {
+    if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 65535) bad(path, `${String(v)} is not a port number`);
+  };
+  ip('bind.address', c.bind?.address);
+  port('bind.port', c.bind?.port);
+  ip('serverId', c.serverId);
+  if (c.replyTo !== 'broadcast' && c.replyTo !== 'source') bad('replyTo', `must be 'broadcast' or 'source'`);
+  if (c.clientPort !== undefined) port('clientPort', c.clientPort);
+  ip('pool.start', c.pool?.start);
+  ip('pool.end', c.pool?.end);
+  ip('pool.subnetMask', c.pool?.subnetMask);
+  if (!(Number.isInteger(c.pool.leaseSeconds) && c.pool.leaseSeconds > 0 && c.pool.leaseSeconds <= 0xffff_ffff)) {
+    bad('pool.leaseSeconds', `${c.pool.leaseSeconds} is not a positive whole number of seconds`);
+  }
+  c.classes?.forEach((rule, i) => {
+    if (!rule.name) bad(`classes[${i}].name`, 'is empty');
+    if (rule.match.vendorClassPrefix === undefined && rule.match.userClass === undefined) {
+      bad(`classes[${i}].match`, 'needs vendorClassPrefix or userClass');
+    }
+    rule.force?.forEach((code, j) => {
+      if (!Number.isInteger(code) || code < 1 || code > 254) bad(`classes[${i}].force[${j}]`, `${code} is not an option code`);
+    });
+  });
+}

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { LeasePool } from '../../../src/net/dhcp4/lease-pool.js';
+
+const pool = (over: Partial<ConstructorParameters<typeof LeasePool>[0]> = {}): LeasePool =>
+  new LeasePool({ start: '10.0.0.10', end: '10.0.0.12', leaseSeconds: 60, offerHoldMs: 1000, ...over });
+
+describe('LeasePool', () => {
+  it('offers each client its own address and the same one again', () => {
+    const p = pool();
+    expect(p.offer('a', 0)).toBe('10.0.0.10');
+    expect(p.offer('b', 0)).toBe('10.0.0.11');
+    expect(p.offer('a', 10)).toBe('10.0.0.10');
+  });
+
+  it('honours a requested address when it is free', () => {
+    expect(pool().offer('a', 0, '10.0.0.12')).toBe('10.0.0.12');
+    expect(pool().offer('a', 0, '10.0.0.99')).toBe('10.0.0.10');
+  });
+
+  it('runs out when every address is held, and frees offers that time out', () => {
+    const p = pool({ end: '10.0.0.10' });
+    expect(p.offer('a', 0)).toBe('10.0.0.10');
+    expect(p.offer('b', 500)).toBeUndefined();
+    expect(p.offer('b', 1000)).toBe('10.0.0.10');
+    expect(p.commit('a', '10.0.0.10', 1000)).toBe(false);
+  });
+
+  it('binds an offered address to its client only', () => {
+    const p = pool();
+    p.offer('a', 0);
+    expect(p.commit('b', '10.0.0.10', 0)).toBe(false);
+    expect(p.commit('a', '10.0.0.10', 0)).toBe(true);
+    expect(p.leaseSecondsLeft('a', 30_000)).toBe(30);
+    expect(p.commit('a', '10.0.0.50', 0)).toBe(false);
+  });
+
+  it('keeps a bound address through the lease and frees it on release', () => {
+    const p = pool({ end: '10.0.0.10' });
+    p.offer('a', 0);
+    p.commit('a', '10.0.0.10', 0);
+    expect(p.offer('b', 30_000)).toBeUndefined();
+    expect(p.release('a', '10.0.0.10')).toBe(true);
+    expect(p.offer('b', 30_000)).toBe('10.0.0.10');
+  });
+
+  it('withdraws an offer the client declined by choosing another server', () => {
+    const p = pool({ end: '10.0.0.10' });
+    p.offer('a', 0);
+    p.withdrawOffer('a');
+    expect(p.offer('b', 1)).toBe('10.0.0.10');
+  });
+
+  it('keeps a declined address out of use and skips excluded ones', () => {
+    const p = pool({ exclude: ['10.0.0.10'] });
+    expect(p.size).toBe(2);
+    expect(p.offer('a', 0)).toBe('10.0.0.11');
+    p.decline('a', '10.0.0.11', 0);
+    expect(p.offer('a', 1)).toBe('10.0.0.12');
+  });
+
+  it('refuses a range that runs backwards', () => {
+    expect(() => pool({ start: '10.0.0.20' })).toThrow(/after pool.end/);
+  });
+});
