@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { BootlabError } from '../errors.js';
+import { registerImageCommands } from './image-commands.js';
+import { registerRunCommand } from './run-command.js';
+
+const program = new Command()
+  .name('bootlab')
+  .description('Emulates the network-installer boot of bare-metal switches: ONIE, DHCP, HTTP, signed installers, a virtual TPM.')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerRunCommand(program);
+registerImageCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.exitCode;
+  } else if (e instanceof BootlabError) {
+    // A user mistake gets its message, never a stack.
+    process.stderr.write(`bootlab: ${e.message}\n`);
+    process.exitCode = 2;
+  } else {
+    process.stderr.write(`bootlab: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 70;
+  }
+}

@@ -1,0 +1,58 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { BootlabError } from '../errors.js';
+import { buildImage } from '../image/build.js';
+import { signImage } from '../image/sign.js';
+import { verifyImageFile } from '../trust/image-verifier.js';
+import { TrustStore } from '../trust/trust-store.js';
+
+export function registerImageCommands(program: Command): void {
+  const image = program.command('image').description('build, sign and verify ONIE installer images');
+
+  image
+    .command('build')
+    .description('build an ONIE self-extracting installer (sharch) from a directory holding install.sh')
+    .argument('<dir>', 'installer source directory')
+    .requiredOption('-o, --output <file>', 'image to write')
+    .action(async (dir: string, opts: { output: string }) => {
+      const r = await buildImage(dir, opts.output);
+      process.stdout.write(`${r.path}: ${r.size} bytes, payload ${r.payloadSize} bytes, payload_sha1 ${r.payloadSha1}\n`);
+    });
+
+  image
+    .command('sign')
+    .description('append a detached CMS signature (PEM) the way SONiC signs installers')
+    .argument('<image>', 'image to sign')
+    .requiredOption('--key <pem>', 'signer private key')
+    .requiredOption('--cert <pem>', 'signer certificate')
+    .requiredOption('-o, --output <file>', 'signed image to write')
+    .action(async (file: string, opts: { key: string; cert: string; output: string }) => {
+      const [keyPem, certPem] = await Promise.all([readText(opts.key, '--key'), readText(opts.cert, '--cert')]);
+      const r = await signImage(file, { keyPem, certPem }, opts.output);
+      process.stdout.write(`${r.path}: signed ${r.signedBytes} bytes as "${r.signer}"\n`);
+    });
+
+  image
+    .command('verify')
+    .description('verify a signed image against a db of trusted certificates; exit 0 only when trusted')
+    .argument('<image>', 'signed image')
+    .requiredOption('--db <pem...>', 'trusted certificate files (PEM)')
+    .action(async (file: string, opts: { db: string[] }) => {
+      const pems = await Promise.all(opts.db.map((p) => readText(p, '--db')));
+      const v = await verifyImageFile(file, TrustStore.fromPem(pems));
+      if (v.ok) {
+        process.stdout.write(`${file}: trusted; signer "${v.signer.subject}", authority "${v.authority.subject}"\n`);
+      } else {
+        process.stdout.write(`${file}: REJECTED: ${v.reason}: ${v.detail}\n`);
+        process.exitCode = 1;
+      }
+    });
+}
+
+async function readText(path: string, flag: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    throw new BootlabError('BL_CLI_INPUT', `${flag} ${path}: ${(e as Error).message}`);
+  }
+}

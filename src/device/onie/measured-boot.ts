@@ -1,0 +1,177 @@
+import { createHash } from 'node:crypto';
+import type { HashAlg } from '../../protocol/tcg/hash-alg.js';
+import type { TcgEvent } from '../../protocol/tcg/event-log.js';
+import {
+  EV_EFI_ACTION,
+  EV_EFI_BOOT_SERVICES_APPLICATION,
+  EV_EFI_VARIABLE_AUTHORITY,
+  EV_EFI_VARIABLE_DRIVER_CONFIG,
+  EV_EVENT_TAG,
+  EV_POST_CODE,
+  EV_S_CRTM_VERSION,
+  EV_SEPARATOR,
+} from '../../protocol/tcg/event-types.js';
+import {
+  crtmVersion,
+  efiAction,
+  efiImageLoadEvent,
+  efiSignatureData,
+  efiSignatureListX509,
+  separator,
+  taggedEvent,
+  uefiVariableData,
+  EFI_GLOBAL_VARIABLE_GUID,
+  EFI_IMAGE_SECURITY_DATABASE_GUID,
+} from '../../protocol/tcg/event-data.js';
+import type { DeviceIdentity } from '../identity.js';
+import { oniePlatform } from '../identity.js';
+
+/**
+ * What an ONIE switch measures, and where. PCRs 0–7 follow the TCG PC Client profile;
+ * PCR 13 and 14 are bootlab's own (ONIE measures nothing, so there is no convention):
+ *
+ * | PCR | what                                                   | event                                  |
+ * |-----|--------------------------------------------------------|----------------------------------------|
+ * | 0   | firmware version and firmware code                     | EV_S_CRTM_VERSION, EV_POST_CODE        |
+ * | 7   | Secure Boot state and the db list                      | EV_EFI_VARIABLE_DRIVER_CONFIG          |
+ * | 0–7 | end of pre-boot                                        | EV_SEPARATOR                           |
+ * | 4   | the ONIE kernel the boot manager starts                | EV_EFI_ACTION, EV_EFI_BOOT_SERVICES_APPLICATION |
+ * | 5   | ExitBootServices                                       | EV_EFI_ACTION                          |
+ * | 7   | each db certificate that authorised an installer (once)| EV_EFI_VARIABLE_AUTHORITY              |
+ * | 13  | each installer image before it runs (digest = image)   | EV_EVENT_TAG 'ONIE'                    |
+ * | 14  | each image rejected by verification                    | EV_EVENT_TAG 'RJCT'                    |
+ *
+ * Per-device values (serial, MAC, URLs with ephemeral ports) never go into a digest, so
+ * golden values hold for every switch of one platform and firmware release. URLs do go
+ * into event data, where the log reader can see them without changing a PCR.
+ */
+export const PCR = { firmware: 0, bootManagerCode: 4, bootManagerData: 5, secureBoot: 7, installer: 13, rejected: 14 } as const;
+
+/** What the verifier quotes, and the subset with golden values (14 varies with faults). */
+export const QUOTED_PCRS = [0, 4, 5, 7, 13, 14];
+export const GOLDEN_PCRS = [0, 4, 5, 7, 13];
+
+/** TCG_PCClientTaggedEvent ids: ASCII tags read as big-endian u32. */
+export const TAG_INSTALLER = 0x4f4e4945; // 'ONIE'
+export const TAG_REJECTED = 0x524a4354; // 'RJCT'
+
+export interface Measurement {
+  pcr: number;
+  eventType: number;
+  data: Uint8Array;
+  /** When the digest is of something other than the event data (a firmware blob, an image). */
+  digests?: Partial<Record<HashAlg, Uint8Array>>;
+}
+
+export interface FirmwareProfile {
+  vendor: string;
+  version: string;
+}
+
+export function firmwareProfileOf(id: DeviceIdentity): FirmwareProfile {
+  return { vendor: 'bootlab UEFI', version: `${id.machine}-fw-1.0` };
+}
+
+/** Firmware stage and ONIE stage, from power-on to the point where discovery starts. */
+export function preBootMeasurements(id: DeviceIdentity, dbCertsDer: readonly Uint8Array[]): Measurement[] {
+  const fw = firmwareProfileOf(id);
+  // Simulated code: deterministic stand-ins for the firmware volume and the ONIE kernel,
+  // so the same platform and release always produce the same digests.
+  const firmwareCode = Buffer.from(`bootlab simulated firmware\0${fw.vendor}\0${fw.version}\0${id.arch}`);
+  const onieKernel = Buffer.from(`bootlab simulated ONIE kernel\0${id.onieVersion}\0${oniePlatform(id)}`);
+  const m: Measurement[] = [
+    { pcr: PCR.firmware, eventType: EV_S_CRTM_VERSION, data: crtmVersion(`${fw.vendor} ${fw.version}`) },
+    { pcr: PCR.firmware, eventType: EV_POST_CODE, data: Buffer.from('POST CODE'), digests: digestsOf(firmwareCode) },
+    {
+      pcr: PCR.secureBoot,
+      eventType: EV_EFI_VARIABLE_DRIVER_CONFIG,
+      data: uefiVariableData(EFI_GLOBAL_VARIABLE_GUID, 'SecureBoot', Uint8Array.of(1)),
+    },
+    {
+      pcr: PCR.secureBoot,
+      eventType: EV_EFI_VARIABLE_DRIVER_CONFIG,
+      data: uefiVariableData(EFI_IMAGE_SECURITY_DATABASE_GUID, 'db', efiSignatureListX509(BOOTLAB_OWNER_GUID, dbCertsDer)),
+    },
+  ];
+  for (let pcr = 0; pcr <= 7; pcr++) m.push({ pcr, eventType: EV_SEPARATOR, data: separator() });
+  m.push(
+    { pcr: PCR.bootManagerCode, eventType: EV_EFI_ACTION, data: efiAction('Calling EFI Application from Boot Option') },
+    {
+      pcr: PCR.bootManagerCode,
+      eventType: EV_EFI_BOOT_SERVICES_APPLICATION,
+      data: efiImageLoadEvent({ location: 0x7e000000n, length: BigInt(onieKernel.length), linkTime: 0n, devicePath: new Uint8Array() }),
+      digests: digestsOf(onieKernel),
+    },
+    { pcr: PCR.bootManagerData, eventType: EV_EFI_ACTION, data: efiAction('Exit Boot Services Invocation') },
+    { pcr: PCR.bootManagerData, eventType: EV_EFI_ACTION, data: efiAction('Exit Boot Services Returned with Success') },
+  );
+  return m;
+}
+
+/** The db entry that approved an installer, as UEFI measures the authority for an image. */
+export function authorityMeasurement(authorityDer: Uint8Array): Measurement {
+  return {
+    pcr: PCR.secureBoot,
+    eventType: EV_EFI_VARIABLE_AUTHORITY,
+    data: uefiVariableData(EFI_IMAGE_SECURITY_DATABASE_GUID, 'db', efiSignatureData(BOOTLAB_OWNER_GUID, authorityDer)),
+  };
+}
+
+/** The installer about to run: the digest is the image, the data says what and from where. */
+export function installerMeasurement(
+  image: { url: string; size: number; sha1: Uint8Array; sha256: Uint8Array },
+): Measurement {
+  const text = JSON.stringify({ url: image.url, size: image.size, sha256: Buffer.from(image.sha256).toString('hex') });
+  return {
+    pcr: PCR.installer,
+    eventType: EV_EVENT_TAG,
+    data: taggedEvent(TAG_INSTALLER, Buffer.from(text)),
+    digests: { sha1: image.sha1, sha256: image.sha256 },
+  };
+}
+
+/** A refused image: the digest covers the data, so a verifier can recompute it from the log. */
+export function rejectionMeasurement(r: { url: string; reason: string; sha256: Uint8Array }): Measurement {
+  const text = JSON.stringify({ url: r.url, reason: r.reason, sha256: Buffer.from(r.sha256).toString('hex') });
+  return { pcr: PCR.rejected, eventType: EV_EVENT_TAG, data: taggedEvent(TAG_REJECTED, Buffer.from(text)) };
+}
+
+/** The events a known-good install boot produces, for computing golden PCR values. */
+export function goldenBootMeasurements(
+  id: DeviceIdentity,
+  dbCertsDer: readonly Uint8Array[],
+  image: { authorityDer: Uint8Array; size: number; sha1: Uint8Array; sha256: Uint8Array },
+): Measurement[] {
+  return [
+    ...preBootMeasurements(id, dbCertsDer),
+    authorityMeasurement(image.authorityDer),
+    installerMeasurement({ url: '', ...image }),
+  ];
+}
+
+/** Fills in the per-bank digests of a measurement (H(data) unless given). */
+export function toTcgEvent(m: Measurement, banks: readonly HashAlg[]): TcgEvent {
+  return {
+    pcrIndex: m.pcr,
+    eventType: m.eventType,
+    digests: banks.map((alg) => {
+      if (m.digests === undefined) return { alg, digest: createHash(alg).update(m.data).digest() };
+      const digest = m.digests[alg];
+      // Hashing the event data instead would silently measure the wrong thing.
+      if (digest === undefined) throw new Error(`measurement for PCR ${m.pcr} has no ${alg} digest of its content`);
+      return { alg, digest };
+    }),
+    data: m.data,
+  };
+}
+
+function digestsOf(bytes: Uint8Array): Record<'sha1' | 'sha256' | 'sha384', Buffer> {
+  return {
+    sha1: createHash('sha1').update(bytes).digest(),
+    sha256: createHash('sha256').update(bytes).digest(),
+    sha384: createHash('sha384').update(bytes).digest(),
+  };
+}
+
+/** SignatureOwner GUID bootlab puts on its db entries (a fixed, random-generated value). */
+export const BOOTLAB_OWNER_GUID = '6f1e5a3c-0b7d-4c2e-9a41-b007fa6b0001';

@@ -1,0 +1,189 @@
+import { rm } from 'node:fs/promises';
+import type { Clock } from '../../clock.js';
+import type { Random } from '../../random.js';
+import { acquireLease, type Dhcp4Lease } from '../../net/dhcp4/client.js';
+import { downloadImage } from '../../net/http-image-client.js';
+import { probeTcp } from '../../net/tcp-probe.js';
+import type { Dhcp4OptionEntry } from '../../protocol/dhcp4/packet.js';
+import { SignedImageDigester } from '../../trust/image-digester.js';
+import { verifyDigestedImage } from '../../trust/image-verifier.js';
+import type { TrustStore } from '../../trust/trust-store.js';
+import type { VirtualTpm } from '../../trust/vtpm.js';
+import type { DeviceIdentity } from '../identity.js';
+import { runInstaller, type SandboxLayout } from '../installer-sandbox.js';
+import type { OnieBootEffects } from './boot-machine.js';
+import { onieDhcpClientOptions } from './dhcp-client-options.js';
+import { onieDiscoVars } from './disco-vars.js';
+import { onieCandidates } from './discovery.js';
+import { onieRequestHeaders, onieUserAgent } from './http-headers.js';
+import {
+  authorityMeasurement,
+  installerMeasurement,
+  preBootMeasurements,
+  rejectionMeasurement,
+  toTcgEvent,
+  type Measurement,
+} from './measured-boot.js';
+
+/** Where one device lives and what it may talk to. */
+export interface OnieDeviceDeps {
+  identity: DeviceIdentity;
+  tpm: VirtualTpm;
+  trust: TrustStore;
+  sandbox: SandboxLayout;
+  /** The DHCP server the device's requests go to (a unicast stand-in for broadcast on loopback). */
+  dhcpServer: { address: string; port: number };
+  /** Local address the device's sockets bind to. */
+  bindAddress: string;
+  /** Port that ONIE's inexact HTTP method probes and fetches from (80 on a real network). */
+  httpPort: number;
+  clock: Clock;
+  random: Random;
+  installerTimeoutMs: number;
+  /** Publishes a device event on the run's bus. */
+  emit: (type: string, message: string, data?: Record<string, unknown>) => void;
+  /** The device's serial console: ONIE's own messages and the installer's output. */
+  console: (line: string) => void;
+}
+
+/** udhcpc timers (onie.md §1.5): networking.sh -t 5 -T 3, sd_dhcp4 -t 2 -T 2. */
+const NETWORKING_DHCP = { attempts: 5, retryMs: 3000 };
+const DISCOVERY_DHCP = { attempts: 2, retryMs: 2000 };
+/** networking.sh asks for interface settings only (-o -O subnet broadcast router domain hostname ntpsrv dns logsrv search). */
+const NETWORKING_REQUEST_LIST = [1, 28, 3, 15, 12, 42, 6, 7, 119];
+/** ONIE's `nc -w 10` port probe. */
+const PROBE_TIMEOUT_MS = 10_000;
+/** busybox wget -T 3. */
+const WGET_TIMEOUT_MS = 3_000;
+
+export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
+  const authorities = new Set<string>();
+  const measure = (m: Measurement): void => {
+    const e = toTcgEvent(m, d.tpm.banks);
+    d.tpm.extend(e.pcrIndex, e.eventType, e.data, Object.fromEntries(e.digests.map((x) => [x.alg, x.digest])));
+    d.emit('tpm.extend', `measured into PCR ${m.pcr}`, { pcr: m.pcr, eventType: m.eventType });
+  };
+  const lease = async (kind: 'networking' | 'discovery', signal: AbortSignal): Promise<Dhcp4Lease> => {
+    const timers = kind === 'networking' ? NETWORKING_DHCP : DISCOVERY_DHCP;
+    const options = kind === 'networking' ? withRequestList(onieDhcpClientOptions(d.identity), NETWORKING_REQUEST_LIST) : onieDhcpClientOptions(d.identity);
+    const l = await acquireLease({
+      server: d.dhcpServer,
+      bind: { address: d.bindAddress, port: 0 },
+      mac: d.identity.mac,
+      options,
+      ...timers,
+      clock: d.clock,
+      random: d.random,
+      signal,
+    });
+    d.emit('dhcp.leased', `${kind} lease ${l.address} from ${l.serverId}`, { kind, address: l.address, serverId: l.serverId });
+    return l;
+  };
+
+  return {
+    async powerOn() {
+      d.console('bootlab firmware: measured boot, Secure Boot enabled');
+      for (const m of preBootMeasurements(d.identity, d.trust.db.map((c) => c.raw))) measure(m);
+      d.console(`ONIE: version ${d.identity.onieVersion}, platform ${d.identity.arch}-${d.identity.machine}-r${d.identity.machineRev}`);
+      d.emit('device.booted', 'firmware and ONIE stages measured');
+    },
+
+    async configureNetwork(signal) {
+      await lease('networking', signal);
+    },
+
+    async discover(signal) {
+      const l = await lease('discovery', signal);
+      const vars = onieDiscoVars(l.ack);
+      const candidates = onieCandidates(vars, d.identity, { httpPort: d.httpPort });
+      return { vars, candidates };
+    },
+
+    probe(target, signal) {
+      return probeTcp(target.host, target.port, PROBE_TIMEOUT_MS, signal);
+    },
+
+    async fetch(candidate, signal) {
+      d.console(`Info: Fetching ${candidate.url} ...`);
+      // exec_installer deletes the previous download before every attempt.
+      await rm(d.sandbox.installerPath, { force: true });
+      const digester = new SignedImageDigester();
+      try {
+        const { bytes } = await downloadImage(candidate.url, {
+          headers: {
+            'User-Agent': onieUserAgent(d.identity, { sysname: 'Linux', release: d.identity.kernelVersion }),
+            ...onieRequestHeaders(d.identity, { operation: 'os-install' }),
+          },
+          to: d.sandbox.installerPath,
+          onChunk: (chunk) => digester.write(chunk),
+          signal,
+          timeoutMs: WGET_TIMEOUT_MS,
+        });
+        const digest = digester.finish();
+        d.emit('image.fetched', `fetched ${bytes} bytes, sha256 ${digest.fileSha256.toString('hex').slice(0, 16)}…`, {
+          url: candidate.url,
+          bytes,
+          sha256: digest.fileSha256.toString('hex'),
+        });
+        return { candidate, path: d.sandbox.installerPath, digest };
+      } catch (e) {
+        await rm(d.sandbox.installerPath, { force: true });
+        throw e;
+      }
+    },
+
+    async verify(image) {
+      return verifyDigestedImage(image.digest, d.trust);
+    },
+
+    async recordRejection(image, verdict) {
+      d.console(`Failure: Unable to verify image: ${image.candidate.url}: ${verdict.reason}`);
+      measure(rejectionMeasurement({ url: image.candidate.url, reason: verdict.reason, sha256: image.digest.fileSha256 }));
+      // A refused image never stays where an installer could be run from.
+      await rm(image.path, { force: true });
+    },
+
+    async measure(image, verdict) {
+      const key = verdict.authority.certDer.toString('base64');
+      if (!authorities.has(key)) {
+        authorities.add(key);
+        measure(authorityMeasurement(verdict.authority.certDer));
+      }
+      measure(
+        installerMeasurement({
+          url: image.candidate.url,
+          size: image.digest.size,
+          sha1: image.digest.fileSha1,
+          sha256: image.digest.fileSha256,
+        }),
+      );
+    },
+
+    async handoff(image, vars, signal) {
+      d.console(`ONIE: Executing installer: ${image.candidate.url}`);
+      const result = await runInstaller({
+        sandbox: d.sandbox,
+        execUrl: image.candidate.url,
+        discoVars: vars,
+        onLine: (line) => {
+          d.console(line);
+          d.emit('installer.output', line);
+        },
+        signal,
+        timeoutMs: d.installerTimeoutMs,
+      });
+      if (result.exitCode === 0 && !result.timedOut) {
+        d.console(`NOS install successful: ${image.candidate.url}`);
+        d.console('Rebooting...');
+      } else {
+        d.console(`Failure: Unable to install image: ${image.candidate.url}`);
+        await rm(image.path, { force: true });
+      }
+      return { exitCode: result.exitCode, timedOut: result.timedOut };
+    },
+  };
+}
+
+function withRequestList(options: Dhcp4OptionEntry[], codes: number[]): Dhcp4OptionEntry[] {
+  return options.map((o) => (o.code === 55 ? { code: 55, data: Uint8Array.from(codes) } : o));
+}

@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DeviceIdentity } from '../device/identity.js';
+import { GOLDEN_PCRS, QUOTED_PCRS, goldenBootMeasurements, toTcgEvent } from '../device/onie/measured-boot.js';
+import { replayEvents } from '../trust/event-log-replay.js';
+import { verifyQuote, type QuoteCheck } from '../trust/quote-verifier.js';
+import type { VirtualTpm } from '../trust/vtpm.js';
+import type { PreparedImage } from './images.js';
+
+export interface AttestationResult {
+  ok: boolean;
+  checks: QuoteCheck[];
+  nonce: Buffer;
+}
+
+/**
+ * The verifier's side: a fresh nonce, the device's quote over it, and a strict check of
+ * quote, event log and golden values. Golden values come from what the verifier knows
+ * independently (the platform, the db, the reference image), never from the device.
+ */
+export async function attestDevice(
+  tpm: VirtualTpm,
+  golden: { identity: DeviceIdentity; dbCertsDer: readonly Uint8Array[]; image: PreparedImage },
+  artifactsDir: string | undefined,
+): Promise<AttestationResult> {
+  const nonce = randomBytes(16);
+  const selection = [{ alg: 'sha256' as const, pcrs: QUOTED_PCRS }];
+  const quote = tpm.quote(nonce, selection);
+  const goldenValues = goldenPcrValues(golden);
+  const eventLog = tpm.eventLog();
+  const verdict = verifyQuote({
+    attest: quote.attest,
+    signature: quote.signature,
+    akPublicPem: tpm.ak.publicPem,
+    nonce,
+    eventLog,
+    expectedSelection: selection,
+    golden: goldenValues,
+  });
+  if (artifactsDir) {
+    await writeFile(join(artifactsDir, 'ak.pub.pem'), tpm.ak.publicPem);
+    await writeFile(join(artifactsDir, 'quote.msg'), quote.attest);
+    await writeFile(join(artifactsDir, 'quote.sig'), quote.signature);
+    await writeFile(join(artifactsDir, 'quote.pcrs'), quote.pcrsFile);
+    await writeFile(join(artifactsDir, 'nonce.hex'), `${nonce.toString('hex')}\n`);
+  }
+  return { ok: verdict.ok, checks: verdict.checks, nonce };
+}
+
+/** Golden sha256 values of PCRs 0, 4, 5, 7 and 13 for a clean install of the reference image. */
+export function goldenPcrValues(g: {
+  identity: DeviceIdentity;
+  dbCertsDer: readonly Uint8Array[];
+  image: PreparedImage;
+}): Array<{ alg: 'sha256'; pcr: number; value: Uint8Array }> {
+  if (!g.image.authorityDer) {
+    throw new Error(`golden image ${g.image.name} is not trusted by the run's db (${g.image.refusal ?? 'no authority'})`);
+  }
+  const events = goldenBootMeasurements(g.identity, g.dbCertsDer, {
+    authorityDer: g.image.authorityDer,
+    size: g.image.size,
+    sha1: g.image.sha1,
+    sha256: g.image.sha256,
+  }).map((m) => toTcgEvent(m, ['sha256']));
+  const banks = replayEvents(events, ['sha256']);
+  return GOLDEN_PCRS.map((pcr) => ({ alg: 'sha256' as const, pcr, value: banks.sha256[pcr]! }));
+}

@@ -1,0 +1,128 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createActor, toPromise } from 'xstate';
+import type { Clock } from '../clock.js';
+import type { EventBus } from '../event-bus.js';
+import type { Random } from '../random.js';
+import type { DeviceIdentity } from '../device/identity.js';
+import { prepareSandbox } from '../device/installer-sandbox.js';
+import { onieBootMachine, type OnieBootEmitted, type OnieBootOutput } from '../device/onie/boot-machine.js';
+import { onieEffects } from '../device/onie/onie-effects.js';
+import type { TrustStore } from '../trust/trust-store.js';
+import { VirtualTpm } from '../trust/vtpm.js';
+
+export interface DeviceRunInput {
+  id: string;
+  identity: DeviceIdentity;
+  trust: TrustStore;
+  akType: 'ecc' | 'rsa';
+  dir: string;
+  dhcpServer: { address: string; port: number };
+  bindAddress: string;
+  httpPort: number;
+  clock: Clock;
+  random: Random;
+  maxPasses: number;
+  passDelayMs: number;
+  installerTimeoutMs: number;
+  /** Wall-clock limit for the whole boot. */
+  deadlineMs: number;
+  bus: EventBus;
+}
+
+export interface DeviceRun {
+  tpm: VirtualTpm;
+  output: OnieBootOutput | { outcome: 'timed-out'; passes: number };
+  rejections: Array<{ url: string; reason: string; detail: string }>;
+  durationMs: number;
+}
+
+/** Powers on one ONIE switch and runs its statechart to a final state (or the deadline). */
+export async function runDevice(input: DeviceRunInput): Promise<DeviceRun> {
+  const { id, bus } = input;
+  await mkdir(input.dir, { recursive: true });
+  const consoleLog = createWriteStream(join(input.dir, 'console.log'));
+  const sandbox = await prepareSandbox(join(input.dir, 'sandbox'), input.identity);
+  const tpm = new VirtualTpm({ banks: ['sha1', 'sha256'], akType: input.akType });
+  const rejections: DeviceRun['rejections'] = [];
+  const emit = (type: string, message: string, data?: Record<string, unknown>): void => {
+    bus.emit({ type, device: id, message, ...(data ? { data } : {}) });
+  };
+
+  const effects = onieEffects({
+    identity: input.identity,
+    tpm,
+    trust: input.trust,
+    sandbox,
+    dhcpServer: input.dhcpServer,
+    bindAddress: input.bindAddress,
+    httpPort: input.httpPort,
+    clock: input.clock,
+    random: input.random,
+    installerTimeoutMs: input.installerTimeoutMs,
+    emit,
+    console: (line) => consoleLog.write(`${line}\n`),
+  });
+
+  const actor = createActor(onieBootMachine, {
+    input: { effects, maxPasses: input.maxPasses, passDelayMs: input.passDelayMs },
+    clock: input.clock,
+  });
+  actor.on('*', (e: OnieBootEmitted) => {
+    if (e.type === 'image.rejected') rejections.push({ url: e.candidate.url, reason: e.reason, detail: e.detail });
+    const [message, data] = describeEmitted(e);
+    emit(e.type, message, data);
+  });
+
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'timed-out'>((resolve) => {
+    timer = setTimeout(() => resolve('timed-out'), input.deadlineMs);
+  });
+  actor.start();
+  emit('device.power-on', `power on (${input.identity.serial}, ${input.identity.mac})`);
+  actor.send({ type: 'power.on' });
+  let output: DeviceRun['output'];
+  try {
+    const done = await Promise.race([toPromise(actor), deadline]);
+    output = done === 'timed-out' ? { outcome: 'timed-out', passes: actor.getSnapshot().context.pass } : done;
+  } finally {
+    clearTimeout(timer);
+    // Stopping the actor aborts whatever effect is still running (download, installer).
+    actor.stop();
+    await new Promise<void>((resolve) => consoleLog.end(resolve));
+  }
+  if (output.outcome === 'timed-out') emit('device.timed-out', `no final state within ${input.deadlineMs} ms`);
+  await writeFile(join(input.dir, 'eventlog.bin'), tpm.eventLog());
+  return { tpm, output, rejections, durationMs: Math.round(performance.now() - started) };
+}
+
+function describeEmitted(e: OnieBootEmitted): [string, Record<string, unknown>] {
+  switch (e.type) {
+    case 'boot.pass':
+      return [`discovery pass ${e.pass}`, { pass: e.pass }];
+    case 'discovery.candidates':
+      return [`${e.candidates.length} installer candidates`, { candidates: e.candidates.map((c) => `${c.method} ${c.url}`) }];
+    case 'candidate.trying':
+      return [`trying ${e.candidate.method} ${e.candidate.url}`, { url: e.candidate.url, method: e.candidate.method }];
+    case 'candidate.failed':
+      return [`${e.stage} failed: ${e.error}`, { url: e.candidate.url, stage: e.stage, error: e.error }];
+    case 'image.rejected':
+      return [`REJECTED ${e.candidate.url}: ${e.reason} (${e.detail})`, { url: e.candidate.url, reason: e.reason, detail: e.detail }];
+    case 'image.accepted':
+      return [`signature verified, signer "${e.signer}"`, { url: e.candidate.url, signer: e.signer }];
+    case 'installer.exited':
+      return [`installer exited ${e.exitCode}${e.timedOut ? ' (timed out)' : ''}`, { url: e.candidate.url, exitCode: e.exitCode }];
+    case 'nos.installed':
+      return [`NOS installed from ${e.installed.url}; rebooting into NOS`, { ...e.installed }];
+    case 'network.failed':
+      return [`${e.stage} DHCP failed: ${e.error}`, { stage: e.stage, error: e.error }];
+    case 'discovery.pause':
+      return [`no installer this pass; sleeping ${e.ms / 1000} s`, { pass: e.pass, ms: e.ms }];
+    case 'discovery.gave-up':
+      return [`gave up after ${e.passes} discovery passes`, { passes: e.passes }];
+    case 'device.halted':
+      return [`halted: ${e.reason}`, { reason: e.reason }];
+  }
+}

@@ -1,0 +1,64 @@
+import type { DeviceExpectation } from './schema.js';
+
+/** What one device did in a run, as the report and the expectations see it. */
+export interface DeviceResult {
+  id: string;
+  outcome: 'installed' | 'gave-up' | 'halted' | 'timed-out';
+  /** Name of the scenario image that was installed (matched by sha256), if any. */
+  installedImage?: string;
+  installedUrl?: string;
+  haltReason?: string;
+  rejections: Array<{ url: string; reason: string; detail: string }>;
+  passes: number;
+  durationMs: number;
+  attestation?: { ok: boolean; failed: string[] };
+}
+
+export interface ExpectationCheck {
+  what: string;
+  ok: boolean;
+  detail: string;
+}
+
+export function checkExpectations(expect: DeviceExpectation, r: DeviceResult): ExpectationCheck[] {
+  const checks: ExpectationCheck[] = [];
+  const installed = r.outcome === 'installed';
+  checks.push({
+    what: 'outcome',
+    ok: (expect.outcome === 'installed') === installed,
+    detail: `expected ${expect.outcome}, device ${installed ? 'installed' : r.outcome}${r.haltReason ? ` (${r.haltReason})` : ''}`,
+  });
+  if (expect.image !== undefined) {
+    checks.push({
+      what: 'image',
+      ok: r.installedImage === expect.image,
+      detail: `expected ${expect.image}, installed ${r.installedImage ?? (installed ? 'an unknown image' : 'nothing')}`,
+    });
+  }
+  if (expect.rejected !== undefined) {
+    const got = r.rejections.map((x) => x.reason);
+    checks.push({
+      what: 'rejected',
+      ok: got.length === expect.rejected.length && got.every((g, i) => g === expect.rejected![i]),
+      detail: `expected [${expect.rejected.join(', ')}], got [${got.join(', ')}]`,
+    });
+  }
+  if (expect.attestation !== undefined) {
+    const verdict = r.attestation === undefined ? 'not run' : r.attestation.ok ? 'pass' : 'fail';
+    checks.push({
+      what: 'attestation',
+      ok: verdict === expect.attestation,
+      detail: `expected ${expect.attestation}, verifier said ${verdict}${
+        r.attestation && !r.attestation.ok ? ` (${r.attestation.failed.join(', ')})` : ''
+      }`,
+    });
+  }
+  if (expect.within !== undefined) {
+    checks.push({
+      what: 'within',
+      ok: r.durationMs <= expect.within && r.outcome !== 'timed-out',
+      detail: `budget ${expect.within} ms, took ${r.durationMs} ms`,
+    });
+  }
+  return checks;
+}

@@ -1,0 +1,110 @@
+import { copyFile, mkdir, open, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { buildImage } from '../image/build.js';
+import { signImage } from '../image/sign.js';
+import { parseSharchHeader, SHARCH_MAX_HEADER_BYTES } from '../protocol/sharch/layout.js';
+import { ScenarioError } from '../errors.js';
+import type { TrustStore } from '../trust/trust-store.js';
+import { verifyImageFile } from '../trust/image-verifier.js';
+import type { RunPki } from './pki.js';
+import type { ScenarioImage } from './schema.js';
+
+/** An image as the run built, signed, maybe tampered with, and published it. */
+export interface PreparedImage {
+  name: string;
+  path: string;
+  size: number;
+  sha256: Buffer;
+  sha1: Buffer;
+  /** The db certificate that authorises this image for the run's trust store, if any. */
+  authorityDer?: Buffer;
+  /** Why the run's own trust store refuses it, if it does. */
+  refusal?: string;
+  published: string[];
+}
+
+export async function prepareImage(
+  spec: ScenarioImage,
+  sourceDir: string,
+  pki: RunPki,
+  store: TrustStore,
+  dirs: { work: string; www: string },
+  file: string,
+): Promise<PreparedImage> {
+  const unsigned = join(dirs.work, `${spec.name}.unsigned.bin`);
+  try {
+    await buildImage(sourceDir, unsigned, { mtime: 0 });
+  } catch (e) {
+    throw new ScenarioError(file, `images.${spec.name}.source`, (e as Error).message);
+  }
+  const path = join(dirs.work, `${spec.name}.bin`);
+  if (spec.signedBy === 'none') {
+    await copyFile(unsigned, path);
+  } else {
+    const key = pki[spec.signedBy];
+    await signImage(unsigned, { keyPem: key.keyPem, certPem: key.certPem }, path);
+  }
+  if (spec.tamper) await tamper(path, spec.tamper.region, spec.tamper.offset);
+
+  const verdict = await verifyImageFile(path, store);
+  const prepared: PreparedImage = {
+    name: spec.name,
+    path,
+    size: verdict.digest.size,
+    sha256: verdict.digest.fileSha256,
+    sha1: verdict.digest.fileSha1,
+    published: spec.publish,
+    ...(verdict.ok ? { authorityDer: verdict.authority.certDer } : { refusal: verdict.reason }),
+  };
+  for (const name of spec.publish) {
+    const target = join(dirs.www, name);
+    await mkdir(dirname(target), { recursive: true });
+    await copyFile(path, target);
+  }
+  return prepared;
+}
+
+/** Flips every bit of one byte of the chosen region: the smallest change a signature must catch. */
+async function tamper(path: string, region: 'header' | 'payload' | 'signature', offset?: number): Promise<void> {
+  const head = await readHead(path, SHARCH_MAX_HEADER_BYTES);
+  const layout = parseSharchHeader(head);
+  if (!layout.ok) throw new Error(`cannot tamper with ${path}: ${layout.error.message}`);
+  const { headerLength, payloadSize } = layout.value;
+  const fh = await open(path, 'r+');
+  try {
+    const size = (await fh.stat()).size;
+    const [start, length] =
+      region === 'header'
+        ? [0, headerLength]
+        : region === 'payload'
+          ? [headerLength, payloadSize]
+          : [headerLength + payloadSize, size - headerLength - payloadSize];
+    if (length <= 0) throw new Error(`cannot tamper with ${path}: it has no ${region}`);
+    const at = start + Math.min(offset ?? Math.floor(length / 2), length - 1);
+    const byte = Buffer.alloc(1);
+    await fh.read(byte, 0, 1, at);
+    byte[0] = byte[0]! ^ 0xff;
+    await fh.write(byte, 0, 1, at);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function readHead(path: string, max: number): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(max);
+    const { bytesRead } = await fh.read(buf, 0, max, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+export async function readPemFile(path: string, file: string, where: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    throw new ScenarioError(file, where, `cannot read ${path}: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,100 @@
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve, dirname } from 'node:path';
+import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { ScenarioError } from '../errors.js';
+import { scenarioSchema, type Scenario } from './schema.js';
+
+export interface LoadedScenario {
+  scenario: Scenario;
+  file: string;
+  /** Directory that relative paths in the scenario are resolved against. */
+  baseDir: string;
+}
+
+const PKI_KEYS = new Set(['db-ca', 'vendor', 'rogue']);
+
+/** Reads, parses and validates a scenario; every problem names the file, line and path. */
+export async function loadScenario(file: string): Promise<LoadedScenario> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new ScenarioError(file, '', `cannot read scenario: ${(e as Error).message}`);
+  }
+  return { scenario: parseScenario(text, file), file, baseDir: dirname(resolve(file)) };
+}
+
+export function parseScenario(text: string, file = '<scenario>'): Scenario {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const yamlError = doc.errors[0];
+  if (yamlError) {
+    const line = lines.linePos(yamlError.pos[0]).line;
+    throw new ScenarioError(file, '', `YAML: ${yamlError.message.split('\n')[0]}`, line);
+  }
+  const parsed = scenarioSchema.safeParse(doc.toJS());
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = issue.path.filter((k): k is string | number => typeof k !== 'symbol');
+    throw new ScenarioError(file, path.join('.'), issue.message, lineOf(doc, lines, path));
+  }
+  const scenario = parsed.data;
+  checkReferences(scenario, (path, message) => {
+    throw new ScenarioError(file, path.join('.'), message, lineOf(doc, lines, path));
+  });
+  return scenario;
+}
+
+function checkReferences(s: Scenario, fail: (path: (string | number)[], message: string) => never): void {
+  const images = new Set<string>();
+  s.images.forEach((img, i) => {
+    if (images.has(img.name)) fail(['images', i, 'name'], `duplicate image name "${img.name}"`);
+    images.add(img.name);
+  });
+  const published = new Map<string, string>();
+  s.images.forEach((img, i) =>
+    img.publish.forEach((name, j) => {
+      if (name.split('/').includes('..')) fail(['images', i, 'publish', j], 'published names stay inside the HTTP root');
+      const other = published.get(name);
+      if (other) fail(['images', i, 'publish', j], `"${name}" is already published by image "${other}"`);
+      published.set(name, img.name);
+    }),
+  );
+  s.trust.db.forEach((entry, i) => {
+    if (!PKI_KEYS.has(entry) && !entry.endsWith('.pem')) {
+      fail(['trust', 'db', i], `"${entry}" is neither a test PKI key (${[...PKI_KEYS].join(', ')}) nor a .pem file`);
+    }
+  });
+  const ids = new Set<string>();
+  s.devices.forEach((d, i) => {
+    if (ids.has(d.id)) fail(['devices', i, 'id'], `duplicate device id "${d.id}"`);
+    ids.add(d.id);
+    if (d.expect.image !== undefined && !images.has(d.expect.image)) {
+      fail(['devices', i, 'expect', 'image'], `no image named "${d.expect.image}"`);
+    }
+    if (d.expect.image !== undefined && d.expect.outcome === 'not-installed') {
+      fail(['devices', i, 'expect', 'image'], 'an image is expected although the outcome is not-installed');
+    }
+  });
+  if (s.attestation && !images.has(s.attestation.goldenImage)) {
+    fail(['attestation', 'goldenImage'], `no image named "${s.attestation.goldenImage}"`);
+  }
+  if (!s.attestation && s.devices.some((d) => d.expect.attestation !== undefined)) {
+    const i = s.devices.findIndex((d) => d.expect.attestation !== undefined);
+    fail(['devices', i, 'expect', 'attestation'], 'an attestation expectation needs a top-level attestation.goldenImage');
+  }
+}
+
+function lineOf(doc: Document, lines: LineCounter, path: (string | number)[]): number | undefined {
+  // The deepest node that exists: a missing key is reported where its parent is.
+  for (let n = path.length; n >= 0; n--) {
+    const node = doc.getIn(path.slice(0, n), true);
+    if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
+  }
+  return undefined;
+}
+
+/** Resolves a path written in the scenario relative to the scenario's directory. */
+export function scenarioPath(loaded: LoadedScenario, p: string): string {
+  return isAbsolute(p) ? p : resolve(loaded.baseDir, p);
+}

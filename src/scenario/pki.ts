@@ -1,0 +1,26 @@
+import { writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createTestPki } from '../trust/test-pki.js';
+
+export interface KeyPair {
+  keyPem: string;
+  certPem: string;
+}
+
+/** The run's test PKI: made fresh for every run, never committed, named TEST ONLY. */
+export interface RunPki {
+  'db-ca': KeyPair;
+  vendor: KeyPair;
+  rogue: KeyPair;
+}
+
+export async function createRunPki(dir: string): Promise<RunPki> {
+  const pki = createTestPki();
+  const run: RunPki = { 'db-ca': pki.dbCa, vendor: pki.vendorSigner, rogue: pki.rogueSigner };
+  await mkdir(dir, { recursive: true });
+  for (const [name, pair] of Object.entries(run)) {
+    await writeFile(join(dir, `${name}.TEST-ONLY.cert.pem`), pair.certPem);
+    await writeFile(join(dir, `${name}.TEST-ONLY.key.pem`), pair.keyPem, { mode: 0o600 });
+  }
+  return run;
+}

@@ -1,0 +1,200 @@
+import { X509Certificate } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ScaledClock } from '../clock.js';
+import { EventBus } from '../event-bus.js';
+import { SeededRandom } from '../random.js';
+import { defaultIdentity } from '../device/identity-defaults.js';
+import { Dhcp4Server, type Dhcp4ClassRule, type Dhcp4OptionValues } from '../net/dhcp4/server.js';
+import { HttpImageServer } from '../net/http-image-server.js';
+import { TrustStore } from '../trust/trust-store.js';
+import { attestDevice } from './attest.js';
+import { runDevice } from './device-run.js';
+import { checkExpectations, type DeviceResult, type ExpectationCheck } from './expectations.js';
+import { prepareImage, readPemFile, type PreparedImage } from './images.js';
+import { scenarioPath, type LoadedScenario } from './load.js';
+import { createRunPki } from './pki.js';
+
+export interface RunOptions {
+  /** Where per-device artifacts go; a temporary directory (removed afterwards) if absent. */
+  artifactsDir?: string;
+  bus?: EventBus;
+  /** Wall-clock limit per device when its expectation sets none. */
+  defaultDeadlineMs?: number;
+}
+
+export interface RunReport {
+  scenario: string;
+  ok: boolean;
+  devices: Array<DeviceResult & { checks: ExpectationCheck[] }>;
+  artifactsDir?: string;
+}
+
+/** Starts the scenario's servers, boots its devices, attests them and checks expectations. */
+export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {}): Promise<RunReport> {
+  const { scenario: s, file } = loaded;
+  const bus = opts.bus ?? new EventBus();
+  const keep = opts.artifactsDir !== undefined;
+  const root = keep ? resolve(opts.artifactsDir!) : await mkdtemp(join(tmpdir(), 'bootlab-run-'));
+  const work = join(root, '.run');
+  const www = join(work, 'www');
+  await mkdir(www, { recursive: true });
+  const clock = new ScaledClock(s.clockSpeed);
+  const random = new SeededRandom(s.seed);
+  const servers: Array<{ stop(): Promise<void> }> = [];
+
+  try {
+    bus.emit({ type: 'run.start', message: `scenario ${s.name}` });
+    const pki = await createRunPki(join(work, 'pki'));
+    const dbPems = await Promise.all(
+      s.trust.db.map((entry, i) =>
+        entry in pki ? pki[entry as keyof typeof pki].certPem : readPemFile(scenarioPath(loaded, entry), file, `trust.db.${i}`),
+      ),
+    );
+    const trust = TrustStore.fromPem(dbPems);
+    const dbCertsDer = trust.db.map((c: X509Certificate) => c.raw);
+
+    const images = new Map<string, PreparedImage>();
+    for (const spec of s.images) {
+      const img = await prepareImage(spec, scenarioPath(loaded, spec.source), pki, trust, { work, www }, file);
+      images.set(img.name, img);
+      bus.emit({
+        type: 'image.prepared',
+        message: `image ${img.name}: ${img.size} bytes, signed by ${spec.signedBy}${spec.tamper ? `, ${spec.tamper.region} tampered` : ''}${
+          img.published.length ? `, published as ${img.published.join(', ')}` : ''
+        }`,
+        data: { name: img.name, sha256: img.sha256.toString('hex'), published: img.published },
+      });
+    }
+
+    const http = new HttpImageServer(
+      { root: www, bind: { address: s.bind, port: 0 } },
+      {
+        onEvent: (e) =>
+          bus.emit({
+            type: 'http.request',
+            message: `HTTP ${e.method} ${e.path} → ${e.status} (${e.bytes} bytes)`,
+            data: { ...e },
+          }),
+      },
+    );
+    const httpAddr = await http.start();
+    servers.push(http);
+    const hostPort = `${httpAddr.address}:${httpAddr.port}`;
+    const fill = (text: string): string => text.replaceAll('{http}', hostPort);
+
+    const dhcp = new Dhcp4Server(
+      {
+        bind: { address: s.bind, port: 0 },
+        serverId: s.bind,
+        replyTo: 'source',
+        pool: {
+          start: s.servers.dhcp.pool.start,
+          end: s.servers.dhcp.pool.end,
+          subnetMask: s.servers.dhcp.pool.subnetMask,
+          leaseSeconds: Math.round(s.servers.dhcp.pool.leaseTime / 1000),
+        },
+        options: fillOptions(s.servers.dhcp.options, fill),
+        classes: s.servers.dhcp.classes.map(
+          (c): Dhcp4ClassRule => ({
+            name: c.name,
+            match: stripUndefined(c.match),
+            options: fillOptions(c.options, fill),
+            ...(c.force ? { force: c.force } : {}),
+          }),
+        ),
+      },
+      {
+        onEvent: (e) =>
+          bus.emit({
+            type: e.type,
+            message: `DHCP ${e.type.slice(5)}${e.mac ? ` ${e.mac}` : ''}${e.address ? ` ${e.address}` : ''}${e.detail ? `: ${e.detail}` : ''}`,
+            data: { ...e },
+          }),
+      },
+    );
+    const dhcpAddr = await dhcp.start();
+    servers.push(dhcp);
+    bus.emit({ type: 'run.servers', message: `DHCP on ${dhcpAddr.address}:${dhcpAddr.port}, HTTP on ${hostPort}` });
+
+    const golden = s.attestation ? images.get(s.attestation.goldenImage) : undefined;
+    const bySha = new Map([...images.values()].map((img) => [img.sha256.toString('hex'), img.name]));
+    const results = await Promise.all(
+      s.devices.map(async (d) => {
+        const deviceRandom = random.fork(d.id);
+        const identity = defaultIdentity(deviceRandom, stripUndefined(d.identity));
+        const dir = join(root, d.id);
+        const run = await runDevice({
+          id: d.id,
+          identity,
+          trust,
+          akType: d.tpm.ak,
+          dir,
+          dhcpServer: dhcpAddr,
+          bindAddress: s.bind,
+          httpPort: httpAddr.port,
+          clock,
+          random: deviceRandom,
+          maxPasses: s.onie.maxPasses,
+          passDelayMs: s.onie.passDelay,
+          installerTimeoutMs: s.onie.installerTimeout,
+          deadlineMs: d.expect.within ?? opts.defaultDeadlineMs ?? 600_000,
+          bus,
+        });
+        const out = run.output;
+        const result: DeviceResult = {
+          id: d.id,
+          outcome: out.outcome,
+          rejections: run.rejections,
+          passes: out.passes,
+          durationMs: run.durationMs,
+          ...('installed' in out && out.installed
+            ? { installedUrl: out.installed.url, installedImage: bySha.get(out.installed.sha256) ?? 'unknown' }
+            : {}),
+          ...('haltReason' in out && out.haltReason !== undefined ? { haltReason: out.haltReason } : {}),
+        };
+        if (golden) {
+          const a = await attestDevice(run.tpm, { identity, dbCertsDer, image: golden }, dir);
+          result.attestation = { ok: a.ok, failed: a.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`) };
+          bus.emit({
+            type: 'attestation.verdict',
+            device: d.id,
+            message: a.ok ? 'attestation PASS' : `attestation FAIL: ${result.attestation.failed.join('; ')}`,
+            data: { ok: a.ok, checks: a.checks },
+          });
+        }
+        const checks = checkExpectations(d.expect, result);
+        const ok = checks.every((c) => c.ok);
+        bus.emit({
+          type: 'device.verdict',
+          device: d.id,
+          message: `${ok ? 'PASS' : 'FAIL'}: ${checks.map((c) => `${c.ok ? '✓' : '✗'} ${c.what} (${c.detail})`).join('; ')}`,
+          data: { ok, checks },
+        });
+        return { ...result, checks };
+      }),
+    );
+    const report: RunReport = {
+      scenario: s.name,
+      ok: results.every((r) => r.checks.every((c) => c.ok)),
+      devices: results,
+      ...(keep ? { artifactsDir: root } : {}),
+    };
+    if (keep) await writeFile(join(root, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+    bus.emit({ type: 'run.end', message: `scenario ${s.name}: ${report.ok ? 'PASS' : 'FAIL'}` });
+    return report;
+  } finally {
+    for (const server of servers.reverse()) await server.stop().catch(() => undefined);
+    // Artifacts keep .run/ (test PKI, built images) so a user can re-check them with openssl.
+    if (!keep) await rm(root, { recursive: true, force: true });
+  }
+}
+
+function fillOptions<T extends Record<string, unknown>>(options: T, fill: (s: string) => string): Dhcp4OptionValues {
+  return JSON.parse(JSON.stringify(options), (_k, v: unknown) => (typeof v === 'string' ? fill(v) : v)) as Dhcp4OptionValues;
+}
+
+function stripUndefined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
+}

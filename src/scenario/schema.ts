@@ -1,0 +1,178 @@
+import { z } from 'zod';
+
+/**
+ * The scenario file: one schema for validation, error messages and (later) the JSON
+ * Schema editors use. Addresses inside `pool` are what devices are told they got; all
+ * traffic of a run still flows over loopback.
+ */
+
+const ipv4 = z
+  .string()
+  .regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/, 'expected a dotted IPv4 address');
+const mac = z.string().regex(/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/, 'expected a MAC address like 52:54:00:12:34:56');
+const duration = z
+  .union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?(ms|s|m)$/, 'expected a duration like 20s, 500ms or 2m')])
+  .transform((v) => (typeof v === 'number' ? v * 1000 : parseDuration(v)));
+
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text);
+  if (!m) throw new RangeError(`not a duration: ${text}`);
+  const n = Number(m[1]);
+  return m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000;
+}
+
+/** A URL template: `{http}` becomes the run's HTTP server `host:port` once it is listening. */
+const urlTemplate = z.string().min(1);
+
+const dhcpOptions = z
+  .object({
+    router: z.array(ipv4).optional(),
+    dns: z.array(ipv4).optional(),
+    domainName: z.string().optional(),
+    hostname: z.string().optional(),
+    logServer: z.array(ipv4).optional(),
+    wwwServer: z.array(z.string()).optional(),
+    tftpServerName: z.string().optional(),
+    bootFileName: urlTemplate.optional(),
+    tftpServerAddresses: z.array(ipv4).optional(),
+    defaultUrl: urlTemplate.optional(),
+    onie: z.object({ installerUrl: urlTemplate.optional(), updaterUrl: urlTemplate.optional() }).strict().optional(),
+    nextServer: z.string().optional(),
+    bootFile: z.string().optional(),
+    serverName: z.string().optional(),
+  })
+  .strict();
+
+const dhcpClass = z
+  .object({
+    name: z.string().min(1),
+    match: z.object({ vendorClassPrefix: z.string().optional(), userClass: z.string().optional() }).strict(),
+    options: dhcpOptions,
+    force: z.array(z.number().int().min(1).max(254)).optional(),
+  })
+  .strict();
+
+const identity = z
+  .object({
+    serial: z.string().min(1).optional(),
+    mac: mac.optional(),
+    vendorId: z.number().int().nonnegative().optional(),
+    arch: z.string().regex(/^[a-z0-9]+$/, 'arch has no "_" or "-" (ONIE naming rule)').optional(),
+    machine: z
+      .string()
+      .regex(/^[A-Za-z0-9]+_[A-Za-z0-9_]+$/, 'machine is <vendor>_<model> (ONIE naming rule)')
+      .optional(),
+    machineRev: z.number().int().nonnegative().optional(),
+    switchAsic: z.string().optional(),
+    onieVersion: z.string().optional(),
+    partNumber: z.string().optional(),
+    productName: z.string().optional(),
+  })
+  .strict();
+
+const imageSpec = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'image names are file-name safe'),
+    /** Directory holding install.sh, relative to the scenario file. */
+    source: z.string().min(1),
+    /** A key of the run's test PKI (`vendor`, `rogue`), or `none` for an unsigned image. */
+    signedBy: z.enum(['vendor', 'rogue', 'db-ca', 'none']).default('vendor'),
+    /** File names the HTTP server publishes this image under (none: a reference image the verifier knows). */
+    publish: z.array(z.string().regex(/^[A-Za-z0-9._/-]+$/)).default([]),
+    /** Alter the bytes after signing: a fault that a verifying device must catch. */
+    tamper: z
+      .object({
+        region: z.enum(['header', 'payload', 'signature']),
+        /** Byte offset inside the region; default the middle. */
+        offset: z.number().int().nonnegative().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+const expectation = z
+  .object({
+    outcome: z.enum(['installed', 'not-installed']),
+    /** Name of the image that must be the one installed. */
+    image: z.string().optional(),
+    /** Rejections the device must have recorded (reason codes), in order. */
+    rejected: z.array(z.string()).optional(),
+    attestation: z.enum(['pass', 'fail']).optional(),
+    /** Wall-clock budget for this device, e.g. 30s. */
+    within: duration.optional(),
+  })
+  .strict();
+
+export const scenarioSchema = z
+  .object({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    seed: z.union([z.number().int(), z.string()]).default(1),
+    /** Speeds up protocol timers (DHCP retries, ONIE's 20 s pause); 1 = real time. */
+    clockSpeed: z.number().positive().default(1),
+    /** Loopback address every server binds to. */
+    bind: ipv4.default('127.0.0.1'),
+    servers: z
+      .object({
+        dhcp: z
+          .object({
+            pool: z
+              .object({
+                start: ipv4,
+                end: ipv4,
+                subnetMask: ipv4.default('255.255.255.0'),
+                leaseTime: duration.default(3_600_000),
+              })
+              .strict(),
+            options: dhcpOptions.default({}),
+            classes: z.array(dhcpClass).default([]),
+          })
+          .strict(),
+        http: z.object({}).strict().default({}),
+      })
+      .strict(),
+    images: z.array(imageSpec).min(1),
+    trust: z
+      .object({
+        /** Certificates in the devices' db: keys of the run's test PKI or PEM files. */
+        db: z.array(z.string()).min(1),
+      })
+      .strict(),
+    onie: z
+      .object({
+        /** Passes before a device gives up (ONIE: forever). */
+        maxPasses: z.number().int().positive().default(3),
+        /** Pause between passes (ONIE: 20 s). */
+        passDelay: duration.default(20_000),
+        /** Installer time limit. */
+        installerTimeout: duration.default(120_000),
+      })
+      .strict()
+      .default({ maxPasses: 3, passDelay: 20_000, installerTimeout: 120_000 }),
+    devices: z
+      .array(
+        z
+          .object({
+            id: z.string().regex(/^[A-Za-z0-9._-]+$/, 'device ids are file-name safe'),
+            identity: identity.default({}),
+            tpm: z.object({ ak: z.enum(['ecc', 'rsa']).default('ecc') }).strict().default({ ak: 'ecc' }),
+            expect: expectation,
+          })
+          .strict(),
+      )
+      .min(1),
+    attestation: z
+      .object({
+        /** The image whose measurement the verifier's golden values are computed from. */
+        goldenImage: z.string(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type Scenario = z.output<typeof scenarioSchema>;
+export type ScenarioDevice = Scenario['devices'][number];
+export type ScenarioImage = Scenario['images'][number];
+export type DeviceExpectation = ScenarioDevice['expect'];

@@ -1,0 +1,110 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventBus, type BusEvent } from '../../src/event-bus.js';
+import { decodeEventLog } from '../../src/protocol/tcg/event-log.js';
+import { loadScenario } from '../../src/scenario/load.js';
+import { runScenario, type RunReport } from '../../src/scenario/run.js';
+import { PCR, TAG_REJECTED } from '../../src/device/onie/measured-boot.js';
+
+const run = promisify(execFile);
+const repo = new URL('../../', import.meta.url).pathname;
+let artifacts: string;
+
+beforeAll(async () => {
+  artifacts = await mkdtemp(join(tmpdir(), 'bootlab-e2e-'));
+});
+afterAll(async () => {
+  await rm(artifacts, { recursive: true, force: true });
+});
+
+async function runShipped(name: string): Promise<{ report: RunReport; events: BusEvent[]; dir: string }> {
+  const bus = new EventBus();
+  const dir = join(artifacts, name);
+  const report = await runScenario(await loadScenario(join(repo, 'scenarios', `${name}.yaml`)), { bus, artifactsDir: dir });
+  return { report, events: bus.history, dir };
+}
+
+describe('shipped scenarios over real sockets on loopback', () => {
+  it('quickstart: the switch leases, fetches via option 114, verifies, measures, installs and attests', async () => {
+    const { report, events, dir } = await runShipped('quickstart');
+    expect(report.devices[0]!.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(report.ok).toBe(true);
+    const device = report.devices[0]!;
+    expect(device).toMatchObject({ outcome: 'installed', installedImage: 'demo-nos', attestation: { ok: true } });
+    const types = events.filter((e) => e.device === 'switch-1').map((e) => e.type);
+    const order = ['dhcp.leased', 'candidate.trying', 'image.fetched', 'image.accepted', 'installer.exited', 'nos.installed', 'attestation.verdict'];
+    expect(order.map((t) => types.indexOf(t))).toEqual([...order.map((t) => types.indexOf(t))].sort((a, b) => a - b));
+    expect(events.find((e) => e.type === 'candidate.trying')?.data).toMatchObject({ method: 'default-url' });
+    // The HTTP server saw ONIE's identity headers.
+    const request = events.find((e) => e.type === 'http.request' && (e.data?.['path'] as string) === '/demo-nos.bin');
+    expect(request?.data?.['onieHeaders']).toMatchObject({ 'ONIE-SERIAL-NUMBER': 'BL000000001', 'ONIE-OPERATION': 'os-install' });
+    // Artifacts: the event log parses, the console shows the installer, the disk holds the NOS.
+    const log = decodeEventLog(await readFile(join(dir, 'switch-1', 'eventlog.bin')));
+    expect(log.ok).toBe(true);
+    const consoleText = await readFile(join(dir, 'switch-1', 'console.log'), 'utf8');
+    expect(consoleText).toMatch(/ONIE: Executing installer: http:\/\/127\.0\.0\.1:\d+\/demo-nos\.bin/);
+    expect(consoleText).toMatch(/NOS install successful/);
+    expect((await stat(join(dir, 'switch-1', 'sandbox', 'dev', 'vda'))).size).toBeGreaterThan(0);
+    for (const f of ['ak.pub.pem', 'quote.msg', 'quote.sig', 'quote.pcrs', 'nonce.hex']) {
+      expect((await stat(join(dir, 'switch-1', f))).size).toBeGreaterThan(0);
+    }
+  });
+
+  it('tampered-installer: the altered image is rejected and logged, the good one installs from a later candidate', async () => {
+    const { report, events, dir } = await runShipped('tampered-installer');
+    expect(report.devices[0]!.checks.filter((c) => !c.ok)).toEqual([]);
+    const device = report.devices[0]!;
+    expect(device.rejections).toEqual([expect.objectContaining({ reason: 'payload-checksum' })]);
+    expect(device.installedUrl).toMatch(/\/onie-installer-x86_64-accton_as7326_56x\.bin$/);
+    expect(events.filter((e) => e.type === 'installer.exited')).toHaveLength(1);
+    const log = decodeEventLog(await readFile(join(dir, 'switch-1', 'eventlog.bin')));
+    if (!log.ok) throw log.error;
+    const rejected = log.value.events.filter((e) => e.pcrIndex === PCR.rejected);
+    expect(rejected).toHaveLength(1);
+    expect(Buffer.from(rejected[0]!.data).readUInt32LE(0)).toBe(TAG_REJECTED);
+    expect(Buffer.from(rejected[0]!.data).toString()).toMatch(/"reason":"payload-checksum"/);
+  });
+
+  it('untrusted-signer: nothing runs, every pass refuses the image, attestation fails as expected', async () => {
+    const { report, events } = await runShipped('untrusted-signer');
+    expect(report.devices[0]!.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(report.ok).toBe(true);
+    const device = report.devices[0]!;
+    expect(device.outcome).toBe('gave-up');
+    expect(device.passes).toBe(2);
+    expect(device.attestation?.ok).toBe(false);
+    expect(events.some((e) => e.type === 'installer.exited')).toBe(false);
+  });
+
+  it('the CLI prints the quickstart verdict and exits 0 (npm start runs exactly this)', async () => {
+    await run('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repo });
+    const { stdout } = await run('node', ['dist/cli/bin.js', 'run', 'scenarios/quickstart.yaml'], { cwd: repo });
+    expect(stdout).toMatch(/switch-1 attestation PASS/);
+    expect(stdout).toMatch(/quickstart: PASS \(1\/1 devices met their expectations\)/);
+  });
+
+  it('the CLI exits 1 and says why when an expectation does not hold', async () => {
+    const scenario = join(artifacts, 'wrong-expectation.yaml');
+    const text = (await readFile(join(repo, 'scenarios', 'quickstart.yaml'), 'utf8'))
+      .replace('source: ../images/demo-nos', `source: ${join(repo, 'images', 'demo-nos')}`)
+      .replace('outcome: installed', 'outcome: not-installed')
+      .replace('      image: demo-nos\n', '');
+    await (await import('node:fs/promises')).writeFile(scenario, text);
+    const failure = await run('node', [join(repo, 'dist/cli/bin.js'), 'run', scenario], { cwd: repo }).catch((e: unknown) => e);
+    expect(failure).toMatchObject({ code: 1 });
+    expect((failure as { stdout: string }).stdout).toMatch(/✗ outcome \(expected not-installed, device installed\)/);
+  });
+
+  it('the CLI reports a broken scenario with file and line, without a stack trace', async () => {
+    const scenario = join(artifacts, 'broken.yaml');
+    await (await import('node:fs/promises')).writeFile(scenario, 'name: x\nservers: 3\n');
+    const failure = await run('node', [join(repo, 'dist/cli/bin.js'), 'run', scenario], { cwd: repo }).catch((e: unknown) => e);
+    expect(failure).toMatchObject({ code: 2 });
+    expect((failure as { stderr: string }).stderr).toMatch(/broken\.yaml:2: servers: /);
+    expect((failure as { stderr: string }).stderr).not.toMatch(/at .*\.js:\d+/);
+  });
+});
