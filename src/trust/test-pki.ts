@@ -1,7 +1,6 @@
 import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import {
-  AlgorithmIdentifier,
   AttributeTypeAndValue,
   AttributeValue,
   AuthorityKeyIdentifier,

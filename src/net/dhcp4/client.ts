@@ -135,8 +135,8 @@ class ReplyInbox {
 
   constructor(
     port: DatagramPort,
-    private readonly xid: number,
-    private readonly chaddr: string,
+    xid: number,
+    chaddr: string,
     private readonly o: Pick<Dhcp4ClientOptions, 'clock' | 'signal' | 'onEvent'>,
   ) {
     this.unsubscribe = port.onMessage((bytes) => {

@@ -83,8 +83,8 @@ export class ByteReader {
   /** A copy of the next n bytes. */
   bytes(n: number, field: string): Uint8Array {
     this.need(n, field);
-    // Uint8Array's slice copies; Buffer's slice would return a view of the socket buffer.
-    const out = Uint8Array.prototype.slice.call(this.buf, this.offset, this.offset + n);
+    // A plain Uint8Array copy: Buffer#slice would be a view into a reused socket buffer.
+    const out = new Uint8Array(this.buf.subarray(this.offset, this.offset + n));
     this.offset += n;
     return out;
   }
@@ -102,6 +102,10 @@ export class ByteReader {
     return r;
   }
 
+  /**
+   * Throws a DecodeError at `at`. TypeScript narrows after a `never` call only when the
+   * reader variable has an explicit type: write `const r: ByteReader = new ByteReader(…)`.
+   */
   fail(reason: 'malformed' | 'limit' | 'unsupported', field: string, detail?: string, at = this.offset): never {
     throw new DecodeError(this.protocol, reason, at, field, detail);
   }

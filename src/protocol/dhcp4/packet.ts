@@ -1,7 +1,8 @@
 import { DecodeError, EncodeError } from '../../errors.js';
 import { ByteReader } from '../bytes/reader.js';
 import { ByteWriter } from '../bytes/writer.js';
-import { err, ok, type Result } from '../result.js';
+import { ok, type Result } from '../result.js';
+import { catchDecodeError } from '../bytes/catch-decode.js';
 
 /**
  * A DHCPv4 / BOOTP message (RFC 2131 §2) as meanings. Options keep the order in which
@@ -73,12 +74,9 @@ const MAX_OPTION_PIECE = 255;
 const DEFAULT_MAX_OPTIONS = 255;
 
 export function decodeDhcp4(buf: Uint8Array, limits: Dhcp4Limits = {}): Result<Dhcp4Packet, DecodeError> {
-  try {
+  return catchDecodeError(() => {
     return ok(readPacket(new ByteReader(plainBytes(buf), PROTOCOL), limits.maxOptions ?? DEFAULT_MAX_OPTIONS));
-  } catch (e) {
-    if (e instanceof DecodeError) return err(e);
-    throw e;
-  }
+  });
 }
 
 function readPacket(r: ByteReader, maxOptions: number): Dhcp4Packet {

@@ -1,9 +1,10 @@
 import { DecodeError, EncodeError } from '../../errors.js';
 import { ByteReader } from '../bytes/reader.js';
 import { ByteWriter } from '../bytes/writer.js';
-import { err, ok, type Result } from '../result.js';
+import { ok, type Result } from '../result.js';
 import { EV_NO_ACTION } from './event-types.js';
 import { DIGEST_SIZE, TPM_ALG_ID, hashAlgFromId, type HashAlg } from './hash-alg.js';
+import { catchDecodeError } from '../bytes/catch-decode.js';
 
 /**
  * The TCG PC Client crypto-agile event log (tpm.md §3.1): a SHA1-style TCG_PCR_EVENT carrying
@@ -55,9 +56,8 @@ export function defaultSpecId(banks: readonly HashAlg[]): SpecIdEvent {
 
 export function decodeEventLog(buf: Uint8Array, limits?: EventLogLimits): Result<EventLog, DecodeError> {
   const lim = { ...DEFAULT_LIMITS, ...limits };
-  try {
-    // Buffer#slice is a view; over a plain Uint8Array the reader's byte fields are copies.
-    const r: ByteReader = new ByteReader(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), PROTO);
+  return catchDecodeError(() => {
+    const r: ByteReader = new ByteReader(buf, PROTO);
     const specId = readSpecIdEvent(r);
     const events: TcgEvent[] = [];
     while (r.remaining > 0) {
@@ -65,10 +65,7 @@ export function decodeEventLog(buf: Uint8Array, limits?: EventLogLimits): Result
       events.push(readEvent2(r, events.length, specId.algorithms, lim.maxEventSize));
     }
     return ok({ specId, events });
-  } catch (e) {
-    if (e instanceof DecodeError) return err(e);
-    throw e;
-  }
+  });
 }
 
 function readSpecIdEvent(r: ByteReader): SpecIdEvent {

@@ -1,9 +1,11 @@
 import { DecodeError, EncodeError } from '../../errors.js';
 import { ByteReader } from '../bytes/reader.js';
 import { ByteWriter } from '../bytes/writer.js';
-import { err, ok, type Result } from '../result.js';
+import { ok, type Result } from '../result.js';
 import type { HashAlg } from '../tcg/hash-alg.js';
 import { readPcrSelection, writePcrSelection, type PcrSelection } from './pcr-selection.js';
+import { readTpm2b } from './tpm2b.js';
+import { catchDecodeError } from '../bytes/catch-decode.js';
 
 /** TPMS_ATTEST (TPM 2.0 Part 2 §10.12.12), big-endian. Only TPM2_Quote's attested form is decoded. */
 
@@ -73,13 +75,12 @@ export function encodeQuoteAttest(a: QuoteAttestInput): Buffer {
 
 /** Decodes without judging: magic and type are reported as found, for the verifier to check. */
 export function decodeAttest(buf: Uint8Array): Result<Tpm2Attest, DecodeError> {
-  try {
-    // Buffer#slice is a view; over a plain Uint8Array the reader's byte fields are copies.
-    const r: ByteReader = new ByteReader(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), PROTO);
+  return catchDecodeError(() => {
+    const r: ByteReader = new ByteReader(buf, PROTO);
     const magic = r.u32('magic');
     const type = r.u16('type');
-    const qualifiedSigner = tpm2b(r, 'qualifiedSigner', MAX_NAME_SIZE);
-    const extraData = tpm2b(r, 'extraData', MAX_DATA_SIZE);
+    const qualifiedSigner = readTpm2b(r, 'qualifiedSigner', MAX_NAME_SIZE);
+    const extraData = readTpm2b(r, 'extraData', MAX_DATA_SIZE);
     const clock = r.u64('clockInfo.clock');
     const resetCount = r.u32('clockInfo.resetCount');
     const restartCount = r.u32('clockInfo.restartCount');
@@ -90,24 +91,14 @@ export function decodeAttest(buf: Uint8Array): Result<Tpm2Attest, DecodeError> {
     let attested: Tpm2Attested;
     if (type === TPM_ST_ATTEST_QUOTE) {
       const pcrSelect = readPcrSelection(r, 'attested.quote.pcrSelect');
-      const pcrDigest = tpm2b(r, 'attested.quote.pcrDigest', MAX_DIGEST_SIZE);
+      const pcrDigest = readTpm2b(r, 'attested.quote.pcrDigest', MAX_DIGEST_SIZE);
       if (r.remaining > 0) r.fail('malformed', 'attested', `${r.remaining} bytes after TPMS_QUOTE_INFO`);
       attested = { kind: 'quote', pcrSelect, pcrDigest };
     } else {
       attested = { kind: 'other', raw: r.bytes(r.remaining, 'attested') };
     }
     return ok({ magic, type, qualifiedSigner, extraData, clockInfo: { clock, resetCount, restartCount, safe }, firmwareVersion, attested });
-  } catch (e) {
-    if (e instanceof DecodeError) return err(e);
-    throw e;
-  }
-}
-
-function tpm2b(r: ByteReader, field: string, max: number): Uint8Array {
-  const at = r.offset;
-  const size = r.u16(`${field}.size`);
-  if (size > max) r.fail('malformed', `${field}.size`, `${size} bytes, at most ${max}`, at);
-  return r.bytes(size, field);
+  });
 }
 
 function tpm2bBound(field: string, b: Uint8Array, max: number): void {

@@ -1,8 +1,9 @@
 import { DecodeError, EncodeError } from '../../errors.js';
 import { ByteReader } from '../bytes/reader.js';
 import { ByteWriter } from '../bytes/writer.js';
-import { err, ok, type Result } from '../result.js';
+import { ok, type Result } from '../result.js';
 import { TPM_ALG_ID, hashAlgFromId, type HashAlg } from '../tcg/hash-alg.js';
+import { catchDecodeError } from '../bytes/catch-decode.js';
 
 /** Banks in TPML order; PCR indices ascend within a bank (that is the order a quote hashes them in). */
 export type PcrSelection = Array<{ alg: HashAlg; pcrs: number[] }>;
@@ -77,16 +78,12 @@ export function encodePcrSelection(sel: ReadonlyArray<{ alg: HashAlg; pcrs: read
 }
 
 export function decodePcrSelection(buf: Uint8Array): Result<PcrSelection, DecodeError> {
-  try {
-    // Buffer#slice is a view; over a plain Uint8Array the reader's byte fields are copies.
-    const r: ByteReader = new ByteReader(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), PROTO);
+  return catchDecodeError(() => {
+    const r: ByteReader = new ByteReader(buf, PROTO);
     const sel = readPcrSelection(r);
     if (r.remaining > 0) r.fail('malformed', 'pcrSelect', `${r.remaining} bytes after the selection`);
     return ok(sel);
-  } catch (e) {
-    if (e instanceof DecodeError) return err(e);
-    throw e;
-  }
+  });
 }
 
 /** Same banks in the same order, and the same PCRs in each (order and duplicates aside). */

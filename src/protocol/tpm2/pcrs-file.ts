@@ -1,10 +1,10 @@
 import { DecodeError, EncodeError } from '../../errors.js';
 import { ByteReader } from '../bytes/reader.js';
-import { ByteWriter } from '../bytes/writer.js';
-import { err, ok, type Result } from '../result.js';
+import { ok, type Result } from '../result.js';
 import { DIGEST_SIZE, TPM_ALG_ID, hashAlgFromId } from '../tcg/hash-alg.js';
 import { MAX_PCR_BANKS, PCR_SELECT_SIZE, normalizeSelection, pcrBitmap, pcrsFromBitmap, type PcrSelection } from './pcr-selection.js';
 import type { HashAlg } from '../tcg/hash-alg.js';
+import { catchDecodeError } from '../bytes/catch-decode.js';
 
 /**
  * The "serialized" PCR file of `tpm2_quote -o` / `tpm2_checkquote -f` (tpm.md §2.5 item 2): a
@@ -69,9 +69,8 @@ export function encodePcrsFile(
 }
 
 export function decodePcrsFile(buf: Uint8Array): Result<PcrsFile, DecodeError> {
-  try {
-    // Buffer#slice is a view; over a plain Uint8Array the reader's byte fields are copies.
-    const r: ByteReader = new ByteReader(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), PROTO);
+  return catchDecodeError(() => {
+    const r: ByteReader = new ByteReader(buf, PROTO);
     const countAt = r.offset;
     const count = r.u32le('pcrSelections.count');
     if (count > MAX_PCR_BANKS) r.fail('malformed', 'pcrSelections.count', `${count} banks, at most ${MAX_PCR_BANKS}`, countAt);
@@ -121,8 +120,5 @@ export function decodePcrsFile(buf: Uint8Array): Result<PcrsFile, DecodeError> {
       }
     });
     return ok({ selection, values });
-  } catch (e) {
-    if (e instanceof DecodeError) return err(e);
-    throw e;
-  }
+  });
 }

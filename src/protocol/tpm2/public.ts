@@ -1,8 +1,10 @@
 import { DecodeError, EncodeError } from '../../errors.js';
 import { ByteReader } from '../bytes/reader.js';
 import { ByteWriter } from '../bytes/writer.js';
-import { err, ok, type Result } from '../result.js';
+import { ok, type Result } from '../result.js';
 import { DIGEST_SIZE, TPM_ALG_ID, hashAlgFromId, hashOf, type HashAlg } from '../tcg/hash-alg.js';
+import { readTpm2b } from './tpm2b.js';
+import { catchDecodeError } from '../bytes/catch-decode.js';
 
 /**
  * TPMT_PUBLIC / TPM2B_PUBLIC (TPM 2.0 Part 2 §12.2), big-endian, for RSA and ECC keys, and
@@ -120,19 +122,17 @@ export function encodeTpm2bPublic(p: TpmtPublic): Buffer {
 }
 
 export function decodeTpm2bPublic(buf: Uint8Array): Result<TpmtPublic, DecodeError> {
-  return guard(() => {
-    // Buffer#slice is a view; over a plain Uint8Array the reader's byte fields are copies.
-    const r: ByteReader = new ByteReader(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), PROTO);
+  return catchDecodeError(() => {
+    const r: ByteReader = new ByteReader(buf, PROTO);
     const sizeAt = r.offset;
     const size = r.u16('size');
     if (size !== r.remaining) r.fail('malformed', 'size', `says ${size}, ${r.remaining} bytes follow`, sizeAt);
-    return readTpmtPublic(r);
+    return ok(readTpmtPublic(r));
   });
 }
 
 export function decodeTpmtPublic(buf: Uint8Array): Result<TpmtPublic, DecodeError> {
-  // Buffer#slice is a view; over a plain Uint8Array the reader's byte fields are copies.
-  return guard(() => readTpmtPublic(new ByteReader(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), PROTO)));
+  return catchDecodeError(() => ok(readTpmtPublic(new ByteReader(buf, PROTO))));
 }
 
 function readTpmtPublic(r: ByteReader): TpmtPublic {
@@ -155,13 +155,13 @@ function readTpmtPublic(r: ByteReader): TpmtPublic {
   if (type === TPM_ALG_RSA) {
     const keyBits = r.u16('keyBits');
     const exponent = r.u32('exponent');
-    const modulus = tpm2b(r, 'unique.rsa', MAX_RSA_KEY_BYTES);
+    const modulus = readTpm2b(r, 'unique.rsa', MAX_RSA_KEY_BYTES);
     out = { type: 'rsa', nameAlg, objectAttributes, authPolicy, symmetric, scheme, keyBits, exponent, modulus };
   } else {
     const curveId = r.u16('curveID');
     const kdf = readHashScheme(r, 'kdf');
-    const x = tpm2b(r, 'unique.ecc.x', MAX_ECC_KEY_BYTES);
-    const y = tpm2b(r, 'unique.ecc.y', MAX_ECC_KEY_BYTES);
+    const x = readTpm2b(r, 'unique.ecc.x', MAX_ECC_KEY_BYTES);
+    const y = readTpm2b(r, 'unique.ecc.y', MAX_ECC_KEY_BYTES);
     out = { type: 'ecc', nameAlg, objectAttributes, authPolicy, symmetric, scheme, curveId, kdf, x, y };
   }
   if (r.remaining > 0) r.fail('malformed', 'unique', `${r.remaining} bytes after TPMT_PUBLIC`);
@@ -222,22 +222,7 @@ function readHash(r: ByteReader, field: string): HashAlg {
   return alg;
 }
 
-function tpm2b(r: ByteReader, field: string, max: number): Uint8Array {
-  const at = r.offset;
-  const size = r.u16(`${field}.size`);
-  if (size > max) r.fail('malformed', `${field}.size`, `${size} bytes, at most ${max}`, at);
-  return r.bytes(size, field);
-}
-
 function hex4(n: number): string {
   return n.toString(16).padStart(4, '0');
 }
 
-function guard<T>(f: () => T): Result<T, DecodeError> {
-  try {
-    return ok(f());
-  } catch (e) {
-    if (e instanceof DecodeError) return err(e);
-    throw e;
-  }
-}

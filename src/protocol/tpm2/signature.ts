@@ -1,8 +1,10 @@
 import { DecodeError, EncodeError } from '../../errors.js';
 import { ByteReader } from '../bytes/reader.js';
 import { ByteWriter } from '../bytes/writer.js';
-import { err, ok, type Result } from '../result.js';
+import { ok, type Result } from '../result.js';
 import { TPM_ALG_ID, hashAlgFromId, type HashAlg } from '../tcg/hash-alg.js';
+import { readTpm2b } from './tpm2b.js';
+import { catchDecodeError } from '../bytes/catch-decode.js';
 
 /** TPMT_SIGNATURE (TPM 2.0 Part 2 §11.3.4), big-endian: sigAlg ‖ hashAlg ‖ scheme-specific body. */
 
@@ -37,9 +39,8 @@ export function encodeSignature(s: Tpm2Signature): Buffer {
 }
 
 export function decodeSignature(buf: Uint8Array): Result<Tpm2Signature, DecodeError> {
-  try {
-    // Buffer#slice is a view; over a plain Uint8Array the reader's byte fields are copies.
-    const r: ByteReader = new ByteReader(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), PROTO);
+  return catchDecodeError(() => {
+    const r: ByteReader = new ByteReader(buf, PROTO);
     const algAt = r.offset;
     const alg = r.u16('sigAlg');
     if (alg !== TPM_ALG_RSASSA && alg !== TPM_ALG_RSAPSS && alg !== TPM_ALG_ECDSA) {
@@ -51,23 +52,14 @@ export function decodeSignature(buf: Uint8Array): Result<Tpm2Signature, DecodeEr
     if (!hash) r.fail('unsupported', 'hash', `TPM_ALG_ID 0x${hashId.toString(16).padStart(4, '0')}`, hashAt);
     let sig: Tpm2Signature;
     if (alg === TPM_ALG_ECDSA) {
-      const rr = tpm2b(r, 'signatureR', MAX_ECC_PARAM_SIZE);
-      const ss = tpm2b(r, 'signatureS', MAX_ECC_PARAM_SIZE);
+      const rr = readTpm2b(r, 'signatureR', MAX_ECC_PARAM_SIZE);
+      const ss = readTpm2b(r, 'signatureS', MAX_ECC_PARAM_SIZE);
       sig = { sigAlg: 'ecdsa', hash, r: rr, s: ss };
     } else {
-      sig = { sigAlg: alg === TPM_ALG_RSASSA ? 'rsassa' : 'rsapss', hash, sig: tpm2b(r, 'sig', MAX_RSA_SIG_SIZE) };
+      sig = { sigAlg: alg === TPM_ALG_RSASSA ? 'rsassa' : 'rsapss', hash, sig: readTpm2b(r, 'sig', MAX_RSA_SIG_SIZE) };
     }
     if (r.remaining > 0) r.fail('malformed', 'signature', `${r.remaining} bytes after the signature`);
     return ok(sig);
-  } catch (e) {
-    if (e instanceof DecodeError) return err(e);
-    throw e;
-  }
+  });
 }
 
-function tpm2b(r: ByteReader, field: string, max: number): Uint8Array {
-  const at = r.offset;
-  const size = r.u16(`${field}.size`);
-  if (size > max) r.fail('malformed', `${field}.size`, `${size} bytes, at most ${max}`, at);
-  return r.bytes(size, field);
-}
