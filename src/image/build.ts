@@ -1,8 +1,9 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BootlabError } from '../errors.js';
+import { writeFileAtomically } from './atomic-file.js';
 import { renderSharchHeader } from '../protocol/sharch/layout.js';
 import { encodeUstarHeader, ustarEnd, ustarEntryLength, ustarPadding, type UstarType } from '../protocol/tar/ustar.js';
 
@@ -56,26 +57,17 @@ export async function buildImage(dir: string, out: string, opts: BuildImageOptio
   const payloadSha1 = sha1.digest('hex');
   const header = renderSharchHeader({ payloadSha1, payloadSize });
 
-  // Written beside the target and renamed, so a failed build never leaves a half image.
-  const tmp = `${out}.partial-${process.pid}`;
-  const fh = await open(tmp, 'w', 0o755);
-  try {
-    await writeAll(fh, header);
+  await writeFileAtomically(out, 0o755, async (append) => {
+    await append(header);
     const check: Hash = createHash('sha1');
     await writeTar(entries, mtime, async (chunk) => {
       check.update(chunk);
-      await writeAll(fh, chunk);
+      await append(chunk);
     });
     if (check.digest('hex') !== payloadSha1) {
       throw new BootlabError('BL_IMAGE_SOURCE', `${dir}: a file changed while the image was being built`);
     }
-    await fh.close();
-    await rename(tmp, out);
-  } catch (e) {
-    await fh.close().catch(() => undefined);
-    await rm(tmp, { force: true });
-    throw e;
-  }
+  });
   return { path: out, size: header.length + payloadSize, payloadSha1, payloadSize };
 }
 
@@ -114,12 +106,4 @@ async function writeTar(entries: SourceEntry[], mtime: number, sink: (chunk: Buf
     if (pad.length > 0) await sink(pad);
   }
   await sink(ustarEnd());
-}
-
-async function writeAll(fh: FileHandle, chunk: Buffer): Promise<void> {
-  let off = 0;
-  while (off < chunk.length) {
-    const { bytesWritten } = await fh.write(chunk, off, chunk.length - off);
-    off += bytesWritten;
-  }
 }

@@ -1,6 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, sign, X509Certificate } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { AsnConvert, AsnObjectIdentifierConverter, OctetString } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
 import {
@@ -25,6 +25,7 @@ import {
   id_signingTime,
 } from '@peculiar/asn1-cms';
 import { BootlabError } from '../errors.js';
+import { writeFileAtomically } from './atomic-file.js';
 import { SHARCH_MAX_HEADER_BYTES, parseSharchHeader } from '../protocol/sharch/layout.js';
 import { encodeSignedAttributes } from '../trust/cms-attributes.js';
 import { pemDecodeAll, pemEncode, toArrayBuffer } from '../trust/pem.js';
@@ -58,24 +59,15 @@ export async function signImage(image: string, key: SigningKey, out: string, opt
   const cms = buildDetachedCms(hash.digest(), key, opts.signingTime ?? new Date());
   const armoured = Buffer.from(pemEncode('CMS', cms), 'latin1');
 
-  const tmp = `${out}.partial-${process.pid}`;
-  const fh = await open(tmp, 'w', 0o755);
-  try {
+  await writeFileAtomically(out, 0o755, async (append) => {
     let copied = 0;
     for await (const chunk of createReadStream(image, { start: 0, end: signedBytes - 1 })) {
-      const b = chunk as Buffer;
-      await writeAt(fh, b, copied);
-      copied += b.length;
+      await append(chunk as Buffer);
+      copied += (chunk as Buffer).length;
     }
     if (copied !== signedBytes) throw new BootlabError('BL_IMAGE_TRUNCATED', `${image}: changed while it was being signed`);
-    await writeAt(fh, armoured, copied);
-    await fh.close();
-    await rename(tmp, out);
-  } catch (e) {
-    await fh.close().catch(() => undefined);
-    await rm(tmp, { force: true });
-    throw e;
-  }
+    await append(armoured);
+  });
   return { path: out, signedBytes, signer: subjectLine(new X509Certificate(key.certPem)) };
 }
 
@@ -153,12 +145,4 @@ function samePublicKey(privateKey: ReturnType<typeof createPrivateKey>, cert: X5
   const a = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
   const b = cert.publicKey.export({ type: 'spki', format: 'der' });
   return a.equals(b);
-}
-
-async function writeAt(fh: FileHandle, b: Buffer, position: number): Promise<void> {
-  let off = 0;
-  while (off < b.length) {
-    const { bytesWritten } = await fh.write(b, off, b.length - off, position + off);
-    off += bytesWritten;
-  }
 }

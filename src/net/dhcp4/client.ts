@@ -1,7 +1,7 @@
 import type { Clock } from '../../clock.js';
 import { PeerError, TimeoutError } from '../../errors.js';
 import type { Random } from '../../random.js';
-import { decodeDhcp4, encodeDhcp4, type Dhcp4OptionEntry, type Dhcp4Packet } from '../../protocol/dhcp4/packet.js';
+import { decodeDhcp4, dhcp4Request, encodeDhcp4, type Dhcp4OptionEntry, type Dhcp4Packet } from '../../protocol/dhcp4/packet.js';
 import {
   Dhcp4MessageType,
   getOption,
@@ -69,23 +69,8 @@ export async function acquireLease(o: Dhcp4ClientOptions): Promise<Dhcp4Lease> {
   const inbox = new ReplyInbox(port, xid, chaddr, o);
   try {
     const identity = o.options.filter((e) => !CLIENT_OWNED.has(e.code));
-    const message = (type: Dhcp4MessageType, extra: Dhcp4OptionEntry[]): Dhcp4Packet => ({
-      op: 'request',
-      htype: 1,
-      hlen: 6,
-      hops: 0,
-      xid,
-      secs: 0,
-      broadcast: false,
-      ciaddr: '0.0.0.0',
-      yiaddr: '0.0.0.0',
-      siaddr: '0.0.0.0',
-      giaddr: '0.0.0.0',
-      chaddr,
-      sname: '',
-      file: '',
-      options: [messageTypeOption(type), ...extra, ...identity],
-    });
+    const message = (type: Dhcp4MessageType, extra: Dhcp4OptionEntry[]): Dhcp4Packet =>
+      dhcp4Request({ xid, chaddr, options: [messageTypeOption(type), ...extra, ...identity] });
     const send = async (p: Dhcp4Packet): Promise<void> => {
       o.onEvent?.({ type: 'dhcp.client.send', message: describe(p), xid });
       await port.send(encodeDhcp4(p), o.server.address, o.server.port);

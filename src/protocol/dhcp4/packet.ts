@@ -73,6 +73,25 @@ const MIN_MESSAGE_LEN = 300;
 const MAX_OPTION_PIECE = 255;
 const DEFAULT_MAX_OPTIONS = 255;
 
+/** A client's BOOTREQUEST with every header field at its "nothing assigned yet" value. */
+export function dhcp4Request(p: Pick<Dhcp4Packet, 'xid' | 'chaddr' | 'options'> & Partial<Dhcp4Packet>): Dhcp4Packet {
+  return {
+    op: 'request',
+    htype: 1,
+    hlen: 6,
+    hops: 0,
+    secs: 0,
+    broadcast: false,
+    ciaddr: '0.0.0.0',
+    yiaddr: '0.0.0.0',
+    siaddr: '0.0.0.0',
+    giaddr: '0.0.0.0',
+    sname: '',
+    file: '',
+    ...p,
+  };
+}
+
 export function decodeDhcp4(buf: Uint8Array, limits: Dhcp4Limits = {}): Result<Dhcp4Packet, DecodeError> {
   return catchDecodeError(() => {
     return ok(readPacket(new ByteReader(plainBytes(buf), PROTOCOL), limits.maxOptions ?? DEFAULT_MAX_OPTIONS));

@@ -1,23 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { onieDefaultFilenames } from '../../../src/device/onie/default-filenames.js';
-import { accton, kvmIdentity } from './fixtures.js';
+import { KVM_NAMES, accton, kvmIdentity } from './fixtures.js';
 
 describe('onieDefaultFilenames', () => {
   it('gives the kvm list of onie.md §1.6 in ONIE order', () => {
-    expect(onieDefaultFilenames(kvmIdentity, 'onie-installer')).toEqual([
-      'onie-installer-x86_64-kvm_x86_64-r0',
-      'onie-installer-x86_64-kvm_x86_64-r0.bin',
-      'onie-installer-x86_64-kvm_x86_64',
-      'onie-installer-x86_64-kvm_x86_64.bin',
-      'onie-installer-kvm_x86_64',
-      'onie-installer-kvm_x86_64.bin',
-      'onie-installer-x86_64-qemu',
-      'onie-installer-x86_64-qemu.bin',
-      'onie-installer-x86_64',
-      'onie-installer-x86_64.bin',
-      'onie-installer',
-      'onie-installer.bin',
-    ]);
+    expect(onieDefaultFilenames(kvmIdentity, 'onie-installer')).toEqual(KVM_NAMES);
   });
 
   it('uses the revision, machine and silicon vendor of an EEPROM-style identity', () => {

@@ -1,21 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { onieCandidates, type Candidate } from '../../../src/device/onie/discovery.js';
-import { kvmIdentity } from './fixtures.js';
+import { KVM_NAMES, kvmIdentity } from './fixtures.js';
 
-const KVM_NAMES = [
-  'onie-installer-x86_64-kvm_x86_64-r0',
-  'onie-installer-x86_64-kvm_x86_64-r0.bin',
-  'onie-installer-x86_64-kvm_x86_64',
-  'onie-installer-x86_64-kvm_x86_64.bin',
-  'onie-installer-kvm_x86_64',
-  'onie-installer-kvm_x86_64.bin',
-  'onie-installer-x86_64-qemu',
-  'onie-installer-x86_64-qemu.bin',
-  'onie-installer-x86_64',
-  'onie-installer-x86_64.bin',
-  'onie-installer',
-  'onie-installer.bin',
-];
 
 /** Option 125 payload as udhcpc exports it: hex of [enterprise u32][len u8][code u8 len u8 text]... */
 function vivsoHex(blocks: Array<{ enterprise: number; subs: Array<[number, string]> }>): string {

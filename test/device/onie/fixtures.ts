@@ -37,3 +37,19 @@ export const accton: DeviceIdentity = {
   partNumber: 'FP3ZZ7632014A',
   productName: '7326-56X-O-AC-F',
 };
+
+/** onie.md §1.6: the 12 default names for kvm_x86_64, in ONIE's order. */
+export const KVM_NAMES = [
+  'onie-installer-x86_64-kvm_x86_64-r0',
+  'onie-installer-x86_64-kvm_x86_64-r0.bin',
+  'onie-installer-x86_64-kvm_x86_64',
+  'onie-installer-x86_64-kvm_x86_64.bin',
+  'onie-installer-kvm_x86_64',
+  'onie-installer-kvm_x86_64.bin',
+  'onie-installer-x86_64-qemu',
+  'onie-installer-x86_64-qemu.bin',
+  'onie-installer-x86_64',
+  'onie-installer-x86_64.bin',
+  'onie-installer',
+  'onie-installer.bin',
+];

@@ -3,8 +3,8 @@ import { onieDhcpClientOptions } from '../../../src/device/onie/dhcp-client-opti
 import { LeasePool } from '../../../src/net/dhcp4/lease-pool.js';
 import { Dhcp4ReplyPolicy } from '../../../src/net/dhcp4/reply-policy.js';
 import type { Dhcp4ServerConfig } from '../../../src/net/dhcp4/server-config.js';
-import { Dhcp4MessageType, getOption, ipOption, messageType, readString, u8ListOption } from '../../../src/protocol/dhcp4/options.js';
-import type { Dhcp4OptionEntry, Dhcp4Packet } from '../../../src/protocol/dhcp4/packet.js';
+import { Dhcp4MessageType, getOption, ipOption, messageType, messageTypeOption, readString, u8ListOption } from '../../../src/protocol/dhcp4/options.js';
+import { dhcp4Request, type Dhcp4OptionEntry, type Dhcp4Packet } from '../../../src/protocol/dhcp4/packet.js';
 import { kvmIdentity } from '../../device/onie/fixtures.js';
 
 const FROM = { address: '127.0.0.1', port: 40000 };
@@ -33,24 +33,7 @@ function policy(over: Partial<Dhcp4ServerConfig> = {}): Dhcp4ReplyPolicy {
 }
 
 function request(type: Dhcp4MessageType, options: Dhcp4OptionEntry[], over: Partial<Dhcp4Packet> = {}): Dhcp4Packet {
-  return {
-    op: 'request',
-    htype: 1,
-    hlen: 6,
-    hops: 0,
-    xid: 0x1234,
-    secs: 0,
-    broadcast: false,
-    ciaddr: '0.0.0.0',
-    yiaddr: '0.0.0.0',
-    siaddr: '0.0.0.0',
-    giaddr: '0.0.0.0',
-    chaddr: '52:54:00:13:34:01',
-    sname: '',
-    file: '',
-    options: [{ code: 53, data: Uint8Array.of(type) }, ...options],
-    ...over,
-  };
+  return dhcp4Request({ xid: 0x1234, chaddr: '52:54:00:13:34:01', options: [messageTypeOption(type), ...options], ...over });
 }
 
 describe('Dhcp4ReplyPolicy', () => {

@@ -6,7 +6,7 @@ import { BootlabError, TimeoutError } from '../../../src/errors.js';
 import { acquireLease } from '../../../src/net/dhcp4/client.js';
 import { Dhcp4Server, type Dhcp4ServerConfig, type Dhcp4ServerEvent } from '../../../src/net/dhcp4/server.js';
 import { Dhcp4MessageType, getOption, ipOption, messageType, messageTypeOption, u8ListOption } from '../../../src/protocol/dhcp4/options.js';
-import { encodeDhcp4, type Dhcp4OptionEntry, type Dhcp4Packet } from '../../../src/protocol/dhcp4/packet.js';
+import { dhcp4Request, encodeDhcp4, type Dhcp4OptionEntry, type Dhcp4Packet } from '../../../src/protocol/dhcp4/packet.js';
 import { decodeVivso, vivsoText } from '../../../src/protocol/dhcp4/vivso.js';
 import { SeededRandom } from '../../../src/random.js';
 import { accton, kvmIdentity } from '../../device/onie/fixtures.js';
@@ -67,23 +67,7 @@ function lease(server: { address: string; port: number }, mac: string, options: 
 }
 
 function request(type: Dhcp4MessageType, mac: string, options: Dhcp4OptionEntry[], xid = 7): Dhcp4Packet {
-  return {
-    op: 'request',
-    htype: 1,
-    hlen: 6,
-    hops: 0,
-    xid,
-    secs: 0,
-    broadcast: false,
-    ciaddr: '0.0.0.0',
-    yiaddr: '0.0.0.0',
-    siaddr: '0.0.0.0',
-    giaddr: '0.0.0.0',
-    chaddr: mac,
-    sname: '',
-    file: '',
-    options: [messageTypeOption(type), ...options],
-  };
+  return dhcp4Request({ xid, chaddr: mac, options: [messageTypeOption(type), ...options] });
 }
 
 describe('Dhcp4Server with acquireLease on loopback', () => {
