@@ -1,0 +1,85 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeEventLog } from '../../../src/protocol/tcg/event-log.js';
+import { replayEventLog } from '../../../src/trust/event-log-replay.js';
+import { loadScenario } from '../../../src/scenario/load.js';
+import { runScenario } from '../../../src/scenario/run.js';
+
+/**
+ * The artifacts of a real run, checked by tpm2-tools (Debian 12: 5.4). 5.4 is lenient
+ * (it accepts a wrong magic and a swapped selection), so it serves as a format oracle;
+ * bootlab's own verifier is the strict one.
+ */
+const run = promisify(execFile);
+const INSTALL = 'tpm2-tools is not on PATH: apt-get install -y --no-install-recommends tpm2-tools';
+const repo = new URL('../../../', import.meta.url).pathname;
+let root: string;
+let device: string;
+
+beforeAll(async () => {
+  for (const tool of ['tpm2_eventlog', 'tpm2_checkquote']) {
+    try {
+      await run(tool, ['--version'], { timeout: 10_000 });
+    } catch (e) {
+      throw new Error(`${INSTALL} (${tool}: ${(e as Error).message})`);
+    }
+  }
+  root = await mkdtemp(join(tmpdir(), 'bootlab-tpm2-tools-'));
+  // The tampered scenario exercises every PCR bootlab uses, rejections (PCR 14) included.
+  const report = await runScenario(await loadScenario(join(repo, 'scenarios', 'tampered-installer.yaml')), { artifactsDir: root });
+  expect(report.ok).toBe(true);
+  device = join(root, 'switch-1');
+});
+
+afterAll(async () => {
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+function pcrsFromEventlogYaml(yaml: string, bank: string): Map<number, string> {
+  const section = yaml.slice(yaml.lastIndexOf('pcrs:'));
+  const bankAt = section.indexOf(`${bank}:`);
+  const out = new Map<number, string>();
+  for (const line of section.slice(bankAt).split('\n').slice(1)) {
+    const m = /^\s+(\d+)\s*:\s*0x([0-9a-fA-F]+)/.exec(line);
+    if (!m) break;
+    out.set(Number(m[1]), m[2]!.toLowerCase());
+  }
+  return out;
+}
+
+describe('bootlab artifacts checked by tpm2-tools', () => {
+  it('tpm2_eventlog parses eventlog.bin without warnings and computes the PCRs bootlab replays', async () => {
+    const { stdout, stderr } = await run('tpm2_eventlog', [join(device, 'eventlog.bin')]);
+    expect(`${stdout}${stderr}`).not.toMatch(/WARN|ERROR/);
+    const log = decodeEventLog(await readFile(join(device, 'eventlog.bin')));
+    if (!log.ok) throw log.error;
+    const ours = replayEventLog(log.value);
+    for (const bank of ['sha1', 'sha256'] as const) {
+      const theirs = pcrsFromEventlogYaml(stdout, bank);
+      expect([...theirs.keys()]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 13, 14]);
+      for (const [pcr, value] of theirs) expect(value, `${bank} PCR ${pcr}`).toBe(Buffer.from(ours[bank][pcr]!).toString('hex'));
+    }
+  });
+
+  it('tpm2_checkquote accepts the quote, its PCR file and the event log', async () => {
+    const nonce = (await readFile(join(device, 'nonce.hex'), 'utf8')).trim();
+    const args = ['-u', 'ak.pub.pem', '-m', 'quote.msg', '-s', 'quote.sig', '-f', 'quote.pcrs', '-g', 'sha256', '-q', nonce];
+    await run('tpm2_checkquote', args, { cwd: device });
+    await run('tpm2_checkquote', [...args, '-e', 'eventlog.bin'], { cwd: device });
+  });
+
+  it('tpm2_checkquote rejects a wrong nonce and a flipped PCR value', async () => {
+    const nonce = (await readFile(join(device, 'nonce.hex'), 'utf8')).trim();
+    const base = ['-u', 'ak.pub.pem', '-m', 'quote.msg', '-s', 'quote.sig', '-g', 'sha256'];
+    await expect(run('tpm2_checkquote', [...base, '-f', 'quote.pcrs', '-q', `00${nonce.slice(2)}`], { cwd: device })).rejects.toThrow();
+    const pcrs = Buffer.from(await readFile(join(device, 'quote.pcrs')));
+    // First digest's buffer starts after the selection (132), the digest count (4), the list count (4) and the size (2).
+    pcrs[142] = pcrs[142]! ^ 0x01;
+    await writeFile(join(device, 'tampered.pcrs'), pcrs);
+    await expect(run('tpm2_checkquote', [...base, '-f', 'tampered.pcrs', '-q', nonce], { cwd: device })).rejects.toThrow();
+  });
+});
