@@ -1,0 +1,53 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueCertificate } from '../../src/trust/test-pki.js';
+
+const run = promisify(execFile);
+const repo = new URL('../../', import.meta.url).pathname;
+const bootlab = (...args: string[]) => run('node', [join(repo, 'dist/cli/bin.js'), ...args], { cwd: dir });
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'bootlab-cli-image-'));
+  const ca = issueCertificate({ subject: 'db CA (TEST ONLY)', ca: true });
+  const signer = issueCertificate({ subject: 'signer (TEST ONLY)', issuer: ca });
+  const other = issueCertificate({ subject: 'other CA (TEST ONLY)', ca: true });
+  await writeFile(join(dir, 'db.pem'), ca.certPem);
+  await writeFile(join(dir, 'other.pem'), other.certPem);
+  await writeFile(join(dir, 'signer.key'), signer.keyPem);
+  await writeFile(join(dir, 'signer.pem'), signer.certPem);
+});
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('bootlab image', () => {
+  it('builds, signs and verifies an installer, and verify refuses a db that does not cover the signer', async () => {
+    const built = await bootlab('image', 'build', join(repo, 'images', 'demo-nos'), '-o', 'nos.bin');
+    expect(built.stdout).toMatch(/nos\.bin: \d+ bytes, payload \d+ bytes, payload_sha1 [0-9a-f]{40}/);
+    const signed = await bootlab('image', 'sign', 'nos.bin', '--key', 'signer.key', '--cert', 'signer.pem', '-o', 'nos.signed.bin');
+    expect(signed.stdout).toMatch(/signed \d+ bytes as "CN=signer \(TEST ONLY\)"/);
+    const ok = await bootlab('image', 'verify', 'nos.signed.bin', '--db', 'db.pem');
+    expect(ok.stdout).toMatch(/trusted; signer "CN=signer \(TEST ONLY\)", authority "CN=db CA \(TEST ONLY\)"/);
+    const refused = await bootlab('image', 'verify', 'nos.signed.bin', '--db', 'other.pem').catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 1 });
+    expect((refused as { stdout: string }).stdout).toMatch(/REJECTED: untrusted-signer/);
+    const unsigned = await bootlab('image', 'verify', 'nos.bin', '--db', 'db.pem').catch((e: unknown) => e);
+    expect((unsigned as { stdout: string }).stdout).toMatch(/REJECTED: no-signature/);
+  }, 60_000);
+
+  it('names the missing install.sh and the missing key file instead of printing a stack', async () => {
+    const noSource = await bootlab('image', 'build', dir, '-o', 'x.bin').catch((e: unknown) => e);
+    expect(noSource).toMatchObject({ code: 2 });
+    expect((noSource as { stderr: string }).stderr).toMatch(/install\.sh: missing/);
+    const noKey = await bootlab('image', 'sign', 'nos.bin', '--key', 'absent.key', '--cert', 'signer.pem', '-o', 'y.bin').catch((e: unknown) => e);
+    expect(noKey).toMatchObject({ code: 2 });
+    expect((noKey as { stderr: string }).stderr).toMatch(/--key absent\.key: ENOENT/);
+    expect((noKey as { stderr: string }).stderr).not.toMatch(/\n\s+at /);
+  });
+});
