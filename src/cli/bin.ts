@@ -4,6 +4,12 @@ import { BootlabError } from '../errors.js';
 import { registerImageCommands } from './image-commands.js';
 import { registerRunCommand } from './run-command.js';
 
+// `bootlab run … | head` closes our stdout early: the output ends there, the run still
+// finishes and cleans up, and nobody gets a stack trace.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+});
+
 const program = new Command()
   .name('bootlab')
   .description('Emulates the network-installer boot of bare-metal switches: ONIE, DHCP, HTTP, signed installers, a virtual TPM.')

@@ -2,9 +2,10 @@ import type { BusEvent } from '../event-bus.js';
 
 /**
  * The run's progress as plain lines, one per event worth a human's attention.
- * Packet-level events stay in the JSON-lines log unless `verbose`.
+ * Packet-level events, each candidate attempt (a failure or a fetch names its URL anyway)
+ * and installer output stay in the JSON-lines log unless `verbose`.
  */
-const QUIET = new Set(['dhcp.discover', 'dhcp.offer', 'dhcp.request', 'dhcp.ack', 'http.request', 'dhcp.client.send', 'dhcp.client.receive', 'installer.output', 'tpm.extend']);
+const QUIET = new Set(['candidate.trying', 'dhcp.discover', 'dhcp.offer', 'dhcp.request', 'dhcp.ack', 'http.request', 'dhcp.client.send', 'dhcp.client.receive', 'installer.output', 'tpm.extend']);
 
 export function progressPrinter(write: (line: string) => void, opts: { verbose?: boolean } = {}): (e: BusEvent) => void {
   return (e) => {

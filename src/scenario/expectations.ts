@@ -11,6 +11,7 @@ export interface DeviceResult {
   rejections: Array<{ url: string; reason: string; detail: string }>;
   passes: number;
   durationMs: number;
+  /** The verifier's verdict; `failed` names the checks that did not hold. */
   attestation?: { ok: boolean; failed: string[] };
 }
 

@@ -156,11 +156,12 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
         };
         if (golden) {
           const a = await attestDevice(run.tpm, { identity, dbCertsDer, image: golden }, dir);
-          result.attestation = { ok: a.ok, failed: a.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`) };
+          const failed = a.checks.filter((c) => !c.ok);
+          result.attestation = { ok: a.ok, failed: failed.map((c) => c.name) };
           bus.emit({
             type: 'attestation.verdict',
             device: d.id,
-            message: a.ok ? 'attestation PASS' : `attestation FAIL: ${result.attestation.failed.join('; ')}`,
+            message: a.ok ? 'attestation PASS' : `attestation FAIL: ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}`,
             data: { ok: a.ok, checks: a.checks },
           });
         }

@@ -120,7 +120,7 @@ export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
           timeoutMs: WGET_TIMEOUT_MS,
         });
         const digest = digester.finish();
-        d.emit('image.fetched', `fetched ${bytes} bytes, sha256 ${digest.fileSha256.toString('hex').slice(0, 16)}…`, {
+        d.emit('image.fetched', `fetched ${candidate.method} ${candidate.url}: ${bytes} bytes, sha256 ${digest.fileSha256.toString('hex').slice(0, 16)}…`, {
           url: candidate.url,
           bytes,
           sha256: digest.fileSha256.toString('hex'),
