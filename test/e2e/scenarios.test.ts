@@ -107,3 +107,36 @@ describe('shipped scenarios over real sockets on loopback', () => {
     expect((failure as { stderr: string }).stderr).not.toMatch(/at .*\.js:\d+/);
   });
 });
+
+describe('a small fleet in one run', () => {
+  it('boots three switches at once: distinct leases, each installs, each attests with its own AK', async () => {
+    const text = `
+name: fleet
+servers:
+  dhcp:
+    pool: { start: 192.0.2.10, end: 192.0.2.20 }
+    classes:
+      - name: onie
+        match: { vendorClassPrefix: "onie_vendor:" }
+        options: { onie: { installerUrl: "http://{http}/nos.bin" } }
+images:
+  - { name: nos, source: images/demo-nos, publish: [nos.bin] }
+trust: { db: [db-ca] }
+attestation: { goldenImage: nos }
+devices:
+  - { id: a, expect: { outcome: installed, image: nos, attestation: pass } }
+  - { id: b, tpm: { ak: rsa }, expect: { outcome: installed, image: nos, attestation: pass } }
+  - { id: c, identity: { machine: celestica_ds1000, switchAsic: bcm }, expect: { outcome: installed, image: nos, attestation: pass } }
+`;
+    const bus = new EventBus();
+    const { parseScenario } = await import('../../src/scenario/load.js');
+    const report = await runScenario({ scenario: parseScenario(text, 'fleet.yaml'), file: 'fleet.yaml', baseDir: repo }, { bus });
+    expect(report.devices.flatMap((d) => d.checks.filter((c) => !c.ok))).toEqual([]);
+    const leases = bus.history.filter((e) => e.type === 'dhcp.leased' && e.data?.['kind'] === 'discovery');
+    expect(new Set(leases.map((e) => e.data?.['address'])).size).toBe(3);
+    // VIVSO sub-option 1 is ONIE's first exact method.
+    expect(bus.history.filter((e) => e.type === 'image.fetched').map((e) => e.message)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^fetched vivso /)]),
+    );
+  });
+});
