@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve, dirname } from 'node:path';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { ScenarioError } from '../errors.js';
 import { scenarioSchema, type Scenario } from './schema.js';
+import { parseYamlFile } from './yaml-file.js';
 
 export interface LoadedScenario {
   scenario: Scenario;
@@ -25,24 +25,9 @@ export async function loadScenario(file: string): Promise<LoadedScenario> {
 }
 
 export function parseScenario(text: string, file = '<scenario>'): Scenario {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  const yamlError = doc.errors[0];
-  if (yamlError) {
-    const line = lines.linePos(yamlError.pos[0]).line;
-    throw new ScenarioError(file, '', `YAML: ${yamlError.message.split('\n')[0]}`, line);
-  }
-  const parsed = scenarioSchema.safeParse(doc.toJS());
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const path = issue.path.filter((k): k is string | number => typeof k !== 'symbol');
-    throw new ScenarioError(file, path.join('.'), issue.message, lineOf(doc, lines, path));
-  }
-  const scenario = parsed.data;
-  checkReferences(scenario, (path, message) => {
-    throw new ScenarioError(file, path.join('.'), message, lineOf(doc, lines, path));
-  });
-  return scenario;
+  const { value, fail } = parseYamlFile(text, file, scenarioSchema);
+  checkReferences(value, fail);
+  return value;
 }
 
 function checkReferences(s: Scenario, fail: (path: (string | number)[], message: string) => never): void {
@@ -83,15 +68,6 @@ function checkReferences(s: Scenario, fail: (path: (string | number)[], message:
     const i = s.devices.findIndex((d) => d.expect.attestation !== undefined);
     fail(['devices', i, 'expect', 'attestation'], 'an attestation expectation needs a top-level attestation.goldenImage');
   }
-}
-
-function lineOf(doc: Document, lines: LineCounter, path: (string | number)[]): number | undefined {
-  // The deepest node that exists: a missing key is reported where its parent is.
-  for (let n = path.length; n >= 0; n--) {
-    const node = doc.getIn(path.slice(0, n), true);
-    if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
-  }
-  return undefined;
 }
 
 /** Resolves a path written in the scenario relative to the scenario's directory. */

@@ -1,56 +1,13 @@
 import { z } from 'zod';
+import { dhcpClassSchema, dhcpOptionsSchema, durationSchema as duration, ipv4Schema as ipv4, macSchema as mac } from './dhcp-schema.js';
+
+export { parseDuration } from './dhcp-schema.js';
 
 /**
  * The scenario file: one schema for validation, error messages and (later) the JSON
  * Schema editors use. Addresses inside `pool` are what devices are told they got; all
  * traffic of a run still flows over loopback.
  */
-
-const ipv4 = z
-  .string()
-  .regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/, 'expected a dotted IPv4 address');
-const mac = z.string().regex(/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/, 'expected a MAC address like 52:54:00:12:34:56');
-const duration = z
-  .union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?(ms|s|m)$/, 'expected a duration like 20s, 500ms or 2m')])
-  .transform((v) => (typeof v === 'number' ? v * 1000 : parseDuration(v)));
-
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text);
-  if (!m) throw new RangeError(`not a duration: ${text}`);
-  const n = Number(m[1]);
-  return m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000;
-}
-
-/** A URL template: `{http}` becomes the run's HTTP server `host:port` once it is listening. */
-const urlTemplate = z.string().min(1);
-
-const dhcpOptions = z
-  .object({
-    router: z.array(ipv4).optional(),
-    dns: z.array(ipv4).optional(),
-    domainName: z.string().optional(),
-    hostname: z.string().optional(),
-    logServer: z.array(ipv4).optional(),
-    wwwServer: z.array(z.string()).optional(),
-    tftpServerName: z.string().optional(),
-    bootFileName: urlTemplate.optional(),
-    tftpServerAddresses: z.array(ipv4).optional(),
-    defaultUrl: urlTemplate.optional(),
-    onie: z.object({ installerUrl: urlTemplate.optional(), updaterUrl: urlTemplate.optional() }).strict().optional(),
-    nextServer: z.string().optional(),
-    bootFile: z.string().optional(),
-    serverName: z.string().optional(),
-  })
-  .strict();
-
-const dhcpClass = z
-  .object({
-    name: z.string().min(1),
-    match: z.object({ vendorClassPrefix: z.string().optional(), userClass: z.string().optional() }).strict(),
-    options: dhcpOptions,
-    force: z.array(z.number().int().min(1).max(254)).optional(),
-  })
-  .strict();
 
 const identity = z
   .object({
@@ -125,8 +82,8 @@ export const scenarioSchema = z
                 leaseTime: duration.default(3_600_000),
               })
               .strict(),
-            options: dhcpOptions.default({}),
-            classes: z.array(dhcpClass).default([]),
+            options: dhcpOptionsSchema.default({}),
+            classes: z.array(dhcpClassSchema).default([]),
           })
           .strict(),
         http: z.object({}).strict().default({}),

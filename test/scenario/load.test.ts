@@ -88,3 +88,11 @@ describe('shipped scenarios', () => {
     }
   });
 });
+
+describe('durations', () => {
+  it('accept ms, s, m, h and d, as the README shows leaseTime: 1h', () => {
+    const s = parseScenario(minimal.replace('{ start: 192.0.2.10, end: 192.0.2.20 }', '{ start: 192.0.2.10, end: 192.0.2.20, leaseTime: 1h }'));
+    expect(s.servers.dhcp.pool.leaseTime).toBe(3_600_000);
+    expect(() => parseScenario(minimal.replace('{ start: 192.0.2.10, end: 192.0.2.20 }', '{ start: 192.0.2.10, end: 192.0.2.20, leaseTime: 1y }'))).toThrow(/duration/);
+  });
+});

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+
+/** Pieces of the scenario schema that `bootlab serve` config files share. */
+
+export const ipv4Schema = z
+  .string()
+  .regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/, 'expected a dotted IPv4 address');
+export const macSchema = z.string().regex(/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/, 'expected a MAC address like 52:54:00:12:34:56');
+export const durationSchema = z
+  .union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, 'expected a duration like 500ms, 20s, 2m, 1h or 7d')])
+  .transform((v) => (typeof v === 'number' ? v * 1000 : parseDuration(v)));
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Milliseconds in `500ms`, `20s`, `2m`, `1h`, `7d`. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text);
+  if (!m) throw new RangeError(`not a duration: ${text}`);
+  return Number(m[1]) * UNIT_MS[m[2]!]!;
+}
+
+/** A URL template: `{http}` becomes the run's HTTP server `host:port` once it is listening. */
+export const urlTemplateSchema = z.string().min(1);
+
+export const dhcpOptionsSchema = z
+  .object({
+    router: z.array(ipv4Schema).optional(),
+    dns: z.array(ipv4Schema).optional(),
+    domainName: z.string().optional(),
+    hostname: z.string().optional(),
+    logServer: z.array(ipv4Schema).optional(),
+    wwwServer: z.array(z.string()).optional(),
+    tftpServerName: z.string().optional(),
+    bootFileName: urlTemplateSchema.optional(),
+    tftpServerAddresses: z.array(ipv4Schema).optional(),
+    defaultUrl: urlTemplateSchema.optional(),
+    onie: z.object({ installerUrl: urlTemplateSchema.optional(), updaterUrl: urlTemplateSchema.optional() }).strict().optional(),
+    nextServer: z.string().optional(),
+    bootFile: z.string().optional(),
+    serverName: z.string().optional(),
+  })
+  .strict();
+
+export const dhcpClassSchema = z
+  .object({
+    name: z.string().min(1),
+    match: z.object({ vendorClassPrefix: z.string().optional(), userClass: z.string().optional() }).strict(),
+    options: dhcpOptionsSchema,
+    force: z.array(z.number().int().min(1).max(254)).optional(),
+  })
+  .strict();
+
