@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { BootlabError } from '../errors.js';
 import { registerImageCommands } from './image-commands.js';
 import { registerRunCommand } from './run-command.js';
+import { registerServeCommand } from './serve-command.js';
 
 // `bootlab run … | head` closes our stdout early: the output ends there, the run still
 // finishes and cleans up, and nobody gets a stack trace.
@@ -17,6 +18,7 @@ const program = new Command()
   .exitOverride();
 
 registerRunCommand(program);
+registerServeCommand(program);
 registerImageCommands(program);
 
 try {

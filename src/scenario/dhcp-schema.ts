@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Dhcp4ClassRule, Dhcp4OptionValues } from '../net/dhcp4/server.js';
 
 /** Pieces of the scenario schema that `bootlab serve` config files share. */
 
@@ -50,3 +51,19 @@ export const dhcpClassSchema = z
   })
   .strict();
 
+
+/**
+ * Schema output → server config: drops the keys zod leaves `undefined` (the server's
+ * types are exact) and applies `fill` to every string (scenario URL templates).
+ */
+export function toOptionValues(o: z.output<typeof dhcpOptionsSchema>, fill: (s: string) => string = (s) => s): Dhcp4OptionValues {
+  return plainData(o, fill) as Dhcp4OptionValues;
+}
+
+export function toClassRule(c: z.output<typeof dhcpClassSchema>, fill: (s: string) => string = (s) => s): Dhcp4ClassRule {
+  return plainData(c, fill) as Dhcp4ClassRule;
+}
+
+function plainData(value: unknown, fill: (s: string) => string): unknown {
+  return JSON.parse(JSON.stringify(value), (_k, v: unknown) => (typeof v === 'string' ? fill(v) : v));
+}

@@ -6,7 +6,7 @@ import { ScaledClock } from '../clock.js';
 import { EventBus } from '../event-bus.js';
 import { SeededRandom } from '../random.js';
 import { defaultIdentity } from '../device/identity-defaults.js';
-import { Dhcp4Server, type Dhcp4ClassRule, type Dhcp4OptionValues } from '../net/dhcp4/server.js';
+import { Dhcp4Server } from '../net/dhcp4/server.js';
 import { HttpImageServer } from '../net/http-image-server.js';
 import { TrustStore } from '../trust/trust-store.js';
 import { attestDevice } from './attest.js';
@@ -15,6 +15,7 @@ import { checkExpectations, type DeviceResult, type ExpectationCheck } from './e
 import { prepareImage, readPemFile, type PreparedImage } from './images.js';
 import { scenarioPath, type LoadedScenario } from './load.js';
 import { createRunPki } from './pki.js';
+import { toClassRule, toOptionValues } from './dhcp-schema.js';
 
 export interface RunOptions {
   /** Where per-device artifacts go; a temporary directory (removed afterwards) if absent. */
@@ -95,15 +96,8 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
           subnetMask: s.servers.dhcp.pool.subnetMask,
           leaseSeconds: Math.round(s.servers.dhcp.pool.leaseTime / 1000),
         },
-        options: fillOptions(s.servers.dhcp.options, fill),
-        classes: s.servers.dhcp.classes.map(
-          (c): Dhcp4ClassRule => ({
-            name: c.name,
-            match: stripUndefined(c.match),
-            options: fillOptions(c.options, fill),
-            ...(c.force ? { force: c.force } : {}),
-          }),
-        ),
+        options: toOptionValues(s.servers.dhcp.options, fill),
+        classes: s.servers.dhcp.classes.map((c) => toClassRule(c, fill)),
       },
       {
         onEvent: (e) =>
@@ -190,10 +184,6 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     // Artifacts keep .run/ (test PKI, built images) so a user can re-check them with openssl.
     if (!keep) await rm(root, { recursive: true, force: true });
   }
-}
-
-function fillOptions<T extends Record<string, unknown>>(options: T, fill: (s: string) => string): Dhcp4OptionValues {
-  return JSON.parse(JSON.stringify(options), (_k, v: unknown) => (typeof v === 'string' ? fill(v) : v)) as Dhcp4OptionValues;
 }
 
 function stripUndefined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {

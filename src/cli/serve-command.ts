@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import { EventBus } from '../event-bus.js';
+import { planServe, type ServeFlags } from '../scenario/serve-config.js';
+import { startServe } from '../scenario/serve.js';
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('serve DHCP and HTTP to real machines or a lab (each service starts only when configured)')
+    .option('--config <file>', 'YAML config file (flags override it)')
+    .option('--interface <if>', "take the server id from this interface's IPv4 address")
+    .option('--bind <addr>', 'address to bind (default 0.0.0.0, so broadcasts arrive)')
+    .option('--server-id <ip>', 'DHCP server identifier (option 54)')
+    .option('--dhcp-range <start-end>', 'start DHCP, leasing addresses START-END')
+    .option('--dhcp-port <port>', 'DHCP server port (default 67)')
+    .option('--client-port <port>', 'port replies go to (default 68)')
+    .option('--subnet-mask <mask>', 'option 1 (default 255.255.255.0)')
+    .option('--lease-time <time>', 'lease time: seconds, or 30m, 1h, 1d (default 1h)')
+    .option('--lease-file <file>', 'persist leases here; a restarted server keeps every acknowledged lease')
+    .option('--router <ip>', 'option 3 (repeatable)', collect)
+    .option('--dns <ip>', 'option 6 (repeatable)', collect)
+    .option('--default-url <url>', "option 114, ONIE's exact installer URL")
+    .option('--onie-installer-url <url>', 'option 125 VIVSO, enterprise 42623 sub-option 1')
+    .option('--next-server <ip>', 'BOOTP siaddr')
+    .option('--boot-file <name>', 'BOOTP file field')
+    .option('--boot-file-name <name>', 'option 67')
+    .option('--reply-to <mode>', "broadcast (default: 255.255.255.255:68, or ciaddr / the relay) or source (answer to the sender's address and port: loopback labs)")
+    .option('--http-root <dir>', 'start HTTP, serving this directory')
+    .option('--http-port <port>', 'HTTP port (default 80)')
+    .option('-v, --verbose', 'also print requests that were dropped')
+    .action(async (flags: ServeFlags & { verbose?: boolean }) => {
+      const plan = await planServe(flags);
+      const bus = new EventBus();
+      bus.subscribe((e) => {
+        if (e.type === 'dhcp.dropped' && !flags.verbose) return;
+        process.stdout.write(`${new Date().toISOString()} ${e.message}\n`);
+      });
+      const serving = await startServe(plan, bus);
+      const parts = [
+        serving.dhcp ? `DHCP on ${serving.dhcp.address}:${serving.dhcp.port} (server id ${plan.dhcp!.serverId}, ${plan.dhcp!.pool.start}-${plan.dhcp!.pool.end})` : '',
+        serving.http ? `HTTP on ${serving.http.address}:${serving.http.port} serving ${plan.http!.root}` : '',
+      ].filter(Boolean);
+      process.stdout.write(`bootlab serve: ${parts.join(', ')}\n`);
+      await new Promise<void>((resolve) => {
+        const done = (): void => resolve();
+        process.once('SIGINT', done);
+        process.once('SIGTERM', done);
+      });
+      await serving.stop();
+      process.stdout.write('bootlab serve: stopped\n');
+    });
+}

@@ -1,0 +1,180 @@
+import { readFile } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import { BootlabError, ScenarioError } from '../errors.js';
+import type { Dhcp4ServerConfig } from '../net/dhcp4/server.js';
+import { dhcpClassSchema, dhcpOptionsSchema, durationSchema, ipv4Schema, parseDuration, toClassRule, toOptionValues } from './dhcp-schema.js';
+import { parseYamlFile } from './yaml-file.js';
+
+/**
+ * `bootlab serve` configuration: a YAML file, flags, or both (flags win). It maps onto
+ * exactly the server configs a scenario run uses, so serve and run share every line of
+ * protocol code.
+ */
+const rangeSchema = z
+  .string()
+  .regex(/^[\d.]+-[\d.]+$/, 'expected START-END, e.g. 10.0.0.100-10.0.0.200')
+  .transform((r) => {
+    const [start, end] = r.split('-') as [string, string];
+    return { start, end };
+  })
+  .pipe(z.object({ start: ipv4Schema, end: ipv4Schema }));
+
+export const serveFileSchema = z
+  .object({
+    /** Interface whose IPv4 address becomes the server id (Node cannot bind a socket to an interface). */
+    interface: z.string().optional(),
+    /** Address the sockets bind; 0.0.0.0 so broadcasts reach the DHCP server. */
+    bind: ipv4Schema.default('0.0.0.0'),
+    dhcp: z
+      .object({
+        port: z.number().int().min(1).max(65535).default(67),
+        clientPort: z.number().int().min(1).max(65535).default(68),
+        serverId: ipv4Schema.optional(),
+        range: rangeSchema,
+        subnetMask: ipv4Schema.default('255.255.255.0'),
+        leaseTime: durationSchema.default(3_600_000),
+        leaseFile: z.string().optional(),
+        options: dhcpOptionsSchema.default({}),
+        classes: z.array(dhcpClassSchema).default([]),
+      })
+      .strict()
+      .optional(),
+    http: z
+      .object({ root: z.string().min(1), port: z.number().int().min(0).max(65535).default(80) })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type ServeFile = z.output<typeof serveFileSchema>;
+
+/** Command-line flags of `bootlab serve`; each overrides the file's value. */
+export interface ServeFlags {
+  config?: string;
+  interface?: string;
+  bind?: string;
+  serverId?: string;
+  dhcpRange?: string;
+  dhcpPort?: string;
+  clientPort?: string;
+  subnetMask?: string;
+  leaseTime?: string;
+  leaseFile?: string;
+  router?: string[];
+  dns?: string[];
+  defaultUrl?: string;
+  onieInstallerUrl?: string;
+  nextServer?: string;
+  bootFile?: string;
+  bootFileName?: string;
+  httpRoot?: string;
+  httpPort?: string;
+  /** 'source' answers to the request's source address and port (loopback labs, tests). */
+  replyTo?: string;
+}
+
+export interface ServePlan {
+  dhcp?: Dhcp4ServerConfig & { leaseFile?: string };
+  http?: { root: string; bind: { address: string; port: number } };
+}
+
+/** Builds the server configs from a config file and flags. A service starts only when configured. */
+export async function planServe(flags: ServeFlags, interfaces = networkInterfaces()): Promise<ServePlan> {
+  let file: Partial<ServeFile> = {};
+  let baseDir = process.cwd();
+  if (flags.config) {
+    let text: string;
+    try {
+      text = await readFile(flags.config, 'utf8');
+    } catch (e) {
+      throw new ScenarioError(flags.config, '', `cannot read config: ${(e as Error).message}`);
+    }
+    file = parseYamlFile(text, flags.config, serveFileSchema).value;
+    baseDir = dirname(resolve(flags.config));
+  }
+  const flag = (name: string, value: string | undefined): string | undefined => {
+    if (value !== undefined && value.trim() === '') throw new BootlabError('BL_CLI_INPUT', `--${name} is empty`);
+    return value;
+  };
+  const checked = <T>(name: string, schema: z.ZodType<T>, value: string | undefined): T | undefined => {
+    if (flag(name, value) === undefined) return undefined;
+    const r = schema.safeParse(value);
+    if (!r.success) throw new BootlabError('BL_CLI_INPUT', `--${name} ${value}: ${r.error.issues[0]!.message}`);
+    return r.data;
+  };
+  const int = (name: string, value: string | undefined): number | undefined =>
+    checked(name, z.coerce.number().int().min(0).max(65535), value);
+
+  const bind = checked('bind', ipv4Schema, flags.bind) ?? file.bind ?? '0.0.0.0';
+  const iface = flags.interface ?? file.interface;
+  const plan: ServePlan = {};
+
+  const range = checked('dhcp-range', rangeSchema, flags.dhcpRange) ?? file.dhcp?.range;
+  if (range) {
+    const d = file.dhcp;
+    const serverId = checked('server-id', ipv4Schema, flags.serverId) ?? d?.serverId ?? (iface ? interfaceAddress(iface, interfaces) : undefined);
+    if (!serverId) {
+      throw new BootlabError('BL_CLI_INPUT', 'DHCP needs a server id: give --server-id, or --interface to take its IPv4 address');
+    }
+    const leaseTime = flags.leaseTime !== undefined ? parseDurationFlag('lease-time', flags.leaseTime) : (d?.leaseTime ?? 3_600_000);
+    const options = toOptionValues(d?.options ?? {});
+    if (flags.router) options.router = flags.router.map((r) => checked('router', ipv4Schema, r)!);
+    if (flags.dns) options.dns = flags.dns.map((r) => checked('dns', ipv4Schema, r)!);
+    if (flags.defaultUrl !== undefined) options.defaultUrl = flag('default-url', flags.defaultUrl)!;
+    if (flags.onieInstallerUrl !== undefined) options.onie = { ...options.onie, installerUrl: flag('onie-installer-url', flags.onieInstallerUrl)! };
+    if (flags.nextServer !== undefined) options.nextServer = checked('next-server', ipv4Schema, flags.nextServer)!;
+    if (flags.bootFile !== undefined) options.bootFile = flag('boot-file', flags.bootFile)!;
+    if (flags.bootFileName !== undefined) options.bootFileName = flag('boot-file-name', flags.bootFileName)!;
+    const leaseFile = flags.leaseFile ?? (d?.leaseFile !== undefined ? pathFrom(baseDir, d.leaseFile) : undefined);
+    plan.dhcp = {
+      bind: { address: bind, port: int('dhcp-port', flags.dhcpPort) ?? d?.port ?? 67 },
+      serverId,
+      replyTo: checked('reply-to', z.enum(['broadcast', 'source']), flags.replyTo) ?? 'broadcast',
+      clientPort: int('client-port', flags.clientPort) ?? d?.clientPort ?? 68,
+      pool: {
+        start: range.start,
+        end: range.end,
+        subnetMask: checked('subnet-mask', ipv4Schema, flags.subnetMask) ?? d?.subnetMask ?? '255.255.255.0',
+        leaseSeconds: Math.max(1, Math.round(leaseTime / 1000)),
+      },
+      options,
+      classes: (d?.classes ?? []).map((c) => toClassRule(c)),
+      ...(leaseFile !== undefined ? { leaseFile } : {}),
+    };
+  } else if (flags.dhcpPort || flags.defaultUrl || flags.onieInstallerUrl || flags.router || flags.dns) {
+    throw new BootlabError('BL_CLI_INPUT', 'DHCP options were given but no --dhcp-range: DHCP starts only with an address range');
+  }
+
+  const httpRoot = flags.httpRoot ?? (file.http ? pathFrom(baseDir, file.http.root) : undefined);
+  if (httpRoot) {
+    plan.http = { root: resolve(httpRoot), bind: { address: bind, port: int('http-port', flags.httpPort) ?? file.http?.port ?? 80 } };
+  } else if (flags.httpPort) {
+    throw new BootlabError('BL_CLI_INPUT', '--http-port without --http-root: HTTP starts only with a directory to serve');
+  }
+  if (!plan.dhcp && !plan.http) {
+    throw new BootlabError('BL_CLI_INPUT', 'nothing to serve: give --dhcp-range and/or --http-root (or a --config file with dhcp/http)');
+  }
+  return plan;
+}
+
+function parseDurationFlag(name: string, value: string): number {
+  try {
+    return /^\d+$/.test(value) ? Number(value) * 1000 : parseDuration(value);
+  } catch {
+    throw new BootlabError('BL_CLI_INPUT', `--${name} ${value}: expected seconds or a duration like 1h, 30m, 600s`);
+  }
+}
+
+function interfaceAddress(name: string, interfaces: ReturnType<typeof networkInterfaces>): string {
+  const list = interfaces[name];
+  if (!list) throw new BootlabError('BL_CLI_INPUT', `--interface ${name}: no such interface (have: ${Object.keys(interfaces).join(', ')})`);
+  const v4 = list.find((a) => a.family === 'IPv4');
+  if (!v4) throw new BootlabError('BL_CLI_INPUT', `--interface ${name}: it has no IPv4 address to serve from`);
+  return v4.address;
+}
+
+function pathFrom(baseDir: string, p: string): string {
+  return isAbsolute(p) ? p : resolve(baseDir, p);
+}

@@ -1,0 +1,57 @@
+import type { EventBus } from '../event-bus.js';
+import type { DatagramPeer } from '../net/datagram-port.js';
+import { Dhcp4Server } from '../net/dhcp4/server.js';
+import { HttpImageServer } from '../net/http-image-server.js';
+import type { ServePlan } from './serve-config.js';
+
+export interface Serving {
+  dhcp?: DatagramPeer;
+  http?: { address: string; port: number };
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the services a plan configures, publishing every exchange on the bus: the same
+ * server classes a scenario run starts, bound to real addresses for real machines.
+ */
+export async function startServe(plan: ServePlan, bus: EventBus): Promise<Serving> {
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async (): Promise<void> => {
+    for (const s of stops.reverse()) await s().catch(() => undefined);
+  };
+  try {
+    const serving: Serving = { stop };
+    if (plan.http) {
+      const http = new HttpImageServer(plan.http, {
+        onEvent: (e) =>
+          bus.emit({
+            type: e.type,
+            message: `HTTP ${e.remote} ${e.method} ${e.path} ${e.status} ${e.bytes}${e.userAgent ? ` "${e.userAgent}"` : ''}${
+              Object.keys(e.onieHeaders).length ? ` ${Object.entries(e.onieHeaders).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''
+            }`,
+            data: { ...e },
+          }),
+      });
+      serving.http = await http.start();
+      stops.push(() => http.stop());
+    }
+    if (plan.dhcp) {
+      const dhcp = new Dhcp4Server(plan.dhcp, {
+        onEvent: (e) =>
+          bus.emit({
+            type: e.type,
+            message: `DHCP ${e.type.slice(5)}${e.mac ? ` ${e.mac}` : ''}${e.address ? ` ${e.address}` : ''}${e.className ? ` [${e.className}]` : ''}${
+              e.detail ? `: ${e.detail}` : ''
+            }`,
+            data: { ...e },
+          }),
+      });
+      serving.dhcp = await dhcp.start();
+      stops.push(() => dhcp.stop());
+    }
+    return serving;
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}

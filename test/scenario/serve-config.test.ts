@@ -1,0 +1,80 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planServe } from '../../src/scenario/serve-config.js';
+
+const ifaces = {
+  lo: [{ address: '127.0.0.1', family: 'IPv4', netmask: '255.0.0.0', mac: '00:00:00:00:00:00', internal: true, cidr: '127.0.0.1/8' }],
+  eth0: [{ address: '10.213.7.1', family: 'IPv4', netmask: '255.255.255.0', mac: '02:00:00:00:00:01', internal: false, cidr: '10.213.7.1/24' }],
+  v6only: [{ address: 'fe80::1', family: 'IPv6', netmask: 'ffff:ffff:ffff:ffff::', mac: '02:00:00:00:00:02', internal: false, cidr: 'fe80::1/64', scopeid: 2 }],
+} as unknown as Parameters<typeof planServe>[1];
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'bootlab-serve-config-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('planServe', () => {
+  it('starts only DHCP for --dhcp-range, with the server id taken from --interface', async () => {
+    const plan = await planServe({ interface: 'eth0', dhcpRange: '10.213.7.100-10.213.7.150', defaultUrl: 'http://10.213.7.1/onie-installer', leaseTime: '30m' }, ifaces);
+    expect(plan.http).toBeUndefined();
+    expect(plan.dhcp).toMatchObject({
+      bind: { address: '0.0.0.0', port: 67 },
+      serverId: '10.213.7.1',
+      replyTo: 'broadcast',
+      clientPort: 68,
+      pool: { start: '10.213.7.100', end: '10.213.7.150', subnetMask: '255.255.255.0', leaseSeconds: 1800 },
+      options: { defaultUrl: 'http://10.213.7.1/onie-installer' },
+    });
+  });
+
+  it('starts only HTTP for --http-root', async () => {
+    const plan = await planServe({ httpRoot: dir, httpPort: '8080', bind: '127.0.0.1' }, ifaces);
+    expect(plan).toEqual({ http: { root: dir, bind: { address: '127.0.0.1', port: 8080 } } });
+  });
+
+  it('reads a config file and lets flags override it', async () => {
+    const file = join(dir, 'serve.yaml');
+    await writeFile(
+      file,
+      [
+        'interface: eth0',
+        'dhcp:',
+        '  range: 10.213.7.10-10.213.7.20',
+        '  leaseTime: 2h',
+        '  leaseFile: leases.jsonl',
+        '  options: { router: [10.213.7.1], defaultUrl: "http://a/b" }',
+        '  classes:',
+        '    - { name: onie, match: { vendorClassPrefix: "onie_vendor:" }, options: { onie: { installerUrl: "http://a/onie" } } }',
+        'http: { root: www, port: 8081 }',
+        '',
+      ].join('\n'),
+    );
+    const plan = await planServe({ config: file, defaultUrl: 'http://override/c' }, ifaces);
+    expect(plan.dhcp).toMatchObject({
+      serverId: '10.213.7.1',
+      pool: { leaseSeconds: 7200 },
+      leaseFile: join(dir, 'leases.jsonl'),
+      options: { router: ['10.213.7.1'], defaultUrl: 'http://override/c' },
+      classes: [{ name: 'onie', match: { vendorClassPrefix: 'onie_vendor:' }, options: { onie: { installerUrl: 'http://a/onie' } } }],
+    });
+    expect(plan.http).toEqual({ root: join(dir, 'www'), bind: { address: '0.0.0.0', port: 8081 } });
+  });
+
+  it('names the bad flag, the bad file line, and what is missing', async () => {
+    await expect(planServe({}, ifaces)).rejects.toThrow(/nothing to serve/);
+    await expect(planServe({ dhcpRange: '10.0.0.1-10.0.0.9' }, ifaces)).rejects.toThrow(/needs a server id/);
+    await expect(planServe({ dhcpRange: '10.0.0.1-10.0.0.999', serverId: '10.0.0.254' }, ifaces)).rejects.toThrow(/--dhcp-range 10\.0\.0\.1-10\.0\.0\.999: expected a dotted IPv4 address/);
+    await expect(planServe({ interface: 'wlan9', dhcpRange: '10.0.0.1-10.0.0.9' }, ifaces)).rejects.toThrow(/--interface wlan9: no such interface/);
+    await expect(planServe({ interface: 'v6only', dhcpRange: '10.0.0.1-10.0.0.9' }, ifaces)).rejects.toThrow(/no IPv4 address/);
+    await expect(planServe({ defaultUrl: 'http://x/y' }, ifaces)).rejects.toThrow(/no --dhcp-range/);
+    await expect(planServe({ serverId: '10.0.0.1', dhcpRange: '10.0.0.1-10.0.0.9', leaseTime: 'forever' }, ifaces)).rejects.toThrow(/--lease-time forever/);
+    const file = join(dir, 'bad.yaml');
+    await writeFile(file, 'dhcp:\n  range: 10.0.0.1-10.0.0.9\n  lease: 1h\n');
+    await expect(planServe({ config: file }, ifaces)).rejects.toThrow(/bad\.yaml:2: dhcp: .*lease/);
+  });
+});
