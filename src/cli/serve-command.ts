@@ -3,6 +3,9 @@ import { EventBus } from '../event-bus.js';
 import { planServe, type ServeFlags } from '../scenario/serve-config.js';
 import { startServe } from '../scenario/serve.js';
 
+/** What --quiet still prints: conditions an operator must see. */
+const QUIET_STILL_SHOWS = new Set(['dhcp.pool-exhausted', 'dhcp.lease-file']);
+
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 export function registerServeCommand(program: Command): void {
@@ -30,10 +33,12 @@ export function registerServeCommand(program: Command): void {
     .option('--http-root <dir>', 'start HTTP, serving this directory')
     .option('--http-port <port>', 'HTTP port (default 80)')
     .option('-v, --verbose', 'also print requests that were dropped')
-    .action(async (flags: ServeFlags & { verbose?: boolean }) => {
+    .option('-q, --quiet', 'no line per exchange (like dnsmasq --quiet-dhcp); start, stop and errors only')
+    .action(async (flags: ServeFlags & { verbose?: boolean; quiet?: boolean }) => {
       const plan = await planServe(flags);
       const bus = new EventBus();
       bus.subscribe((e) => {
+        if (flags.quiet && !QUIET_STILL_SHOWS.has(e.type)) return;
         if (e.type === 'dhcp.dropped' && !flags.verbose) return;
         process.stdout.write(`${new Date().toISOString()} ${e.message}\n`);
       });

@@ -19,10 +19,22 @@ export interface DatagramPort {
   address(): DatagramPeer;
 }
 
-export type DatagramPortFactory = (bind: { address: string; port: number; broadcast?: boolean }) => Promise<DatagramPort>;
+export interface DatagramBind {
+  address: string;
+  port: number;
+  broadcast?: boolean;
+  /** Socket buffer sizes in bytes (the kernel caps them at net.core.[rw]mem_max). */
+  bufferBytes?: number;
+}
 
-export function bindUdp(o: { address: string; port: number; broadcast?: boolean }): Promise<DatagramPort> {
-  const socket = createSocket({ type: 'udp4', reuseAddr: false });
+export type DatagramPortFactory = (bind: DatagramBind) => Promise<DatagramPort>;
+
+export function bindUdp(o: DatagramBind): Promise<DatagramPort> {
+  const socket = createSocket({
+    type: 'udp4',
+    reuseAddr: false,
+    ...(o.bufferBytes !== undefined ? { recvBufferSize: o.bufferBytes, sendBufferSize: o.bufferBytes } : {}),
+  });
   return new Promise((resolve, reject) => {
     const onError = (e: Error): void => {
       socket.close();
@@ -43,7 +55,8 @@ class UdpPort implements DatagramPort {
 
   constructor(private readonly socket: Socket) {
     socket.on('message', (msg, rinfo) => {
-      for (const fn of [...this.listeners]) fn(new Uint8Array(msg), { address: rinfo.address, port: rinfo.port });
+      const from = { address: rinfo.address, port: rinfo.port };
+      for (const fn of this.listeners) fn(msg, from);
     });
     // A send to an unreachable peer can surface here; it must not crash the process.
     socket.on('error', () => undefined);

@@ -36,6 +36,8 @@ export class LeasePool {
   private readonly byAddress = new Map<number, string>();
   private readonly declined = new Map<number, number>();
   private readonly excluded: Set<number>;
+  /** Where the search for a never-seen client's address resumes: allocation stays O(1) amortised. */
+  private cursor: number;
 
   constructor(config: LeasePoolConfig) {
     this.first = toU32(config.start, 'pool.start');
@@ -45,6 +47,7 @@ export class LeasePool {
     this.leaseMs = config.leaseSeconds * 1000;
     this.holdMs = config.offerHoldMs ?? DEFAULT_OFFER_HOLD_MS;
     this.excluded = new Set((config.exclude ?? []).map((a) => toU32(a, 'excluded address')));
+    this.cursor = this.first;
   }
 
   get size(): number {
@@ -58,8 +61,9 @@ export class LeasePool {
 
   /**
    * Reserves an address for `client`: its current or previous one if still free, else
-   * the one it asked for (option 50) if free, else the lowest free one. Undefined when
-   * the pool is exhausted.
+   * the one it asked for (option 50) if free, else the next free one after the last
+   * address handed out (wrapping once round the range). Undefined when the pool is
+   * exhausted.
    */
   offer(client: string, now: number, requested?: string): string | undefined {
     const previous = this.byClient.get(client);
@@ -73,7 +77,10 @@ export class LeasePool {
       this.bind(client, u32(wanted), 'offered', now + this.holdMs);
       return toDotted(u32(wanted));
     }
-    for (let a = this.first; a <= this.last; a++) {
+    const span = this.last - this.first + 1;
+    for (let i = 0; i < span; i++) {
+      const a = this.cursor;
+      this.cursor = a === this.last ? this.first : a + 1;
       if (this.usableBy(a, client, now)) {
         this.bind(client, a, 'offered', now + this.holdMs);
         return toDotted(a);

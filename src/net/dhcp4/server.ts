@@ -7,6 +7,8 @@ import { validateServerConfig, type Dhcp4ServerConfig, type Dhcp4ServerEvent } f
 
 export type { Dhcp4ClassRule, Dhcp4OptionValues, Dhcp4ServerConfig, Dhcp4ServerEvent, Dhcp4ServerEventType } from './server-config.js';
 
+const SOCKET_BUFFER_BYTES = 4 << 20;
+
 export interface Dhcp4ServerDeps {
   onEvent?: (e: Dhcp4ServerEvent) => void;
   /** Milliseconds; drives lease and offer expiry. Default Date.now. */
@@ -48,7 +50,8 @@ export class Dhcp4Server {
   async start(): Promise<DatagramPeer> {
     if (this.port) return this.port.address();
     const open = this.deps.openPort ?? bindUdp;
-    const port = await open({ ...this.config.bind, broadcast: this.config.replyTo === 'broadcast' });
+    // A burst of thousands of clients (a rack powering on) must queue in the kernel, not be dropped there.
+    const port = await open({ ...this.config.bind, broadcast: this.config.replyTo === 'broadcast', bufferBytes: SOCKET_BUFFER_BYTES });
     this.port = port;
     port.onMessage((bytes, from) => this.receive(port, bytes, from));
     return port.address();

@@ -1,0 +1,95 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import type { Topology } from '../lib/netns.js';
+
+/** A DHCP server under test: started in the server namespace, ready when `start` resolves. */
+export interface BenchServer {
+  name: string;
+  start(t: Topology, pool: { start: string; end: string; mask: string; subnet: string }): Promise<ChildProcess>;
+}
+
+const repo = new URL('../../', import.meta.url).pathname;
+
+/** Resolves once `pattern` appears on the child's output (bounded by `ms`). */
+function waitFor(child: ChildProcess, pattern: RegExp, ms: number, what: string): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`${what} not ready after ${ms} ms:\n${seen}`)), ms);
+    const onData = (d: Buffer): void => {
+      seen += d.toString();
+      if (pattern.test(seen)) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited ${code}:\n${seen}`));
+    });
+  });
+}
+
+export const bootlab = (opts: { leaseFile: boolean }): BenchServer => ({
+  name: opts.leaseFile ? 'bootlab (lease file)' : 'bootlab',
+  async start(t, pool) {
+    const dir = await mkdtemp(join(tmpdir(), 'bootlab-bench-'));
+    const child = t.spawn(t.server.ns, [
+      process.execPath,
+      join(repo, 'dist/cli/bin.js'),
+      'serve',
+      '--bind', '0.0.0.0',
+      '--server-id', t.server.address,
+      '--dhcp-range', `${pool.start}-${pool.end}`,
+      '--subnet-mask', pool.mask,
+      '--lease-time', '1h',
+      // Like dnsmasq --quiet-dhcp and Kea at INFO: no line per exchange.
+      '--quiet',
+      ...(opts.leaseFile ? ['--lease-file', join(dir, 'leases')] : []),
+    ]);
+    child.stdout?.resume();
+    return waitFor(child, /bootlab serve: DHCP on/, 10_000, 'bootlab serve');
+  },
+});
+
+export const dnsmasq: BenchServer = {
+  name: 'dnsmasq',
+  async start(t, pool) {
+    const dir = await mkdtemp(join(tmpdir(), 'bootlab-bench-dnsmasq-'));
+    const child = t.spawn(t.server.ns, [
+      'dnsmasq', '--no-daemon', '--port=0', '--no-resolv', '--no-hosts',
+      `--interface=${t.server.dev}`, '--bind-interfaces', '--no-ping', '--leasefile-ro',
+      `--dhcp-range=${pool.start},${pool.end},${pool.mask},1h`,
+      '--dhcp-lease-max=1000000', '--quiet-dhcp', `--dhcp-leasefile=${join(dir, 'leases')}`,
+      '--log-facility=-',
+    ]);
+    child.stdout?.resume();
+    return waitFor(child, /started, version|DHCP, IP range/, 10_000, 'dnsmasq');
+  },
+};
+
+export const kea: BenchServer = {
+  name: 'Kea 2.2',
+  async start(t, pool) {
+    const dir = await mkdtemp(join(tmpdir(), 'bootlab-bench-kea-'));
+    const config = {
+      Dhcp4: {
+        'interfaces-config': { interfaces: [t.server.dev], 'dhcp-socket-type': 'udp' },
+        'lease-database': { type: 'memfile', persist: false, 'lfc-interval': 0 },
+        'valid-lifetime': 3600,
+        subnet4: [{ id: 1, subnet: pool.subnet, pools: [{ pool: `${pool.start} - ${pool.end}` }] }],
+        loggers: [{ name: 'kea-dhcp4', output_options: [{ output: 'stdout' }], severity: 'INFO' }],
+      },
+    };
+    await writeFile(join(dir, 'kea.json'), JSON.stringify(config));
+    const child = t.spawn(t.server.ns, ['kea-dhcp4', '-c', join(dir, 'kea.json')], {
+      ...process.env,
+      KEA_PIDFILE_DIR: dir,
+      KEA_LOCKFILE_DIR: dir,
+    });
+    return waitFor(child, /DHCP4_STARTED/, 15_000, 'kea-dhcp4');
+  },
+};
