@@ -15,8 +15,10 @@ import {
 } from '../../protocol/dhcp4/options.js';
 import { bindUdp, type DatagramPort, type DatagramPortFactory } from '../datagram-port.js';
 
+const LIMITED_BROADCAST = '255.255.255.255';
+
 export interface Dhcp4ClientOptions {
-  /** Where DISCOVER and REQUEST go (unicast, standing in for broadcast on loopback). */
+  /** Where DISCOVER and REQUEST go: 255.255.255.255:67 on a real link, the server's address on loopback. */
   server: { address: string; port: number };
   /** Default 127.0.0.1:0. */
   bind?: { address: string; port: number };
@@ -65,12 +67,15 @@ export async function acquireLease(o: Dhcp4ClientOptions): Promise<Dhcp4Lease> {
   o.signal?.throwIfAborted();
   const chaddr = normalizeMac(o.mac);
   const xid = o.random.u32();
-  const port = await (o.openPort ?? bindUdp)(o.bind ?? { address: '127.0.0.1', port: 0 });
+  const onLink = o.server.address === LIMITED_BROADCAST;
+  const port = await (o.openPort ?? bindUdp)({ ...(o.bind ?? { address: '127.0.0.1', port: 0 }), broadcast: onLink });
   const inbox = new ReplyInbox(port, xid, chaddr, o);
   try {
     const identity = o.options.filter((e) => !CLIENT_OWNED.has(e.code));
     const message = (type: Dhcp4MessageType, extra: Dhcp4OptionEntry[]): Dhcp4Packet =>
-      dhcp4Request({ xid, chaddr, options: [messageTypeOption(type), ...extra, ...identity] });
+      // A Node socket cannot receive a unicast to an address its interface does not have
+      // yet (raw-socket clients like udhcpc can), so on a real link ask for a broadcast reply.
+      dhcp4Request({ xid, chaddr, broadcast: onLink, options: [messageTypeOption(type), ...extra, ...identity] });
     const send = async (p: Dhcp4Packet): Promise<void> => {
       o.onEvent?.({ type: 'dhcp.client.send', message: describe(p), xid });
       await port.send(encodeDhcp4(p), o.server.address, o.server.port);

@@ -1,0 +1,101 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/**
+ * A server namespace and a client namespace joined by a veth pair, made by one test file
+ * and deleted by it. The server side has 10.213.N.1/24; the client side starts without
+ * an address (DHCP gives it one). Nothing here sends to any other address.
+ */
+export interface Lab {
+  n: number;
+  server: { ns: string; dev: string; address: string };
+  client: { ns: string; dev: string; mac: string };
+  exec(ns: string, argv: string[], timeoutMs?: number): Promise<{ stdout: string; stderr: string }>;
+  spawn(ns: string, argv: string[]): ChildProcess;
+  destroy(): Promise<void>;
+}
+
+export const INSTALL_HINT = 'apt-get install -y --no-install-recommends iproute2 busybox isc-dhcp-client dnsmasq-base';
+
+/** Fails (never skips) when the interop prerequisites are missing. */
+export async function requireInterop(tools: string[]): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('the DHCP interop tests need root to create network namespaces (CI runs them as root)');
+  for (const tool of tools) {
+    try {
+      await run('sh', ['-c', `command -v ${tool}`], { timeout: 5000 });
+    } catch {
+      throw new Error(`${tool} is not installed: ${INSTALL_HINT}`);
+    }
+  }
+}
+
+export async function createLab(): Promise<Lab> {
+  const tag = randomBytes(3).toString('hex');
+  const n = randomInt(1, 250);
+  const server = { ns: `bl-s-${tag}`, dev: `bl-s${tag}`, address: `10.213.${n}.1` };
+  const mac = `02:00:00:${tag.slice(0, 2)}:${tag.slice(2, 4)}:${tag.slice(4, 6)}`;
+  const client = { ns: `bl-c-${tag}`, dev: `bl-c${tag}`, mac };
+  const children = new Set<ChildProcess>();
+  const ip = (...args: string[]) => run('ip', args, { timeout: 10_000 });
+  const destroy = async (): Promise<void> => {
+    for (const c of children) c.kill('SIGKILL');
+    await ip('netns', 'del', server.ns).catch(() => undefined);
+    await ip('netns', 'del', client.ns).catch(() => undefined);
+  };
+  try {
+    await ip('netns', 'add', server.ns);
+    await ip('netns', 'add', client.ns);
+    await ip('link', 'add', server.dev, 'type', 'veth', 'peer', 'name', client.dev, 'address', mac);
+    await ip('link', 'set', server.dev, 'netns', server.ns);
+    await ip('link', 'set', client.dev, 'netns', client.ns);
+    await ip('-n', server.ns, 'addr', 'add', `${server.address}/24`, 'dev', server.dev);
+    for (const side of [server, client]) {
+      await ip('-n', side.ns, 'link', 'set', side.dev, 'up');
+      await ip('-n', side.ns, 'link', 'set', 'lo', 'up');
+      // A Node socket cannot be bound to an interface, so 255.255.255.255 needs a route
+      // out of the veth; without it the broadcast reply fails with ENETUNREACH.
+      await ip('-n', side.ns, 'route', 'add', '255.255.255.255/32', 'dev', side.dev);
+    }
+  } catch (e) {
+    await destroy();
+    throw e;
+  }
+  return {
+    n,
+    server,
+    client,
+    exec: (ns, argv, timeoutMs = 30_000) => run('ip', ['netns', 'exec', ns, ...argv], { timeout: timeoutMs }),
+    spawn(ns, argv) {
+      const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+      children.add(child);
+      child.once('exit', () => children.delete(child));
+      return child;
+    },
+    destroy,
+  };
+}
+
+/** Resolves with the child once a line matching `pattern` appears (bounded by `ms`). */
+export function waitForLine(child: ChildProcess, pattern: RegExp, ms: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${ms} ms:\n${seen}`)), ms);
+    const onData = (d: Buffer): void => {
+      seen += d.toString();
+      const m = seen.split('\n').find((l) => pattern.test(l));
+      if (m !== undefined) {
+        clearTimeout(timer);
+        resolve(m);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited ${code} before ${pattern}:\n${seen}`));
+    });
+  });
+}
