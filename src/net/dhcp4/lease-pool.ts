@@ -121,6 +121,14 @@ export class LeasePool {
     return true;
   }
 
+  /** Re-creates a lease read back from the lease file (ignored if it has expired or is not ours). */
+  restore(client: string, address: string, expiresAt: number, now: number): boolean {
+    const a = parseIpv4(address);
+    if (!a || expiresAt <= now || !this.usableBy(u32(a), client, now)) return false;
+    this.bind(client, u32(a), 'bound', expiresAt);
+    return true;
+  }
+
   leaseSecondsLeft(client: string, now: number): number | undefined {
     const b = this.byClient.get(client);
     return b?.state === 'bound' && b.expiresAt > now ? Math.ceil((b.expiresAt - now) / 1000) : undefined;

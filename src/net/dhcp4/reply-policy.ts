@@ -27,6 +27,8 @@ export interface Dhcp4Decision {
   events: Dhcp4ServerEvent[];
   /** Set when the request is not answered for a reason worth counting. */
   dropped?: string;
+  /** A lease that changed: it must be durable before the replies go out (expiresAt 0: ended). */
+  lease?: { client: string; address: string; expiresAt: number };
 }
 
 /** What one class of client gets, encoded once at construction. */
@@ -106,18 +108,25 @@ export class Dhcp4ReplyPolicy {
         if (!this.pool.commit(client, requested, now)) {
           return nak(requested, this.pool.contains(requested) ? 'address held by another client' : 'address not in this pool');
         }
-        return send(this.grant(req, Dhcp4MessageType.ACK, requested, p), { type: 'dhcp.ack', ...base, address: requested });
+        return {
+          ...send(this.grant(req, Dhcp4MessageType.ACK, requested, p), { type: 'dhcp.ack', ...base, address: requested }),
+          lease: { client, address: requested, expiresAt: now + this.config.pool.leaseSeconds * 1000 },
+        };
       }
       case Dhcp4MessageType.RELEASE: {
         if (ipOf(req, 54) !== undefined && ipOf(req, 54) !== this.config.serverId) return drop('other-server', 'release for another server');
         const released = this.pool.release(client, req.ciaddr);
-        return { replies: [], events: [{ type: 'dhcp.release', ...base, address: req.ciaddr, ...(released ? {} : { detail: 'no such lease' }) }] };
+        return {
+          replies: [],
+          events: [{ type: 'dhcp.release', ...base, address: req.ciaddr, ...(released ? {} : { detail: 'no such lease' }) }],
+          ...(released ? { lease: { client, address: req.ciaddr, expiresAt: 0 } } : {}),
+        };
       }
       case Dhcp4MessageType.DECLINE: {
         const address = ipOf(req, 50);
         if (ipOf(req, 54) !== this.config.serverId || address === undefined) return drop('other-server', 'decline for another server');
         this.pool.decline(client, address, now);
-        return { replies: [], events: [{ type: 'dhcp.decline', ...base, address }] };
+        return { replies: [], events: [{ type: 'dhcp.decline', ...base, address }], lease: { client, address, expiresAt: 0 } };
       }
       case Dhcp4MessageType.INFORM:
         return send(this.grant(req, Dhcp4MessageType.ACK, undefined, p), { type: 'dhcp.inform', ...base, address: req.ciaddr });

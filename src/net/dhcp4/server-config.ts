@@ -52,6 +52,8 @@ export interface Dhcp4ServerConfig {
   options?: Dhcp4OptionValues;
   /** The first rule that matches applies. */
   classes?: Dhcp4ClassRule[];
+  /** Leases survive a restart: every ACK waits until its lease is on disk (see lease-journal.ts). */
+  leaseFile?: string;
 }
 
 export type Dhcp4ServerEventType =
@@ -64,7 +66,8 @@ export type Dhcp4ServerEventType =
   | 'dhcp.decline'
   | 'dhcp.inform'
   | 'dhcp.dropped'
-  | 'dhcp.pool-exhausted';
+  | 'dhcp.pool-exhausted'
+  | 'dhcp.lease-file';
 
 export interface Dhcp4ServerEvent {
   type: Dhcp4ServerEventType;

@@ -2,7 +2,8 @@ import { decodeDhcp4, encodeDhcp4 } from '../../protocol/dhcp4/packet.js';
 import { messageType, Dhcp4MessageType } from '../../protocol/dhcp4/options.js';
 import { bindUdp, type DatagramPeer, type DatagramPort, type DatagramPortFactory } from '../datagram-port.js';
 import { LeasePool } from './lease-pool.js';
-import { Dhcp4ReplyPolicy } from './reply-policy.js';
+import { LeaseJournal } from './lease-journal.js';
+import { Dhcp4ReplyPolicy, type Dhcp4Decision } from './reply-policy.js';
 import { validateServerConfig, type Dhcp4ServerConfig, type Dhcp4ServerEvent } from './server-config.js';
 
 export type { Dhcp4ClassRule, Dhcp4OptionValues, Dhcp4ServerConfig, Dhcp4ServerEvent, Dhcp4ServerEventType } from './server-config.js';
@@ -34,6 +35,8 @@ export interface Dhcp4ServerStats {
 export class Dhcp4Server {
   readonly stats: Dhcp4ServerStats = { received: 0, dropped: {}, offers: 0, acks: 0, naks: 0 };
   private readonly policy: Dhcp4ReplyPolicy;
+  private readonly pool: LeasePool;
+  private journal: LeaseJournal | undefined;
   private readonly now: () => number;
   private port: DatagramPort | undefined;
 
@@ -42,13 +45,22 @@ export class Dhcp4Server {
     private readonly deps: Dhcp4ServerDeps = {},
   ) {
     validateServerConfig(config);
-    const pool = new LeasePool({ ...config.pool, exclude: [config.serverId] });
-    this.policy = new Dhcp4ReplyPolicy(config, pool);
+    this.pool = new LeasePool({ ...config.pool, exclude: [config.serverId] });
+    this.policy = new Dhcp4ReplyPolicy(config, this.pool);
     this.now = deps.now ?? Date.now;
   }
 
   async start(): Promise<DatagramPeer> {
     if (this.port) return this.port.address();
+    if (this.config.leaseFile !== undefined && !this.journal) {
+      const now = this.now();
+      const { journal, leases } = await LeaseJournal.open(this.config.leaseFile, now, (p) =>
+        this.emit({ type: 'dhcp.lease-file', detail: `${p.file}:${p.line}: skipped: ${p.detail}` }),
+      );
+      this.journal = journal;
+      const restored = leases.filter((l) => this.pool.restore(l.client, l.address, l.expiresAt, now)).length;
+      this.emit({ type: 'dhcp.lease-file', detail: `${this.config.leaseFile}: restored ${restored} of ${leases.length} leases` });
+    }
     const open = this.deps.openPort ?? bindUdp;
     // A burst of thousands of clients (a rack powering on) must queue in the kernel, not be dropped there.
     const port = await open({ ...this.config.bind, broadcast: this.config.replyTo === 'broadcast', bufferBytes: SOCKET_BUFFER_BYTES });
@@ -61,6 +73,9 @@ export class Dhcp4Server {
     const port = this.port;
     this.port = undefined;
     await port?.close();
+    const journal = this.journal;
+    this.journal = undefined;
+    await journal?.close();
   }
 
   private receive(port: DatagramPort, bytes: Uint8Array, from: DatagramPeer): void {
@@ -79,7 +94,22 @@ export class Dhcp4Server {
     }
     if (decision.dropped !== undefined) this.count(decision.dropped);
     for (const e of decision.events) this.emit(e);
-    for (const reply of decision.replies) {
+    if (decision.lease && this.journal) {
+      // Never acknowledge a lease a restart could forget: the replies wait for the disk.
+      this.journal.append(decision.lease).then(
+        () => this.send(port, decision.replies),
+        (e: unknown) => {
+          this.count('lease-file');
+          this.emit({ type: 'dhcp.lease-file', mac: decoded.value.chaddr, detail: `not acknowledged, the lease file write failed: ${e instanceof Error ? e.message : String(e)}` });
+        },
+      );
+      return;
+    }
+    this.send(port, decision.replies);
+  }
+
+  private send(port: DatagramPort, replies: Dhcp4Decision['replies']): void {
+    for (const reply of replies) {
       let wire: Buffer;
       try {
         wire = encodeDhcp4(reply.packet);

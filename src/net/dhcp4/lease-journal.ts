@@ -1,0 +1,159 @@
+import { open, rename, readFile, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/** One lease as the journal keeps it. `expiresAt` 0 means released. */
+export interface LeaseRecord {
+  /** The lease key: option 61 (hex) or the hardware address. */
+  client: string;
+  address: string;
+  /** Milliseconds since the epoch. */
+  expiresAt: number;
+}
+
+export interface JournalProblem {
+  file: string;
+  line: number;
+  detail: string;
+}
+
+/**
+ * The lease file: one JSON object per line, `{"c":client,"a":address,"e":expiresAtMs}`,
+ * appended as leases change and rewritten (compacted) when it opens and when it has grown
+ * past several times the live leases.
+ *
+ * Durability is a group commit: `append` resolves only once its line is written and
+ * fdatasync'd, and every line that arrived while one sync was in flight goes out in the
+ * next single write + sync. So no ACK has to wait for more than about two syncs, and
+ * the disk never limits the lease rate to one sync per lease.
+ */
+export class LeaseJournal {
+  private queue: Array<{ line: string; record: LeaseRecord; resolve: () => void; reject: (e: Error) => void }> = [];
+  private flushing: Promise<void> | undefined;
+  private readonly live = new Map<string, LeaseRecord>();
+  private linesSinceCompaction = 0;
+  /** Counts of writes and syncs: what a test (or an operator) checks the batching by. */
+  readonly stats = { records: 0, writes: 0, syncs: 0, compactions: 0 };
+
+  private constructor(
+    readonly path: string,
+    private fh: FileHandle,
+  ) {}
+
+  /**
+   * Loads the leases still valid at `now`, compacts the file to exactly those, and
+   * returns the journal ready to append. A line that does not parse is reported and
+   * skipped; the others are kept.
+   */
+  static async open(path: string, now: number, onProblem: (p: JournalProblem) => void = () => undefined): Promise<{ journal: LeaseJournal; leases: LeaseRecord[] }> {
+    const leases = new Map<string, LeaseRecord>();
+    let text = '';
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    text.split('\n').forEach((line, i) => {
+      if (line.trim() === '') return;
+      const record = parseLine(line);
+      if (!record) {
+        // A torn last line is what a crash mid-write leaves; earlier lines are still good.
+        onProblem({ file: path, line: i + 1, detail: `not a lease record: ${line.slice(0, 80)}` });
+        return;
+      }
+      if (record.expiresAt > now) leases.set(record.client, record);
+      else leases.delete(record.client);
+    });
+    const journal = new LeaseJournal(path, await open(path, 'a'));
+    for (const r of leases.values()) journal.live.set(r.client, r);
+    await journal.compact();
+    return { journal, leases: [...leases.values()] };
+  }
+
+  /** Resolves once the record is on disk. */
+  append(record: LeaseRecord): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ line: `${JSON.stringify({ c: record.client, a: record.address, e: record.expiresAt })}\n`, record, resolve, reject });
+      this.flushing ??= this.flush();
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.flushing;
+    await this.fh.close();
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue;
+        this.queue = [];
+        try {
+          await this.fh.write(batch.map((b) => b.line).join(''));
+          this.stats.writes++;
+          await this.fh.datasync();
+          this.stats.syncs++;
+        } catch (e) {
+          const error = e instanceof Error ? e : new Error(String(e));
+          for (const b of batch) b.reject(error);
+          continue;
+        }
+        for (const b of batch) {
+          if (b.record.expiresAt > 0) this.live.set(b.record.client, b.record);
+          else this.live.delete(b.record.client);
+        }
+        this.stats.records += batch.length;
+        this.linesSinceCompaction += batch.length;
+        for (const b of batch) b.resolve();
+        if (this.linesSinceCompaction > Math.max(COMPACT_MIN_LINES, COMPACT_FACTOR * this.live.size)) await this.compact();
+      }
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  /** Rewrites the file as exactly the live leases: temp file, sync, rename, sync the directory. */
+  private async compact(): Promise<void> {
+    const tmp = `${this.path}.compact-${process.pid}`;
+    const out = await open(tmp, 'w', 0o644);
+    try {
+      const lines = [...this.live.values()].map((r) => `${JSON.stringify({ c: r.client, a: r.address, e: r.expiresAt })}\n`);
+      await out.write(lines.join(''));
+      await out.datasync();
+    } finally {
+      await out.close();
+    }
+    await rename(tmp, this.path);
+    await syncDirectory(dirname(this.path));
+    const old = this.fh;
+    this.fh = await open(this.path, 'a');
+    await old.close();
+    this.linesSinceCompaction = 0;
+    this.stats.compactions++;
+  }
+}
+
+/** Compact once the file holds this many times more lines than there are live leases. */
+const COMPACT_FACTOR = 4;
+const COMPACT_MIN_LINES = 10_000;
+
+function parseLine(line: string): LeaseRecord | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null) return undefined;
+  const { c, a, e } = v as Record<string, unknown>;
+  if (typeof c !== 'string' || typeof a !== 'string' || typeof e !== 'number' || !/^\d+\.\d+\.\d+\.\d+$/.test(a)) return undefined;
+  return { client: c, address: a, expiresAt: e };
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

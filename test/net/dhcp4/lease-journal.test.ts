@@ -1,0 +1,102 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SimulatedClock } from 'xstate';
+import { LeaseJournal, type JournalProblem } from '../../../src/net/dhcp4/lease-journal.js';
+import { acquireLease } from '../../../src/net/dhcp4/client.js';
+import { SeededRandom } from '../../../src/random.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'bootlab-leases-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const NOW = 1_800_000_000_000;
+const rec = (i: number, expiresAt = NOW + 3_600_000) => ({ client: `01:52:54:00:00:00:${i.toString(16).padStart(2, '0')}`, address: `192.0.2.${i}`, expiresAt });
+
+describe('LeaseJournal', () => {
+  it('writes leases that arrive together in one write and one sync (group commit)', async () => {
+    const { journal } = await LeaseJournal.open(join(dir, 'group'), NOW);
+    await Promise.all(Array.from({ length: 200 }, (_, i) => journal.append(rec(i + 1))));
+    expect(journal.stats.records).toBe(200);
+    // The first append starts a sync; everything queued behind it shares the next one.
+    expect(journal.stats.syncs).toBeLessThanOrEqual(2);
+    await journal.close();
+  });
+
+  it('reads back every lease after a reopen, forgets released and expired ones, and compacts', async () => {
+    const path = join(dir, 'reopen');
+    const { journal } = await LeaseJournal.open(path, NOW);
+    for (let i = 1; i <= 5; i++) await journal.append(rec(i));
+    await journal.append({ ...rec(2), expiresAt: 0 });
+    await journal.append(rec(3, NOW - 1));
+    await journal.close();
+    const again = await LeaseJournal.open(path, NOW);
+    expect(again.leases.map((l) => l.address).sort()).toEqual(['192.0.2.1', '192.0.2.4', '192.0.2.5']);
+    expect((await readFile(path, 'utf8')).trim().split('\n')).toHaveLength(3);
+    await again.journal.close();
+  });
+
+  it('skips a torn or foreign line with a problem naming file and line, keeping the others', async () => {
+    const path = join(dir, 'torn');
+    const good = JSON.stringify({ c: 'a', a: '192.0.2.7', e: NOW + 1000 });
+    await writeFile(path, `${good}\n{"c":"b","a":"192.0.2.8","e":18\nnot json at all\n`);
+    const problems: JournalProblem[] = [];
+    const { journal, leases } = await LeaseJournal.open(path, NOW, (p) => problems.push(p));
+    expect(leases).toEqual([{ client: 'a', address: '192.0.2.7', expiresAt: NOW + 1000 }]);
+    expect(problems.map((p) => p.line)).toEqual([2, 3]);
+    expect(problems[0]!.file).toBe(path);
+    await journal.close();
+  });
+});
+
+describe('Dhcp4Server with a lease file', () => {
+  function startServer(file: string): Promise<{ child: ChildProcess; port: number }> {
+    const child = spawn('node', [new URL('./fixtures/lease-server.mjs', import.meta.url).pathname, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('lease server did not start')), 10_000);
+      createInterface({ input: child.stdout! }).once('line', (line) => {
+        clearTimeout(timer);
+        resolve({ child, port: Number(line.split(' ')[1]) });
+      });
+    });
+  }
+
+  const lease = (port: number, i: number) =>
+    acquireLease({
+      server: { address: '127.0.0.1', port },
+      mac: `52:54:00:00:01:${i.toString(16).padStart(2, '0')}`,
+      options: [],
+      attempts: 2,
+      retryMs: 2000,
+      clock: new SimulatedClock(),
+      random: new SeededRandom(i),
+    });
+
+  it('keeps every acknowledged lease across a SIGKILL: the same clients get the same addresses back', async () => {
+    const file = join(dir, 'killed');
+    const first = await startServer(file);
+    // Interleave clients so the addresses are not simply handed out again in order.
+    const order = [5, 1, 9, 3, 7, 2, 8, 4, 6, 10];
+    const before = new Map<number, string>();
+    for (const i of order) before.set(i, (await lease(first.port, i)).address);
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+
+    const second = await startServer(file);
+    try {
+      // A newcomer must not be given any address the killed server had acknowledged.
+      const newcomer = await lease(second.port, 99);
+      expect([...before.values()]).not.toContain(newcomer.address);
+      for (const i of [...order].reverse()) expect((await lease(second.port, i)).address).toBe(before.get(i));
+    } finally {
+      second.child.kill('SIGKILL');
+    }
+  });
+});
