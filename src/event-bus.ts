@@ -21,7 +21,13 @@ export type Subscriber = (event: BusEvent) => void;
 export class EventBus {
   private readonly subscribers = new Set<Subscriber>();
   private readonly started = performance.now();
+  /** Every event so far (a run's report reads it); a long-running `serve` keeps none. */
   readonly history: BusEvent[] = [];
+  private readonly keepHistory: boolean;
+
+  constructor(opts: { history?: boolean } = {}) {
+    this.keepHistory = opts.history ?? true;
+  }
 
   subscribe(fn: Subscriber): () => void {
     this.subscribers.add(fn);
@@ -30,7 +36,7 @@ export class EventBus {
 
   emit(event: Omit<BusEvent, 'at'>): BusEvent {
     const full: BusEvent = { ...event, at: Math.round(performance.now() - this.started) };
-    this.history.push(full);
+    if (this.keepHistory) this.history.push(full);
     for (const fn of this.subscribers) {
       try {
         fn(full);

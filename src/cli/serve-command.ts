@@ -3,9 +3,6 @@ import { EventBus } from '../event-bus.js';
 import { planServe, type ServeFlags } from '../scenario/serve-config.js';
 import { startServe } from '../scenario/serve.js';
 
-/** What --quiet still prints: conditions an operator must see. */
-const QUIET_STILL_SHOWS = new Set(['dhcp.pool-exhausted', 'dhcp.lease-file']);
-
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 export function registerServeCommand(program: Command): void {
@@ -36,13 +33,12 @@ export function registerServeCommand(program: Command): void {
     .option('-q, --quiet', 'no line per exchange (like dnsmasq --quiet-dhcp); start, stop and errors only')
     .action(async (flags: ServeFlags & { verbose?: boolean; quiet?: boolean }) => {
       const plan = await planServe(flags);
-      const bus = new EventBus();
+      const bus = new EventBus({ history: false });
       bus.subscribe((e) => {
-        if (flags.quiet && !QUIET_STILL_SHOWS.has(e.type)) return;
         if (e.type === 'dhcp.dropped' && !flags.verbose) return;
         process.stdout.write(`${new Date().toISOString()} ${e.message}\n`);
       });
-      const serving = await startServe(plan, bus);
+      const serving = await startServe(plan, bus, { exchanges: !flags.quiet });
       const parts = [
         serving.dhcp ? `DHCP on ${serving.dhcp.address}:${serving.dhcp.port} (server id ${plan.dhcp!.serverId}, ${plan.dhcp!.pool.start}-${plan.dhcp!.pool.end})` : '',
         serving.http ? `HTTP on ${serving.http.address}:${serving.http.port} serving ${plan.http!.root}` : '',

@@ -4,6 +4,9 @@ import { Dhcp4Server } from '../net/dhcp4/server.js';
 import { HttpImageServer } from '../net/http-image-server.js';
 import type { ServePlan } from './serve-config.js';
 
+/** DHCP events shown even without per-exchange output. */
+const ALWAYS_SHOWN = new Set(['dhcp.pool-exhausted', 'dhcp.lease-file']);
+
 export interface Serving {
   dhcp?: DatagramPeer;
   http?: { address: string; port: number };
@@ -14,7 +17,10 @@ export interface Serving {
  * Starts the services a plan configures, publishing every exchange on the bus: the same
  * server classes a scenario run starts, bound to real addresses for real machines.
  */
-export async function startServe(plan: ServePlan, bus: EventBus): Promise<Serving> {
+export async function startServe(plan: ServePlan, bus: EventBus, opts: { exchanges?: boolean } = {}): Promise<Serving> {
+  // Without per-exchange output (serve --quiet) a lease costs no log work at all; what an
+  // operator must always see (an exhausted pool, the lease file) still comes through.
+  const exchanges = opts.exchanges ?? true;
   const stops: Array<() => Promise<void>> = [];
   const stop = async (): Promise<void> => {
     for (const s of stops.reverse()) await s().catch(() => undefined);
@@ -24,6 +30,7 @@ export async function startServe(plan: ServePlan, bus: EventBus): Promise<Servin
     if (plan.http) {
       const http = new HttpImageServer(plan.http, {
         onEvent: (e) =>
+          exchanges &&
           bus.emit({
             type: e.type,
             message: `HTTP ${e.remote} ${e.method} ${e.path} ${e.status} ${e.bytes}${e.userAgent ? ` "${e.userAgent}"` : ''}${
@@ -38,6 +45,7 @@ export async function startServe(plan: ServePlan, bus: EventBus): Promise<Servin
     if (plan.dhcp) {
       const dhcp = new Dhcp4Server(plan.dhcp, {
         onEvent: (e) =>
+          (exchanges || ALWAYS_SHOWN.has(e.type)) &&
           bus.emit({
             type: e.type,
             message: `DHCP ${e.type.slice(5)}${e.mac ? ` ${e.mac}` : ''}${e.address ? ` ${e.address}` : ''}${e.className ? ` [${e.className}]` : ''}${

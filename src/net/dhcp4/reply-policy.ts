@@ -56,6 +56,7 @@ export class Dhcp4ReplyPolicy {
   private readonly base: Profile;
   private readonly rules: Array<{ rule: Dhcp4ClassRule; profile: Profile }>;
   private readonly clientPort: number;
+  private readonly serverIdData: Uint8Array;
 
   constructor(
     private readonly config: Dhcp4ServerConfig,
@@ -68,6 +69,7 @@ export class Dhcp4ReplyPolicy {
       profile: profile(config, mergeOptionValues(global, rule.options), rule.name, rule.force ?? []),
     }));
     this.clientPort = config.clientPort ?? DEFAULT_CLIENT_PORT;
+    this.serverIdData = ipData(config.serverId);
   }
 
   answer(req: Dhcp4Packet, from: DatagramPeer, now: number): Dhcp4Decision {
@@ -152,7 +154,7 @@ export class Dhcp4ReplyPolicy {
   private grant(req: Dhcp4Packet, type: Dhcp4MessageType, address: string | undefined, p: Profile): Dhcp4Packet {
     const options: Dhcp4OptionEntry[] = [
       { code: 53, data: Uint8Array.of(type) },
-      { code: 54, data: ipData(this.config.serverId) },
+      { code: 54, data: this.serverIdData },
     ];
     if (address !== undefined) options.push(u32Option(LEASE_TIME, this.config.pool.leaseSeconds));
     const sent = new Set(options.map((o) => o.code));
@@ -181,7 +183,7 @@ export class Dhcp4ReplyPolicy {
   private nak(req: Dhcp4Packet, why: string): Dhcp4Packet {
     return {
       ...replyHeader(req),
-      options: [{ code: 53, data: Uint8Array.of(Dhcp4MessageType.NAK) }, { code: 54, data: ipData(this.config.serverId) }, stringOption(56, why)],
+      options: [{ code: 53, data: Uint8Array.of(Dhcp4MessageType.NAK) }, { code: 54, data: this.serverIdData }, stringOption(56, why)],
     };
   }
 

@@ -263,16 +263,28 @@ function readIp(r: ByteReader, field: string): string {
 
 /** Dotted quad → 4 bytes; undefined when the text is not one. */
 export function parseIpv4(text: string): Uint8Array | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
+  // Hand-rolled (no split, no regex): every reply encodes four of these.
   const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const part = parts[i]!;
-    if (!/^\d{1,3}$/.test(part)) return undefined;
-    const n = Number(part);
-    if (n > 255) return undefined;
-    out[i] = n;
+  let part = 0;
+  let digits = 0;
+  let value = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2e) {
+      if (digits === 0 || part === 3) return undefined;
+      out[part++] = value;
+      digits = 0;
+      value = 0;
+    } else if (c >= 0x30 && c <= 0x39 && digits < 3) {
+      value = value * 10 + (c - 0x30);
+      if (value > 255) return undefined;
+      digits++;
+    } else {
+      return undefined;
+    }
   }
+  if (part !== 3 || digits === 0) return undefined;
+  out[3] = value;
   return out;
 }
 

@@ -249,3 +249,14 @@ describe('decodeDhcp4 errors', () => {
     expect(decodeDhcp4(bytes).ok).toBe(true);
   });
 });
+
+describe('parseIpv4', () => {
+  it('reads dotted quads and refuses everything else', async () => {
+    const { parseIpv4 } = await import('../../../src/protocol/dhcp4/packet.js');
+    expect(parseIpv4('10.213.7.255')).toEqual(Uint8Array.of(10, 213, 7, 255));
+    expect(parseIpv4('0.0.0.0')).toEqual(Uint8Array.of(0, 0, 0, 0));
+    for (const bad of ['', '1.2.3', '1.2.3.4.5', '256.1.1.1', '1..2.3', '1.2.3.', '.1.2.3', '1.2.3.4 ', 'a.b.c.d', '1.2.3.1000', '-1.2.3.4']) {
+      expect(parseIpv4(bad), bad).toBeUndefined();
+    }
+  });
+});
