@@ -17,7 +17,7 @@ const MAX_DROP = 0.005;
 const { values } = parseArgs({
   options: {
     period: { type: 'string', default: '5' },
-    rates: { type: 'string', default: '1000,2000,4000,6000,8000,10000,12000,15000,20000,25000' },
+    rates: { type: 'string', default: '500,1000,2000,3000,4000,5000,6000,7000,8000,9000,10000,11000,12000' },
     servers: { type: 'string', default: 'bootlab,bootlab-leasefile,dnsmasq,kea,kea-mt' },
     clients: { type: 'string', default: '50000' },
   },

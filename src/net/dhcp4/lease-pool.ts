@@ -8,6 +8,8 @@ export interface LeasePoolConfig {
   offerHoldMs?: number;
   /** Addresses in the range that are never handed out (the server's own, for one). */
   exclude?: readonly string[];
+  /** Addresses kept for one client each (see `offer`'s `reserved`); they may lie outside the range. */
+  reserved?: readonly string[];
 }
 
 interface Binding {
@@ -36,6 +38,7 @@ export class LeasePool {
   private readonly byAddress = new Map<number, string>();
   private readonly declined = new Map<number, number>();
   private readonly excluded: Set<number>;
+  private readonly reserved: Set<number>;
   /** Where the search for a never-seen client's address resumes: allocation stays O(1) amortised. */
   private cursor: number;
 
@@ -47,6 +50,7 @@ export class LeasePool {
     this.leaseMs = config.leaseSeconds * 1000;
     this.holdMs = config.offerHoldMs ?? DEFAULT_OFFER_HOLD_MS;
     this.excluded = new Set((config.exclude ?? []).map((a) => toU32(a, 'excluded address')));
+    this.reserved = new Set((config.reserved ?? []).map((a) => toU32(a, 'reserved address')));
     this.cursor = this.first;
   }
 
@@ -65,7 +69,15 @@ export class LeasePool {
    * address handed out (wrapping once round the range). Undefined when the pool is
    * exhausted.
    */
-  offer(client: string, now: number, requested?: string): string | undefined {
+  offer(client: string, now: number, requested?: string, reserved?: string): string | undefined {
+    if (reserved !== undefined) {
+      // A reservation wins over affinity and over what the client asks for.
+      const a = toU32(reserved, 'reserved address');
+      if (!this.usableBy(a, client, now, true)) return undefined;
+      const current = this.byClient.get(client);
+      if (!(current?.address === a && current.state === 'bound' && current.expiresAt > now)) this.bind(client, a, 'offered', now + this.holdMs);
+      return reserved;
+    }
     const previous = this.byClient.get(client);
     if (previous && this.usableBy(previous.address, client, now)) {
       if (previous.state === 'bound' && previous.expiresAt > now) return toDotted(previous.address);
@@ -90,9 +102,9 @@ export class LeasePool {
   }
 
   /** Binds `address` to `client` for the lease time; false if it is not ours to give. */
-  commit(client: string, address: string, now: number): boolean {
+  commit(client: string, address: string, now: number, reservedForClient = false): boolean {
     const a = parseIpv4(address);
-    if (!a || !this.usableBy(u32(a), client, now)) return false;
+    if (!a || !this.usableBy(u32(a), client, now, reservedForClient)) return false;
     this.bind(client, u32(a), 'bound', now + this.leaseMs);
     return true;
   }
@@ -124,7 +136,7 @@ export class LeasePool {
   /** Re-creates a lease read back from the lease file (ignored if it has expired or is not ours). */
   restore(client: string, address: string, expiresAt: number, now: number): boolean {
     const a = parseIpv4(address);
-    if (!a || expiresAt <= now || !this.usableBy(u32(a), client, now)) return false;
+    if (!a || expiresAt <= now || !this.usableBy(u32(a), client, now, this.reserved.has(u32(a)))) return false;
     this.bind(client, u32(a), 'bound', expiresAt);
     return true;
   }
@@ -134,8 +146,9 @@ export class LeasePool {
     return b?.state === 'bound' && b.expiresAt > now ? Math.ceil((b.expiresAt - now) / 1000) : undefined;
   }
 
-  private usableBy(a: number, client: string, now: number): boolean {
-    if (!this.inRange(a) || this.excluded.has(a)) return false;
+  /** `owner`: the caller vouches that `a` is reserved for `client`. */
+  private usableBy(a: number, client: string, now: number, owner = false): boolean {
+    if (this.reserved.has(a) ? !owner : !this.inRange(a) || this.excluded.has(a)) return false;
     const declinedUntil = this.declined.get(a);
     if (declinedUntil !== undefined) {
       if (declinedUntil > now) return false;

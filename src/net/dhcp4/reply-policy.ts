@@ -46,6 +46,7 @@ const LIMITED_BROADCAST = '255.255.255.255';
 /** Always first in an OFFER/ACK (after 53, 54): the lease time and the subnet mask. */
 const LEASE_TIME = 51;
 const SUBNET_MASK = 1;
+const RELAY_AGENT_INFO = 82;
 
 /**
  * RFC 2131 server decisions, given the pool and the config: DISCOVER → OFFER, REQUEST
@@ -57,6 +58,8 @@ export class Dhcp4ReplyPolicy {
   private readonly rules: Array<{ rule: Dhcp4ClassRule; profile: Profile }>;
   private readonly clientPort: number;
   private readonly serverIdData: Uint8Array;
+  private readonly reservedByMac: Map<string, string>;
+  private readonly reservedById: Map<string, string>;
 
   constructor(
     private readonly config: Dhcp4ServerConfig,
@@ -70,6 +73,9 @@ export class Dhcp4ReplyPolicy {
     }));
     this.clientPort = config.clientPort ?? DEFAULT_CLIENT_PORT;
     this.serverIdData = ipData(config.serverId);
+    const reservations = config.pool.reservations ?? [];
+    this.reservedByMac = new Map(reservations.filter((r) => r.mac).map((r) => [r.mac!.toLowerCase(), r.address]));
+    this.reservedById = new Map(reservations.filter((r) => r.clientId).map((r) => [r.clientId!.toLowerCase(), r.address]));
   }
 
   answer(req: Dhcp4Packet, from: DatagramPeer, now: number): Dhcp4Decision {
@@ -91,7 +97,7 @@ export class Dhcp4ReplyPolicy {
       case Dhcp4MessageType.DISCOVER: {
         events.push({ type: 'dhcp.discover', ...base });
         const requested = ipOf(req, 50);
-        const address = this.pool.offer(client, now, requested);
+        const address = this.pool.offer(client, now, requested, this.reservationOf(req));
         if (address === undefined) {
           return { replies: [], events: [...events, { type: 'dhcp.pool-exhausted', ...base, detail: `no free address for ${req.chaddr}` }] };
         }
@@ -107,7 +113,9 @@ export class Dhcp4ReplyPolicy {
           return { replies: [], events, dropped: 'other-server' };
         }
         if (requested === undefined) return { ...drop('request-without-address', 'neither option 50 nor ciaddr'), events };
-        if (!this.pool.commit(client, requested, now)) {
+        const reserved = this.reservationOf(req);
+        if (reserved !== undefined && reserved !== requested) return nak(requested, `this client's address is ${reserved}`);
+        if (!this.pool.commit(client, requested, now, reserved === requested)) {
           return nak(requested, this.pool.contains(requested) ? 'address held by another client' : 'address not in this pool');
         }
         return {
@@ -135,6 +143,16 @@ export class Dhcp4ReplyPolicy {
       default:
         return drop('unexpected-message-type', `message type ${type} is sent by servers`);
     }
+  }
+
+  /** The address reserved for this client: by option 61 first, then by MAC. */
+  private reservationOf(req: Dhcp4Packet): string | undefined {
+    if (this.reservedById.size > 0) {
+      const id = getOption(req, 61);
+      const byId = id ? this.reservedById.get(Buffer.from(id).toString('hex')) : undefined;
+      if (byId !== undefined) return byId;
+    }
+    return this.reservedByMac.size > 0 ? this.reservedByMac.get(req.chaddr) : undefined;
   }
 
   private classify(req: Dhcp4Packet): Profile {
@@ -169,6 +187,7 @@ export class Dhcp4ReplyPolicy {
     const asked = getOption(req, 55);
     for (const code of asked ? readU8List(asked) : []) addCode(code);
     for (const code of p.force) addCode(code);
+    echoRelayInfo(req, options);
     return {
       ...replyHeader(req),
       ciaddr: type === Dhcp4MessageType.OFFER ? ZERO : req.ciaddr,
@@ -181,10 +200,9 @@ export class Dhcp4ReplyPolicy {
   }
 
   private nak(req: Dhcp4Packet, why: string): Dhcp4Packet {
-    return {
-      ...replyHeader(req),
-      options: [{ code: 53, data: Uint8Array.of(Dhcp4MessageType.NAK) }, { code: 54, data: this.serverIdData }, stringOption(56, why)],
-    };
+    const options = [{ code: 53, data: Uint8Array.of(Dhcp4MessageType.NAK) }, { code: 54, data: this.serverIdData }, stringOption(56, why)];
+    echoRelayInfo(req, options);
+    return { ...replyHeader(req), options };
   }
 
   /** RFC 2131 §4.1, less the unicast-to-yiaddr case a socket cannot do without an ARP entry. */
@@ -238,6 +256,12 @@ function replyHeader(req: Dhcp4Packet): Dhcp4Packet {
 export function clientKey(req: Dhcp4Packet): string {
   const id = getOption(req, 61);
   return id && id.length > 0 ? `id:${Buffer.from(id).toString('hex')}` : `hw:${req.htype}:${req.chaddr}`;
+}
+
+/** RFC 3046 §2.2: a relay's option 82 comes back unchanged, as the last option. */
+function echoRelayInfo(req: Dhcp4Packet, options: Dhcp4OptionEntry[]): void {
+  const relayInfo = getOption(req, RELAY_AGENT_INFO);
+  if (relayInfo) options.push({ code: RELAY_AGENT_INFO, data: relayInfo });
 }
 
 function ipOf(p: Dhcp4Packet, code: number): string | undefined {

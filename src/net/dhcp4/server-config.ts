@@ -26,6 +26,14 @@ export interface Dhcp4OptionValues {
   serverName?: string;
 }
 
+/** A fixed address for one client, found by its MAC or its option 61 (dnsmasq's dhcp-host). */
+export interface Dhcp4Reservation {
+  mac?: string;
+  /** Option 61 as hex, type byte included (e.g. ONIE's `00` + hex of the serial number). */
+  clientId?: string;
+  address: string;
+}
+
 export interface Dhcp4ClassRule {
   name: string;
   /** Every condition given must hold. */
@@ -48,7 +56,7 @@ export interface Dhcp4ServerConfig {
   replyTo: 'broadcast' | 'source';
   /** Default 68. */
   clientPort?: number;
-  pool: { start: string; end: string; subnetMask: string; leaseSeconds: number };
+  pool: { start: string; end: string; subnetMask: string; leaseSeconds: number; reservations?: Dhcp4Reservation[] };
   options?: Dhcp4OptionValues;
   /** The first rule that matches applies. */
   classes?: Dhcp4ClassRule[];
@@ -100,6 +108,12 @@ export function validateServerConfig(c: Dhcp4ServerConfig): void {
   if (!(Number.isInteger(c.pool.leaseSeconds) && c.pool.leaseSeconds > 0 && c.pool.leaseSeconds <= 0xffff_ffff)) {
     bad('pool.leaseSeconds', `${c.pool.leaseSeconds} is not a positive whole number of seconds`);
   }
+  c.pool.reservations?.forEach((r, i) => {
+    ip(`pool.reservations[${i}].address`, r.address);
+    if (r.mac === undefined && r.clientId === undefined) bad(`pool.reservations[${i}]`, 'needs mac or clientId');
+    if (r.mac !== undefined && !/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(r.mac)) bad(`pool.reservations[${i}].mac`, `'${r.mac}' is not a MAC address`);
+    if (r.clientId !== undefined && !/^([0-9a-fA-F]{2})+$/.test(r.clientId)) bad(`pool.reservations[${i}].clientId`, `'${r.clientId}' is not hex`);
+  });
   c.classes?.forEach((rule, i) => {
     if (!rule.name) bad(`classes[${i}].name`, 'is empty');
     if (rule.match.vendorClassPrefix === undefined && rule.match.userClass === undefined) {

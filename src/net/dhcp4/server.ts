@@ -45,7 +45,7 @@ export class Dhcp4Server {
     private readonly deps: Dhcp4ServerDeps = {},
   ) {
     validateServerConfig(config);
-    this.pool = new LeasePool({ ...config.pool, exclude: [config.serverId] });
+    this.pool = new LeasePool({ ...config.pool, exclude: [config.serverId], reserved: (config.pool.reservations ?? []).map((r) => r.address) });
     this.policy = new Dhcp4ReplyPolicy(config, this.pool);
     this.now = deps.now ?? Date.now;
   }

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { LeasePool } from '../../../src/net/dhcp4/lease-pool.js';
+import { Dhcp4ReplyPolicy } from '../../../src/net/dhcp4/reply-policy.js';
+import { Dhcp4Server } from '../../../src/net/dhcp4/server.js';
+import type { Dhcp4ServerConfig } from '../../../src/net/dhcp4/server-config.js';
+import { Dhcp4MessageType, ipOption, messageType, messageTypeOption } from '../../../src/protocol/dhcp4/options.js';
+import { dhcp4Request, type Dhcp4OptionEntry, type Dhcp4Packet } from '../../../src/protocol/dhcp4/packet.js';
+
+const FROM = { address: '10.9.0.1', port: 67 };
+const NOW = 1_800_000_000_000;
+
+function setup(over: Partial<Dhcp4ServerConfig['pool']> = {}, replyTo: 'broadcast' | 'source' = 'broadcast') {
+  const config: Dhcp4ServerConfig = {
+    bind: { address: '0.0.0.0', port: 0 },
+    serverId: '10.9.0.254',
+    replyTo,
+    pool: { start: '10.9.0.10', end: '10.9.0.20', subnetMask: '255.255.255.0', leaseSeconds: 600, ...over },
+  };
+  const pool = new LeasePool({ ...config.pool, exclude: [config.serverId], reserved: (config.pool.reservations ?? []).map((r) => r.address) });
+  return new Dhcp4ReplyPolicy(config, pool);
+}
+
+const req = (type: Dhcp4MessageType, mac: string, options: Dhcp4OptionEntry[] = [], over: Partial<Dhcp4Packet> = {}): Dhcp4Packet =>
+  dhcp4Request({ xid: 9, chaddr: mac, options: [messageTypeOption(type), ...options], ...over });
+
+// A relay's circuit id and remote id sub-options (RFC 3046), echoed byte for byte.
+const AGENT_INFO = { code: 82, data: Uint8Array.of(1, 4, 0x65, 0x74, 0x68, 0x31, 2, 2, 0xab, 0xcd) };
+
+describe('relayed requests', () => {
+  it('answers to giaddr:67 and echoes option 82 unchanged as the last option, in OFFER, ACK and NAK', () => {
+    const p = setup();
+    const relayed = { giaddr: '10.9.0.1', hops: 1 };
+    const offer = p.answer(req(Dhcp4MessageType.DISCOVER, '02:00:00:00:00:01', [AGENT_INFO], relayed), FROM, NOW).replies[0]!;
+    expect(offer.to).toEqual({ address: '10.9.0.1', port: 67 });
+    expect(offer.packet.giaddr).toBe('10.9.0.1');
+    // RFC 2131 table 3: servers send hops 0; the relay counts its own.
+    expect(offer.packet.hops).toBe(0);
+    expect(offer.packet.options.at(-1)).toEqual(AGENT_INFO);
+
+    const request = [ipOption(50, offer.packet.yiaddr), ipOption(54, '10.9.0.254'), AGENT_INFO];
+    const ack = p.answer(req(Dhcp4MessageType.REQUEST, '02:00:00:00:00:01', request, relayed), FROM, NOW).replies[0]!;
+    expect(messageType(ack.packet)).toBe(Dhcp4MessageType.ACK);
+    expect(ack.packet.options.at(-1)).toEqual(AGENT_INFO);
+
+    const wrong = [ipOption(50, '10.9.0.99'), AGENT_INFO];
+    const nak = p.answer(req(Dhcp4MessageType.REQUEST, '02:00:00:00:00:02', wrong, relayed), FROM, NOW).replies[0]!;
+    expect(messageType(nak.packet)).toBe(Dhcp4MessageType.NAK);
+    expect(nak.packet.options.at(-1)).toEqual(AGENT_INFO);
+  });
+
+  it('sends no option 82 to a client whose request had none', () => {
+    const offer = setup().answer(req(Dhcp4MessageType.DISCOVER, '02:00:00:00:00:03'), FROM, NOW).replies[0]!;
+    expect(offer.packet.options.some((o) => o.code === 82)).toBe(false);
+  });
+});
+
+describe('reservations', () => {
+  const reservations = [
+    { mac: '02:00:00:00:00:aa', address: '10.9.0.15' },
+    // ONIE's client id: 0x00 followed by the serial number.
+    { clientId: `00${Buffer.from('SN-42').toString('hex')}`, address: '10.9.0.200' },
+  ];
+
+  it('gives a reserved client its address (by MAC, and by option 61 even outside the range)', () => {
+    const p = setup({ reservations });
+    expect(p.answer(req(Dhcp4MessageType.DISCOVER, '02:00:00:00:00:aa'), FROM, NOW).replies[0]!.packet.yiaddr).toBe('10.9.0.15');
+    const byId = [{ code: 61, data: Uint8Array.from(Buffer.from(`00${Buffer.from('SN-42').toString('hex')}`, 'hex')) }];
+    expect(p.answer(req(Dhcp4MessageType.DISCOVER, '02:00:00:00:00:bb', byId), FROM, NOW).replies[0]!.packet.yiaddr).toBe('10.9.0.200');
+  });
+
+  it('never gives a reserved address to anyone else, even when the pool runs dry', () => {
+    const p = setup({ start: '10.9.0.14', end: '10.9.0.16', reservations });
+    const given = [1, 2, 3].map((i) => p.answer(req(Dhcp4MessageType.DISCOVER, `02:00:00:00:01:0${i}`), FROM, NOW).replies[0]?.packet.yiaddr);
+    expect(given).toEqual(['10.9.0.14', '10.9.0.16', undefined]);
+    const stolen = p.answer(req(Dhcp4MessageType.REQUEST, '02:00:00:00:01:09', [ipOption(50, '10.9.0.15')]), FROM, NOW).replies[0]!;
+    expect(messageType(stolen.packet)).toBe(Dhcp4MessageType.NAK);
+  });
+
+  it('NAKs a reserved client that asks for some other address', () => {
+    const p = setup({ reservations });
+    const r = p.answer(req(Dhcp4MessageType.REQUEST, '02:00:00:00:00:aa', [ipOption(50, '10.9.0.11')]), FROM, NOW).replies[0]!;
+    expect(messageType(r.packet)).toBe(Dhcp4MessageType.NAK);
+  });
+
+  it('refuses a reservation without mac or clientId, naming it', () => {
+    expect(
+      () =>
+        new Dhcp4Server({
+          bind: { address: '127.0.0.1', port: 0 },
+          serverId: '10.9.0.254',
+          replyTo: 'source',
+          pool: { start: '10.9.0.10', end: '10.9.0.20', subnetMask: '255.255.255.0', leaseSeconds: 600, reservations: [{ address: '10.9.0.12' }] },
+        }),
+    ).toThrow(/pool\.reservations\[0\]: needs mac or clientId/);
+  });
+});
