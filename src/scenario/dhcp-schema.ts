@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Dhcp4ClassRule, Dhcp4OptionValues } from '../net/dhcp4/server.js';
+import type { Dhcp4Reservation } from '../net/dhcp4/server-config.js';
 
 /** Pieces of the scenario schema that `bootlab serve` config files share. */
 
@@ -41,6 +42,20 @@ export const dhcpOptionsSchema = z
     serverName: z.string().optional(),
   })
   .strict();
+
+/** dnsmasq's dhcp-host: a fixed address for one MAC or one option 61 (hex, type byte first). */
+export const dhcpReservationSchema = z
+  .object({
+    mac: macSchema.optional(),
+    clientId: z.string().regex(/^([0-9a-fA-F]{2})+$/, 'clientId is the hex of option 61, e.g. 00534e2d3432').optional(),
+    address: ipv4Schema,
+  })
+  .strict()
+  .refine((r) => r.mac !== undefined || r.clientId !== undefined, 'a reservation needs mac or clientId');
+
+export function toReservation(r: z.output<typeof dhcpReservationSchema>): Dhcp4Reservation {
+  return plainData(r, (s) => s) as Dhcp4Reservation;
+}
 
 export const dhcpClassSchema = z
   .object({

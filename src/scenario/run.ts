@@ -15,7 +15,7 @@ import { checkExpectations, type DeviceResult, type ExpectationCheck } from './e
 import { prepareImage, readPemFile, type PreparedImage } from './images.js';
 import { scenarioPath, type LoadedScenario } from './load.js';
 import { createRunPki } from './pki.js';
-import { toClassRule, toOptionValues } from './dhcp-schema.js';
+import { toClassRule, toOptionValues, toReservation } from './dhcp-schema.js';
 
 export interface RunOptions {
   /** Where per-device artifacts go; a temporary directory (removed afterwards) if absent. */
@@ -95,6 +95,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
           end: s.servers.dhcp.pool.end,
           subnetMask: s.servers.dhcp.pool.subnetMask,
           leaseSeconds: Math.round(s.servers.dhcp.pool.leaseTime / 1000),
+          reservations: s.servers.dhcp.reservations.map(toReservation),
         },
         options: toOptionValues(s.servers.dhcp.options, fill),
         classes: s.servers.dhcp.classes.map((c) => toClassRule(c, fill)),

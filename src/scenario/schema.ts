@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dhcpClassSchema, dhcpOptionsSchema, durationSchema as duration, ipv4Schema as ipv4, macSchema as mac } from './dhcp-schema.js';
+import { dhcpClassSchema, dhcpOptionsSchema, dhcpReservationSchema, durationSchema as duration, ipv4Schema as ipv4, macSchema as mac } from './dhcp-schema.js';
 
 export { parseDuration } from './dhcp-schema.js';
 
@@ -84,6 +84,7 @@ export const scenarioSchema = z
               .strict(),
             options: dhcpOptionsSchema.default({}),
             classes: z.array(dhcpClassSchema).default([]),
+            reservations: z.array(dhcpReservationSchema).default([]),
           })
           .strict(),
         http: z.object({}).strict().default({}),

@@ -4,7 +4,17 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { BootlabError, ScenarioError } from '../errors.js';
 import type { Dhcp4ServerConfig } from '../net/dhcp4/server.js';
-import { dhcpClassSchema, dhcpOptionsSchema, durationSchema, ipv4Schema, parseDuration, toClassRule, toOptionValues } from './dhcp-schema.js';
+import {
+  dhcpClassSchema,
+  dhcpOptionsSchema,
+  dhcpReservationSchema,
+  durationSchema,
+  ipv4Schema,
+  parseDuration,
+  toClassRule,
+  toOptionValues,
+  toReservation,
+} from './dhcp-schema.js';
 import { parseYamlFile } from './yaml-file.js';
 
 /**
@@ -38,6 +48,7 @@ export const serveFileSchema = z
         leaseFile: z.string().optional(),
         options: dhcpOptionsSchema.default({}),
         classes: z.array(dhcpClassSchema).default([]),
+        reservations: z.array(dhcpReservationSchema).default([]),
       })
       .strict()
       .optional(),
@@ -138,6 +149,7 @@ export async function planServe(flags: ServeFlags, interfaces = networkInterface
         end: range.end,
         subnetMask: checked('subnet-mask', ipv4Schema, flags.subnetMask) ?? d?.subnetMask ?? '255.255.255.0',
         leaseSeconds: Math.max(1, Math.round(leaseTime / 1000)),
+        reservations: (d?.reservations ?? []).map(toReservation),
       },
       options,
       classes: (d?.classes ?? []).map((c) => toClassRule(c)),

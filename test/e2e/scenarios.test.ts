@@ -119,13 +119,14 @@ servers:
       - name: onie
         match: { vendorClassPrefix: "onie_vendor:" }
         options: { onie: { installerUrl: "http://{http}/nos.bin" } }
+    reservations: [{ mac: "52:54:00:00:00:0b", address: 192.0.2.5 }]
 images:
   - { name: nos, source: images/demo-nos, publish: [nos.bin] }
 trust: { db: [db-ca] }
 attestation: { goldenImage: nos }
 devices:
   - { id: a, expect: { outcome: installed, image: nos, attestation: pass } }
-  - { id: b, tpm: { ak: rsa }, expect: { outcome: installed, image: nos, attestation: pass } }
+  - { id: b, identity: { mac: "52:54:00:00:00:0b" }, tpm: { ak: rsa }, expect: { outcome: installed, image: nos, attestation: pass } }
   - { id: c, identity: { machine: celestica_ds1000, switchAsic: bcm }, expect: { outcome: installed, image: nos, attestation: pass } }
 `;
     const bus = new EventBus();
@@ -134,6 +135,8 @@ devices:
     expect(report.devices.flatMap((d) => d.checks.filter((c) => !c.ok))).toEqual([]);
     const leases = bus.history.filter((e) => e.type === 'dhcp.leased' && e.data?.['kind'] === 'discovery');
     expect(new Set(leases.map((e) => e.data?.['address'])).size).toBe(3);
+    // b's MAC has a reservation outside the dynamic range.
+    expect(leases.find((e) => e.device === 'b')?.data?.['address']).toBe('192.0.2.5');
     // VIVSO sub-option 1 is ONIE's first exact method.
     expect(bus.history.filter((e) => e.type === 'image.fetched').map((e) => e.message)).toEqual(
       expect.arrayContaining([expect.stringMatching(/^fetched vivso /)]),

@@ -47,6 +47,7 @@ describe('planServe', () => {
         '  range: 10.213.7.10-10.213.7.20',
         '  leaseTime: 2h',
         '  leaseFile: leases.jsonl',
+        '  reservations: [{ mac: "02:00:00:00:00:07", address: 10.213.7.7 }, { clientId: "00534e2d3432", address: 10.213.7.8 }]',
         '  options: { router: [10.213.7.1], defaultUrl: "http://a/b" }',
         '  classes:',
         '    - { name: onie, match: { vendorClassPrefix: "onie_vendor:" }, options: { onie: { installerUrl: "http://a/onie" } } }',
@@ -57,7 +58,13 @@ describe('planServe', () => {
     const plan = await planServe({ config: file, defaultUrl: 'http://override/c' }, ifaces);
     expect(plan.dhcp).toMatchObject({
       serverId: '10.213.7.1',
-      pool: { leaseSeconds: 7200 },
+      pool: {
+        leaseSeconds: 7200,
+        reservations: [
+          { mac: '02:00:00:00:00:07', address: '10.213.7.7' },
+          { clientId: '00534e2d3432', address: '10.213.7.8' },
+        ],
+      },
       leaseFile: join(dir, 'leases.jsonl'),
       options: { router: ['10.213.7.1'], defaultUrl: 'http://override/c' },
       classes: [{ name: 'onie', match: { vendorClassPrefix: 'onie_vendor:' }, options: { onie: { installerUrl: 'http://a/onie' } } }],
