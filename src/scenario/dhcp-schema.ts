@@ -40,6 +40,8 @@ export const dhcpOptionsSchema = z
     nextServer: z.string().optional(),
     bootFile: z.string().optional(),
     serverName: z.string().optional(),
+    pxeDiscoveryControl: z.number().int().min(0).max(255).optional(),
+    ipxeNoProxyWait: z.boolean().optional(),
   })
   .strict();
 
@@ -60,7 +62,17 @@ export function toReservation(r: z.output<typeof dhcpReservationSchema>): Dhcp4R
 export const dhcpClassSchema = z
   .object({
     name: z.string().min(1),
-    match: z.object({ vendorClassPrefix: z.string().optional(), userClass: z.string().optional() }).strict(),
+    match: z
+      .object({
+        vendorClassPrefix: z.string().optional(),
+        userClass: z.string().optional(),
+        arch: z.array(z.number().int().min(0).max(0xffff)).optional(),
+        ipxe: z.boolean().optional(),
+        mac: z.array(z.string().regex(/^([0-9a-fA-F]{2}|\*)(:([0-9a-fA-F]{2}|\*)){5}$/, 'expected a MAC or a pattern like 52:54:00:*:*:*')).optional(),
+        clientId: z.string().regex(/^([0-9a-fA-F]{2})+$/, 'clientId is the hex of option 61').optional(),
+      })
+      .strict()
+      .refine((m) => Object.values(m).some((v) => v !== undefined), 'a match needs at least one condition'),
     options: dhcpOptionsSchema,
     force: z.array(z.number().int().min(1).max(254)).optional(),
   })

@@ -23,6 +23,10 @@ export function encodeOptionValues(v: Dhcp4OptionValues): Map<number, Uint8Array
   add(v.defaultUrl !== undefined ? stringOption(114, v.defaultUrl) : undefined);
   add(v.onie ? onieVivsoOption(v.onie) : undefined);
   add(v.tftpServerAddresses?.length ? ipListOption(150, v.tftpServerAddresses) : undefined);
+  // PXE vendor options: one sub-option 6 and the end marker (pxe-dhcp-tftp.md §2).
+  add(v.pxeDiscoveryControl !== undefined ? { code: 43, data: Uint8Array.of(6, 1, v.pxeDiscoveryControl & 0xff, 255) } : undefined);
+  // iPXE's encapsulated options: 176 (no ProxyDHCP wait) = 1.
+  add(v.ipxeNoProxyWait ? { code: 175, data: Uint8Array.of(176, 1, 1) } : undefined);
   return new Map(entries.map((e) => [e.code, e.data]));
 }
 

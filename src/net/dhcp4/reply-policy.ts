@@ -47,6 +47,8 @@ const LIMITED_BROADCAST = '255.255.255.255';
 const LEASE_TIME = 51;
 const SUBNET_MASK = 1;
 const RELAY_AGENT_INFO = 82;
+/** Sent only when a rule forces them: ONIE never requests 150, so a requesting client is not ONIE. */
+const FORCED_ONLY = new Set([150]);
 
 /**
  * RFC 2131 server decisions, given the pool and the config: DISCOVER → OFFER, REQUEST
@@ -55,7 +57,7 @@ const RELAY_AGENT_INFO = 82;
  */
 export class Dhcp4ReplyPolicy {
   private readonly base: Profile;
-  private readonly rules: Array<{ rule: Dhcp4ClassRule; profile: Profile }>;
+  private readonly rules: Array<{ rule: Dhcp4ClassRule; profile: Profile; macPatterns?: RegExp[] }>;
   private readonly clientPort: number;
   private readonly serverIdData: Uint8Array;
   private readonly reservedByMac: Map<string, string>;
@@ -70,6 +72,7 @@ export class Dhcp4ReplyPolicy {
     this.rules = (config.classes ?? []).map((rule) => ({
       rule,
       profile: profile(config, mergeOptionValues(global, rule.options), rule.name, rule.force ?? []),
+      ...(rule.match.mac ? { macPatterns: rule.match.mac.map(macPattern) } : {}),
     }));
     this.clientPort = config.clientPort ?? DEFAULT_CLIENT_PORT;
     this.serverIdData = ipData(config.serverId);
@@ -156,13 +159,23 @@ export class Dhcp4ReplyPolicy {
   }
 
   private classify(req: Dhcp4Packet): Profile {
+    if (this.rules.length === 0) return this.base;
     const vendorClass = optionText(req, 60);
     const userClassData = getOption(req, 77);
-    const userClasses = userClassData ? readUserClasses(userClassData) : [];
-    for (const { rule, profile } of this.rules) {
+    // iPXE sends its class raw, ONIE RFC 3004-style: accept either reading.
+    const userClasses = userClassData ? [...readUserClasses(userClassData), readString(userClassData)] : [];
+    const archData = getOption(req, 93);
+    const arches = archData ? u16List(archData) : [];
+    const clientId = getOption(req, 61);
+    const clientIdHex = clientId ? Buffer.from(clientId).toString('hex') : undefined;
+    for (const { rule, profile, macPatterns } of this.rules) {
       const m = rule.match;
       if (m.vendorClassPrefix !== undefined && !(vendorClass?.startsWith(m.vendorClassPrefix) ?? false)) continue;
       if (m.userClass !== undefined && !userClasses.includes(m.userClass)) continue;
+      if (m.arch !== undefined && !arches.some((a) => m.arch!.includes(a))) continue;
+      if (m.ipxe !== undefined && m.ipxe !== (getOption(req, 175) !== undefined)) continue;
+      if (macPatterns !== undefined && !macPatterns.some((re) => re.test(req.chaddr))) continue;
+      if (m.clientId !== undefined && m.clientId.toLowerCase() !== clientIdHex) continue;
       return profile;
     }
     return this.base;
@@ -185,8 +198,17 @@ export class Dhcp4ReplyPolicy {
     };
     addCode(SUBNET_MASK);
     const asked = getOption(req, 55);
-    for (const code of asked ? readU8List(asked) : []) addCode(code);
+    for (const code of asked ? readU8List(asked) : []) if (!FORCED_ONLY.has(code)) addCode(code);
     for (const code of p.force) addCode(code);
+    // PXE and UEFI HTTP Boot clients want to see their class (and their UUID) come back:
+    // EDK2's HTTP Boot drops an offer whose option 60 does not start with HTTPClient.
+    const vendorClass = optionText(req, 60);
+    const family = vendorClass?.startsWith('HTTPClient') ? 'HTTPClient' : vendorClass?.startsWith('PXEClient') ? 'PXEClient' : undefined;
+    if (family !== undefined && !sent.has(60)) {
+      options.push(stringOption(60, family));
+      const uuid = getOption(req, 97);
+      if (uuid) options.push({ code: 97, data: uuid });
+    }
     echoRelayInfo(req, options);
     return {
       ...replyHeader(req),
@@ -262,6 +284,17 @@ export function clientKey(req: Dhcp4Packet): string {
 function echoRelayInfo(req: Dhcp4Packet, options: Dhcp4OptionEntry[]): void {
   const relayInfo = getOption(req, RELAY_AGENT_INFO);
   if (relayInfo) options.push({ code: RELAY_AGENT_INFO, data: relayInfo });
+}
+
+function u16List(data: Uint8Array): number[] {
+  const out: number[] = [];
+  for (let i = 0; i + 1 < data.length; i += 2) out.push((data[i]! << 8) | data[i + 1]!);
+  return out;
+}
+
+/** `52:54:00:*:*:*` → a case-insensitive RegExp over the lower-case chaddr text. */
+function macPattern(pattern: string): RegExp {
+  return new RegExp(`^${pattern.toLowerCase().split(':').map((o) => (o === '*' ? '[0-9a-f]{2}' : o)).join(':')}$`);
 }
 
 function ipOf(p: Dhcp4Packet, code: number): string | undefined {

@@ -24,6 +24,13 @@ export interface Dhcp4OptionValues {
   bootFile?: string;
   /** BOOTP sname header field. */
   serverName?: string;
+  /**
+   * Option 43 for PXE clients: PXE_DISCOVERY_CONTROL (sub-option 6). 8 = "use the boot
+   * file in this offer" (43 = 06 01 08 ff), so the ROM boots at once without a boot server.
+   */
+  pxeDiscoveryControl?: number;
+  /** Option 175.176 = 1: iPXE skips its wait for ProxyDHCP offers. */
+  ipxeNoProxyWait?: boolean;
 }
 
 /** A fixed address for one client, found by its MAC or its option 61 (dnsmasq's dhcp-host). */
@@ -37,7 +44,20 @@ export interface Dhcp4Reservation {
 export interface Dhcp4ClassRule {
   name: string;
   /** Every condition given must hold. */
-  match: { vendorClassPrefix?: string; userClass?: string };
+  match: {
+    /** Option 60 starts with this (`PXEClient`, `HTTPClient`, `onie_vendor:`). */
+    vendorClassPrefix?: string;
+    /** Option 77 holds this class, raw (iPXE's `iPXE`) or RFC 3004 length-prefixed (ONIE's). */
+    userClass?: string;
+    /** Option 93: any of the client's architectures is one of these (0 BIOS, 7 x64 UEFI, 16 x64 HTTP...). */
+    arch?: number[];
+    /** Option 175 present (it is iPXE): true; absent: false. */
+    ipxe?: boolean;
+    /** The client's MAC is one of these; `*` stands for any octet (`52:54:00:*:*:*`). */
+    mac?: string[];
+    /** Option 61 equals this hex. */
+    clientId?: string;
+  };
   /** Override (field by field) and extend the global options. */
   options: Dhcp4OptionValues;
   /** Option codes sent even when the client did not ask for them in option 55. */
@@ -116,9 +136,15 @@ export function validateServerConfig(c: Dhcp4ServerConfig): void {
   });
   c.classes?.forEach((rule, i) => {
     if (!rule.name) bad(`classes[${i}].name`, 'is empty');
-    if (rule.match.vendorClassPrefix === undefined && rule.match.userClass === undefined) {
-      bad(`classes[${i}].match`, 'needs vendorClassPrefix or userClass');
+    if (Object.values(rule.match).every((v) => v === undefined)) {
+      bad(`classes[${i}].match`, 'needs at least one of vendorClassPrefix, userClass, arch, ipxe, mac, clientId');
     }
+    rule.match.mac?.forEach((m, j) => {
+      if (!/^([0-9a-fA-F]{2}|\*)(:([0-9a-fA-F]{2}|\*)){5}$/.test(m)) bad(`classes[${i}].match.mac[${j}]`, `'${m}' is not a MAC pattern`);
+    });
+    rule.match.arch?.forEach((a, j) => {
+      if (!Number.isInteger(a) || a < 0 || a > 0xffff) bad(`classes[${i}].match.arch[${j}]`, `${a} is not an option 93 value`);
+    });
     rule.force?.forEach((code, j) => {
       if (!Number.isInteger(code) || code < 1 || code > 254) bad(`classes[${i}].force[${j}]`, `${code} is not an option code`);
     });
