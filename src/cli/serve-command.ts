@@ -27,6 +27,8 @@ export function registerServeCommand(program: Command): void {
     .option('--boot-file <name>', 'BOOTP file field')
     .option('--boot-file-name <name>', 'option 67')
     .option('--reply-to <mode>', "broadcast (default: 255.255.255.255:68, or ciaddr / the relay) or source (answer to the sender's address and port: loopback labs)")
+    .option('--proxy-dhcp', "proxyDHCP: answer PXE clients only, with --next-server/--boot-file and no address, next to another DHCP server")
+    .option('--boot-server-port <port>', 'with --proxy-dhcp: PXE clients get the boot file from this port (4011) instead of the offer')
     .option('--http-root <dir>', 'start HTTP, serving this directory')
     .option('--http-port <port>', 'HTTP port (default 80)')
     .option('-v, --verbose', 'also print requests that were dropped')
@@ -41,6 +43,9 @@ export function registerServeCommand(program: Command): void {
       const serving = await startServe(plan, bus, { exchanges: !flags.quiet });
       const parts = [
         serving.dhcp ? `DHCP on ${serving.dhcp.address}:${serving.dhcp.port} (server id ${plan.dhcp!.serverId}, ${plan.dhcp!.pool.start}-${plan.dhcp!.pool.end})` : '',
+        serving.proxy
+          ? `proxyDHCP on ${serving.proxy.dhcp.address}:${serving.proxy.dhcp.port}${serving.proxy.bootServer ? ` and boot server on ${serving.proxy.bootServer.port}` : ''}`
+          : '',
         serving.http ? `HTTP on ${serving.http.address}:${serving.http.port} serving ${plan.http!.root}` : '',
       ].filter(Boolean);
       process.stdout.write(`bootlab serve: ${parts.join(', ')}\n`);

@@ -4,6 +4,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { BootlabError, ScenarioError } from '../errors.js';
 import type { Dhcp4ServerConfig } from '../net/dhcp4/server.js';
+import type { ProxyDhcpConfig } from '../net/dhcp4/proxy-server.js';
 import {
   dhcpClassSchema,
   dhcpOptionsSchema,
@@ -84,10 +85,15 @@ export interface ServeFlags {
   httpPort?: string;
   /** 'source' answers to the request's source address and port (loopback labs, tests). */
   replyTo?: string;
+  /** proxyDHCP: answer PXE clients only, with boot information and no address. */
+  proxyDhcp?: boolean;
+  /** With --proxy-dhcp: leave the file out of the offer; PXE clients fetch it from this port (4011). */
+  bootServerPort?: string;
 }
 
 export interface ServePlan {
   dhcp?: Dhcp4ServerConfig & { leaseFile?: string };
+  proxy?: ProxyDhcpConfig;
   http?: { root: string; bind: { address: string; port: number } };
 }
 
@@ -123,6 +129,30 @@ export async function planServe(flags: ServeFlags, interfaces = networkInterface
   const plan: ServePlan = {};
 
   const range = checked('dhcp-range', rangeSchema, flags.dhcpRange) ?? file.dhcp?.range;
+  if (flags.proxyDhcp) {
+    if (range) throw new BootlabError('BL_CLI_INPUT', '--proxy-dhcp and --dhcp-range both answer on port 67: a proxy runs next to another DHCP server');
+    const serverId = checked('server-id', ipv4Schema, flags.serverId) ?? (iface ? interfaceAddress(iface, interfaces) : undefined);
+    if (!serverId) throw new BootlabError('BL_CLI_INPUT', 'proxyDHCP needs a server id: give --server-id, or --interface');
+    const bootServerPort = int('boot-server-port', flags.bootServerPort);
+    const classes = (file.dhcp?.classes ?? []).map((c) => toClassRule(c));
+    if (classes.length === 0) {
+      if (flags.bootFile === undefined) throw new BootlabError('BL_CLI_INPUT', '--proxy-dhcp needs --boot-file (or classes in a --config file)');
+      classes.push({
+        name: 'pxe',
+        match: { vendorClassPrefix: 'PXEClient' },
+        options: { nextServer: checked('next-server', ipv4Schema, flags.nextServer) ?? serverId, bootFile: flags.bootFile, pxeDiscoveryControl: 8 },
+      });
+    }
+    plan.proxy = {
+      bind: { address: bind, port: int('dhcp-port', flags.dhcpPort) ?? 67 },
+      ...(bootServerPort !== undefined ? { bootServerBind: { address: bind, port: bootServerPort } } : {}),
+      serverId,
+      replyTo: checked('reply-to', z.enum(['broadcast', 'source']), flags.replyTo) ?? 'broadcast',
+      clientPort: int('client-port', flags.clientPort) ?? 68,
+      classes,
+      bootFileInOffer: bootServerPort === undefined,
+    };
+  }
   if (range) {
     const d = file.dhcp;
     const serverId = checked('server-id', ipv4Schema, flags.serverId) ?? d?.serverId ?? (iface ? interfaceAddress(iface, interfaces) : undefined);
@@ -155,7 +185,7 @@ export async function planServe(flags: ServeFlags, interfaces = networkInterface
       classes: (d?.classes ?? []).map((c) => toClassRule(c)),
       ...(leaseFile !== undefined ? { leaseFile } : {}),
     };
-  } else if (flags.dhcpPort || flags.defaultUrl || flags.onieInstallerUrl || flags.router || flags.dns) {
+  } else if (!flags.proxyDhcp && (flags.dhcpPort || flags.defaultUrl || flags.onieInstallerUrl || flags.router || flags.dns)) {
     throw new BootlabError('BL_CLI_INPUT', 'DHCP options were given but no --dhcp-range: DHCP starts only with an address range');
   }
 
@@ -165,8 +195,8 @@ export async function planServe(flags: ServeFlags, interfaces = networkInterface
   } else if (flags.httpPort) {
     throw new BootlabError('BL_CLI_INPUT', '--http-port without --http-root: HTTP starts only with a directory to serve');
   }
-  if (!plan.dhcp && !plan.http) {
-    throw new BootlabError('BL_CLI_INPUT', 'nothing to serve: give --dhcp-range and/or --http-root (or a --config file with dhcp/http)');
+  if (!plan.dhcp && !plan.proxy && !plan.http) {
+    throw new BootlabError('BL_CLI_INPUT', 'nothing to serve: give --dhcp-range, --proxy-dhcp and/or --http-root (or a --config file with dhcp/http)');
   }
   return plan;
 }

@@ -2,6 +2,7 @@ import type { EventBus } from '../event-bus.js';
 import type { DatagramPeer } from '../net/datagram-port.js';
 import { Dhcp4Server } from '../net/dhcp4/server.js';
 import { HttpImageServer } from '../net/http-image-server.js';
+import { ProxyDhcpServer } from '../net/dhcp4/proxy-server.js';
 import type { ServePlan } from './serve-config.js';
 
 /** DHCP events shown even without per-exchange output. */
@@ -9,6 +10,7 @@ const ALWAYS_SHOWN = new Set(['dhcp.pool-exhausted', 'dhcp.lease-file']);
 
 export interface Serving {
   dhcp?: DatagramPeer;
+  proxy?: { dhcp: DatagramPeer; bootServer?: DatagramPeer };
   http?: { address: string; port: number };
   stop(): Promise<void>;
 }
@@ -56,6 +58,15 @@ export async function startServe(plan: ServePlan, bus: EventBus, opts: { exchang
       });
       serving.dhcp = await dhcp.start();
       stops.push(() => dhcp.stop());
+    }
+    if (plan.proxy) {
+      const proxy = new ProxyDhcpServer(plan.proxy, {
+        onEvent: (e) =>
+          (exchanges || ALWAYS_SHOWN.has(e.type)) &&
+          bus.emit({ type: e.type, message: `proxyDHCP ${e.type.slice(5)}${e.mac ? ` ${e.mac}` : ''}${e.className ? ` [${e.className}]` : ''}${e.detail ? `: ${e.detail}` : ''}`, data: { ...e } }),
+      });
+      serving.proxy = await proxy.start();
+      stops.push(() => proxy.stop());
     }
     return serving;
   } catch (e) {

@@ -74,6 +74,6 @@ describe('bootlab serve', () => {
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number | null>((resolve) => child!.once('exit', resolve));
     expect(code).toBe(2);
-    expect(stderr).toMatch(/nothing to serve: give --dhcp-range and\/or --http-root/);
+    expect(stderr).toMatch(/nothing to serve: give --dhcp-range, --proxy-dhcp and\/or --http-root/);
   });
 });

@@ -72,6 +72,21 @@ describe('planServe', () => {
     expect(plan.http).toEqual({ root: join(dir, 'www'), bind: { address: '0.0.0.0', port: 8081 } });
   });
 
+  it('plans proxyDHCP for PXE clients next to another DHCP server, with or without the 4011 step', async () => {
+    const plan = await planServe({ interface: 'eth0', proxyDhcp: true, bootFile: 'undionly.kpxe' }, ifaces);
+    expect(plan.dhcp).toBeUndefined();
+    expect(plan.proxy).toMatchObject({
+      bind: { address: '0.0.0.0', port: 67 },
+      serverId: '10.213.7.1',
+      bootFileInOffer: true,
+      classes: [{ match: { vendorClassPrefix: 'PXEClient' }, options: { nextServer: '10.213.7.1', bootFile: 'undionly.kpxe' } }],
+    });
+    const via4011 = await planServe({ interface: 'eth0', proxyDhcp: true, bootFile: 'ipxe.efi', bootServerPort: '4011' }, ifaces);
+    expect(via4011.proxy).toMatchObject({ bootFileInOffer: false, bootServerBind: { address: '0.0.0.0', port: 4011 } });
+    await expect(planServe({ interface: 'eth0', proxyDhcp: true, dhcpRange: '10.0.0.1-10.0.0.9' }, ifaces)).rejects.toThrow(/both answer on port 67/);
+    await expect(planServe({ interface: 'eth0', proxyDhcp: true }, ifaces)).rejects.toThrow(/needs --boot-file/);
+  });
+
   it('names the bad flag, the bad file line, and what is missing', async () => {
     await expect(planServe({}, ifaces)).rejects.toThrow(/nothing to serve/);
     await expect(planServe({ dhcpRange: '10.0.0.1-10.0.0.9' }, ifaces)).rejects.toThrow(/needs a server id/);

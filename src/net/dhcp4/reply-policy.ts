@@ -1,4 +1,3 @@
-import { BootlabError, EncodeError } from '../../errors.js';
 import {
   Dhcp4MessageType,
   getOption,
@@ -6,15 +5,14 @@ import {
   readIp,
   readString,
   readU8List,
-  readUserClasses,
   stringOption,
   u32Option,
 } from '../../protocol/dhcp4/options.js';
 import type { Dhcp4OptionEntry, Dhcp4Packet } from '../../protocol/dhcp4/packet.js';
 import type { DatagramPeer } from '../datagram-port.js';
 import type { LeasePool } from './lease-pool.js';
-import { encodeOptionValues, mergeOptionValues } from './option-values.js';
-import type { Dhcp4ClassRule, Dhcp4OptionValues, Dhcp4ServerConfig, Dhcp4ServerEvent } from './server-config.js';
+import { ClassRules, type ReplyProfile } from './class-rules.js';
+import type { Dhcp4ServerConfig, Dhcp4ServerEvent } from './server-config.js';
 
 export interface Dhcp4Reply {
   packet: Dhcp4Packet;
@@ -31,13 +29,6 @@ export interface Dhcp4Decision {
   lease?: { client: string; address: string; expiresAt: number };
 }
 
-/** What one class of client gets, encoded once at construction. */
-interface Profile {
-  className?: string;
-  options: Map<number, Uint8Array>;
-  force: readonly number[];
-  header: { siaddr: string; file: string; sname: string };
-}
 
 const SERVER_PORT = 67;
 const DEFAULT_CLIENT_PORT = 68;
@@ -56,8 +47,7 @@ const FORCED_ONLY = new Set([150]);
  * lease. No I/O and no clock of its own: the caller passes `now`.
  */
 export class Dhcp4ReplyPolicy {
-  private readonly base: Profile;
-  private readonly rules: Array<{ rule: Dhcp4ClassRule; profile: Profile; macPatterns?: RegExp[] }>;
+  private readonly classes: ClassRules;
   private readonly clientPort: number;
   private readonly serverIdData: Uint8Array;
   private readonly reservedByMac: Map<string, string>;
@@ -67,13 +57,7 @@ export class Dhcp4ReplyPolicy {
     private readonly config: Dhcp4ServerConfig,
     private readonly pool: LeasePool,
   ) {
-    const global = config.options ?? {};
-    this.base = profile(config, global, undefined, []);
-    this.rules = (config.classes ?? []).map((rule) => ({
-      rule,
-      profile: profile(config, mergeOptionValues(global, rule.options), rule.name, rule.force ?? []),
-      ...(rule.match.mac ? { macPatterns: rule.match.mac.map(macPattern) } : {}),
-    }));
+    this.classes = new ClassRules({ subnetMask: config.pool.subnetMask, ...(config.options ? { options: config.options } : {}), ...(config.classes ? { classes: config.classes } : {}) });
     this.clientPort = config.clientPort ?? DEFAULT_CLIENT_PORT;
     this.serverIdData = ipData(config.serverId);
     const reservations = config.pool.reservations ?? [];
@@ -86,7 +70,7 @@ export class Dhcp4ReplyPolicy {
     const type = messageType(req);
     if (type === undefined) return drop('no-message-type', 'BOOTP without option 53 is not served');
     const client = clientKey(req);
-    const p = this.classify(req);
+    const p = this.classes.classify(req);
     const base = { mac: req.chaddr, xid: req.xid, ...(p.className !== undefined ? { className: p.className } : {}) };
     const events: Dhcp4ServerEvent[] = [];
     const send = (reply: Dhcp4Packet, event: Dhcp4ServerEvent): Dhcp4Decision => ({
@@ -158,31 +142,10 @@ export class Dhcp4ReplyPolicy {
     return this.reservedByMac.size > 0 ? this.reservedByMac.get(req.chaddr) : undefined;
   }
 
-  private classify(req: Dhcp4Packet): Profile {
-    if (this.rules.length === 0) return this.base;
-    const vendorClass = optionText(req, 60);
-    const userClassData = getOption(req, 77);
-    // iPXE sends its class raw, ONIE RFC 3004-style: accept either reading.
-    const userClasses = userClassData ? [...readUserClasses(userClassData), readString(userClassData)] : [];
-    const archData = getOption(req, 93);
-    const arches = archData ? u16List(archData) : [];
-    const clientId = getOption(req, 61);
-    const clientIdHex = clientId ? Buffer.from(clientId).toString('hex') : undefined;
-    for (const { rule, profile, macPatterns } of this.rules) {
-      const m = rule.match;
-      if (m.vendorClassPrefix !== undefined && !(vendorClass?.startsWith(m.vendorClassPrefix) ?? false)) continue;
-      if (m.userClass !== undefined && !userClasses.includes(m.userClass)) continue;
-      if (m.arch !== undefined && !arches.some((a) => m.arch!.includes(a))) continue;
-      if (m.ipxe !== undefined && m.ipxe !== (getOption(req, 175) !== undefined)) continue;
-      if (macPatterns !== undefined && !macPatterns.some((re) => re.test(req.chaddr))) continue;
-      if (m.clientId !== undefined && m.clientId.toLowerCase() !== clientIdHex) continue;
-      return profile;
-    }
-    return this.base;
-  }
+
 
   /** OFFER or ACK. `address` undefined: an ACK to INFORM, which carries no lease (RFC 2131 §3.4). */
-  private grant(req: Dhcp4Packet, type: Dhcp4MessageType, address: string | undefined, p: Profile): Dhcp4Packet {
+  private grant(req: Dhcp4Packet, type: Dhcp4MessageType, address: string | undefined, p: ReplyProfile): Dhcp4Packet {
     const options: Dhcp4OptionEntry[] = [
       { code: 53, data: Uint8Array.of(type) },
       { code: 54, data: this.serverIdData },
@@ -236,23 +199,6 @@ export class Dhcp4ReplyPolicy {
   }
 }
 
-function profile(config: Dhcp4ServerConfig, values: Dhcp4OptionValues, className: string | undefined, force: readonly number[]): Profile {
-  let options: Map<number, Uint8Array>;
-  try {
-    options = encodeOptionValues({ subnetMask: config.pool.subnetMask, ...stripUndefined(values) });
-  } catch (e) {
-    if (e instanceof EncodeError) {
-      throw new BootlabError('BL_CONFIG_INVALID', `DHCP server config: ${className ? `class ${className}` : 'options'}: ${e.message}`, { cause: e });
-    }
-    throw e;
-  }
-  return {
-    ...(className !== undefined ? { className } : {}),
-    options,
-    force,
-    header: { siaddr: values.nextServer ?? ZERO, file: values.bootFile ?? '', sname: values.serverName ?? '' },
-  };
-}
 
 function replyHeader(req: Dhcp4Packet): Dhcp4Packet {
   return {
@@ -286,16 +232,7 @@ function echoRelayInfo(req: Dhcp4Packet, options: Dhcp4OptionEntry[]): void {
   if (relayInfo) options.push({ code: RELAY_AGENT_INFO, data: relayInfo });
 }
 
-function u16List(data: Uint8Array): number[] {
-  const out: number[] = [];
-  for (let i = 0; i + 1 < data.length; i += 2) out.push((data[i]! << 8) | data[i + 1]!);
-  return out;
-}
 
-/** `52:54:00:*:*:*` → a case-insensitive RegExp over the lower-case chaddr text. */
-function macPattern(pattern: string): RegExp {
-  return new RegExp(`^${pattern.toLowerCase().split(':').map((o) => (o === '*' ? '[0-9a-f]{2}' : o)).join(':')}$`);
-}
 
 function ipOf(p: Dhcp4Packet, code: number): string | undefined {
   const data = getOption(p, code);
@@ -315,6 +252,3 @@ function drop(reason: string, detail: string): Dhcp4Decision {
   return { replies: [], events: [{ type: 'dhcp.dropped', detail: `${reason}: ${detail}` }], dropped: reason };
 }
 
-function stripUndefined<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
-}
