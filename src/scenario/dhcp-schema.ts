@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Dhcp4ClassRule, Dhcp4OptionValues } from '../net/dhcp4/server.js';
-import type { Dhcp4Reservation } from '../net/dhcp4/server-config.js';
+import type { Dhcp4Reservation, Dhcp4Subnet } from '../net/dhcp4/server-config.js';
 
 /** Pieces of the scenario schema that `bootlab serve` config files share. */
 
@@ -57,6 +57,30 @@ export const dhcpReservationSchema = z
 
 export function toReservation(r: z.output<typeof dhcpReservationSchema>): Dhcp4Reservation {
   return plainData(r, (s) => s) as Dhcp4Reservation;
+}
+
+/** A subnet served to requests relayed from it. */
+export const dhcpSubnetSchema = z
+  .object({
+    subnet: z.string().regex(/^\d+\.\d+\.\d+\.\d+\/(\d|[12]\d|3[0-2])$/, 'expected an IPv4 CIDR like 10.9.0.0/24'),
+    range: z
+      .string()
+      .regex(/^[\d.]+-[\d.]+$/, 'expected START-END')
+      .transform((r) => ({ start: r.split('-')[0]!, end: r.split('-')[1]! })),
+    leaseTime: durationSchema.optional(),
+    options: dhcpOptionsSchema.default({}),
+    reservations: z.array(dhcpReservationSchema).default([]),
+  })
+  .strict();
+
+export function toSubnet(n: z.output<typeof dhcpSubnetSchema>): Dhcp4Subnet {
+  return {
+    subnet: n.subnet,
+    pool: n.range,
+    ...(n.leaseTime !== undefined ? { leaseSeconds: Math.max(1, Math.round(n.leaseTime / 1000)) } : {}),
+    options: toOptionValues(n.options),
+    reservations: n.reservations.map(toReservation),
+  };
 }
 
 export const dhcpClassSchema = z

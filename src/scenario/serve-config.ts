@@ -9,12 +9,14 @@ import {
   dhcpClassSchema,
   dhcpOptionsSchema,
   dhcpReservationSchema,
+  dhcpSubnetSchema,
   durationSchema,
   ipv4Schema,
   parseDuration,
   toClassRule,
   toOptionValues,
   toReservation,
+  toSubnet,
 } from './dhcp-schema.js';
 import { parseYamlFile } from './yaml-file.js';
 
@@ -50,6 +52,8 @@ export const serveFileSchema = z
         options: dhcpOptionsSchema.default({}),
         classes: z.array(dhcpClassSchema).default([]),
         reservations: z.array(dhcpReservationSchema).default([]),
+        /** Further subnets, for requests that come through relays. */
+        subnets: z.array(dhcpSubnetSchema).default([]),
       })
       .strict()
       .optional(),
@@ -183,6 +187,7 @@ export async function planServe(flags: ServeFlags, interfaces = networkInterface
       },
       options,
       classes: (d?.classes ?? []).map((c) => toClassRule(c)),
+      subnets: (d?.subnets ?? []).map(toSubnet),
       ...(leaseFile !== undefined ? { leaseFile } : {}),
     };
   } else if (!flags.proxyDhcp && (flags.dhcpPort || flags.defaultUrl || flags.onieInstallerUrl || flags.router || flags.dns)) {

@@ -48,6 +48,7 @@ describe('planServe', () => {
         '  leaseTime: 2h',
         '  leaseFile: leases.jsonl',
         '  reservations: [{ mac: "02:00:00:00:00:07", address: 10.213.7.7 }, { clientId: "00534e2d3432", address: 10.213.7.8 }]',
+        '  subnets: [{ subnet: 10.44.0.0/24, range: 10.44.0.10-10.44.0.90, leaseTime: 10m, options: { router: [10.44.0.1] } }]',
         '  options: { router: [10.213.7.1], defaultUrl: "http://a/b" }',
         '  classes:',
         '    - { name: onie, match: { vendorClassPrefix: "onie_vendor:" }, options: { onie: { installerUrl: "http://a/onie" } } }',
@@ -67,6 +68,7 @@ describe('planServe', () => {
       },
       leaseFile: join(dir, 'leases.jsonl'),
       options: { router: ['10.213.7.1'], defaultUrl: 'http://override/c' },
+      subnets: [{ subnet: '10.44.0.0/24', pool: { start: '10.44.0.10', end: '10.44.0.90' }, leaseSeconds: 600, options: { router: ['10.44.0.1'] }, reservations: [] }],
       classes: [{ name: 'onie', match: { vendorClassPrefix: 'onie_vendor:' }, options: { onie: { installerUrl: 'http://a/onie' } } }],
     });
     expect(plan.http).toEqual({ root: join(dir, 'www'), bind: { address: '0.0.0.0', port: 8081 } });

@@ -10,9 +10,10 @@ import {
 } from '../../protocol/dhcp4/options.js';
 import type { Dhcp4OptionEntry, Dhcp4Packet } from '../../protocol/dhcp4/packet.js';
 import type { DatagramPeer } from '../datagram-port.js';
-import type { LeasePool } from './lease-pool.js';
+import { LeasePool } from './lease-pool.js';
+import { mergeOptionValues } from './option-values.js';
 import { ClassRules, type ReplyProfile } from './class-rules.js';
-import type { Dhcp4ServerConfig, Dhcp4ServerEvent } from './server-config.js';
+import type { Dhcp4OptionValues, Dhcp4Reservation, Dhcp4ServerConfig, Dhcp4ServerEvent } from './server-config.js';
 
 export interface Dhcp4Reply {
   packet: Dhcp4Packet;
@@ -47,22 +48,38 @@ const FORCED_ONLY = new Set([150]);
  * lease. No I/O and no clock of its own: the caller passes `now`.
  */
 export class Dhcp4ReplyPolicy {
-  private readonly classes: ClassRules;
+  private readonly subnets: Subnet[];
   private readonly clientPort: number;
   private readonly serverIdData: Uint8Array;
-  private readonly reservedByMac: Map<string, string>;
-  private readonly reservedById: Map<string, string>;
 
-  constructor(
-    private readonly config: Dhcp4ServerConfig,
-    private readonly pool: LeasePool,
-  ) {
-    this.classes = new ClassRules({ subnetMask: config.pool.subnetMask, ...(config.options ? { options: config.options } : {}), ...(config.classes ? { classes: config.classes } : {}) });
+  constructor(private readonly config: Dhcp4ServerConfig) {
     this.clientPort = config.clientPort ?? DEFAULT_CLIENT_PORT;
     this.serverIdData = ipData(config.serverId);
-    const reservations = config.pool.reservations ?? [];
-    this.reservedByMac = new Map(reservations.filter((r) => r.mac).map((r) => [r.mac!.toLowerCase(), r.address]));
-    this.reservedById = new Map(reservations.filter((r) => r.clientId).map((r) => [r.clientId!.toLowerCase(), r.address]));
+    const global = config.options ?? {};
+    const primary = config.pool;
+    this.subnets = [
+      subnet(
+        { network: networkOf(primary.start, primary.subnetMask), mask: primary.subnetMask, pool: primary, leaseSeconds: primary.leaseSeconds, reservations: primary.reservations ?? [] },
+        global,
+        config,
+        [config.serverId],
+      ),
+      ...(config.subnets ?? []).map((x) => {
+        const [network, bits] = x.subnet.split('/') as [string, string];
+        const mask = maskOf(Number(bits));
+        return subnet(
+          { network, mask, pool: x.pool, leaseSeconds: x.leaseSeconds ?? primary.leaseSeconds, reservations: x.reservations ?? [] },
+          mergeOptionValues(global, x.options ?? {}),
+          config,
+          [],
+        );
+      }),
+    ];
+  }
+
+  /** Puts back a lease read from the lease file, into the subnet whose pool holds its address. */
+  restore(client: string, address: string, expiresAt: number, now: number): boolean {
+    return this.subnets.some((n) => n.pool.contains(address) || n.reserved.has(address) ? n.pool.restore(client, address, expiresAt, now) : false);
   }
 
   answer(req: Dhcp4Packet, from: DatagramPeer, now: number): Dhcp4Decision {
@@ -70,7 +87,9 @@ export class Dhcp4ReplyPolicy {
     const type = messageType(req);
     if (type === undefined) return drop('no-message-type', 'BOOTP without option 53 is not served');
     const client = clientKey(req);
-    const p = this.classes.classify(req);
+    const net = this.subnetFor(req);
+    if (!net) return drop('no-subnet', `no subnet configured for relay ${req.giaddr}`);
+    const p = net.classes.classify(req);
     const base = { mac: req.chaddr, xid: req.xid, ...(p.className !== undefined ? { className: p.className } : {}) };
     const events: Dhcp4ServerEvent[] = [];
     const send = (reply: Dhcp4Packet, event: Dhcp4ServerEvent): Dhcp4Decision => ({
@@ -84,11 +103,11 @@ export class Dhcp4ReplyPolicy {
       case Dhcp4MessageType.DISCOVER: {
         events.push({ type: 'dhcp.discover', ...base });
         const requested = ipOf(req, 50);
-        const address = this.pool.offer(client, now, requested, this.reservationOf(req));
+        const address = net.pool.offer(client, now, requested, reservationOf(net, req));
         if (address === undefined) {
           return { replies: [], events: [...events, { type: 'dhcp.pool-exhausted', ...base, detail: `no free address for ${req.chaddr}` }] };
         }
-        return send(this.grant(req, Dhcp4MessageType.OFFER, address, p), { type: 'dhcp.offer', ...base, address });
+        return send(this.grant(req, Dhcp4MessageType.OFFER, address, p, net), { type: 'dhcp.offer', ...base, address });
       }
       case Dhcp4MessageType.REQUEST: {
         const selected = ipOf(req, 54);
@@ -96,23 +115,23 @@ export class Dhcp4ReplyPolicy {
         events.push({ type: 'dhcp.request', ...base, ...(requested ? { address: requested } : {}) });
         if (selected !== undefined && selected !== this.config.serverId) {
           // The client chose another server's offer (RFC 2131 §4.3.2): ours is free again.
-          this.pool.withdrawOffer(client);
+          net.pool.withdrawOffer(client);
           return { replies: [], events, dropped: 'other-server' };
         }
         if (requested === undefined) return { ...drop('request-without-address', 'neither option 50 nor ciaddr'), events };
-        const reserved = this.reservationOf(req);
+        const reserved = reservationOf(net, req);
         if (reserved !== undefined && reserved !== requested) return nak(requested, `this client's address is ${reserved}`);
-        if (!this.pool.commit(client, requested, now, reserved === requested)) {
-          return nak(requested, this.pool.contains(requested) ? 'address held by another client' : 'address not in this pool');
+        if (!net.pool.commit(client, requested, now, reserved === requested)) {
+          return nak(requested, net.pool.contains(requested) ? 'address held by another client' : 'address not in this pool');
         }
         return {
-          ...send(this.grant(req, Dhcp4MessageType.ACK, requested, p), { type: 'dhcp.ack', ...base, address: requested }),
-          lease: { client, address: requested, expiresAt: now + this.config.pool.leaseSeconds * 1000 },
+          ...send(this.grant(req, Dhcp4MessageType.ACK, requested, p, net), { type: 'dhcp.ack', ...base, address: requested }),
+          lease: { client, address: requested, expiresAt: now + net.leaseSeconds * 1000 },
         };
       }
       case Dhcp4MessageType.RELEASE: {
         if (ipOf(req, 54) !== undefined && ipOf(req, 54) !== this.config.serverId) return drop('other-server', 'release for another server');
-        const released = this.pool.release(client, req.ciaddr);
+        const released = net.pool.release(client, req.ciaddr);
         return {
           replies: [],
           events: [{ type: 'dhcp.release', ...base, address: req.ciaddr, ...(released ? {} : { detail: 'no such lease' }) }],
@@ -122,35 +141,33 @@ export class Dhcp4ReplyPolicy {
       case Dhcp4MessageType.DECLINE: {
         const address = ipOf(req, 50);
         if (ipOf(req, 54) !== this.config.serverId || address === undefined) return drop('other-server', 'decline for another server');
-        this.pool.decline(client, address, now);
+        net.pool.decline(client, address, now);
         return { replies: [], events: [{ type: 'dhcp.decline', ...base, address }], lease: { client, address, expiresAt: 0 } };
       }
       case Dhcp4MessageType.INFORM:
-        return send(this.grant(req, Dhcp4MessageType.ACK, undefined, p), { type: 'dhcp.inform', ...base, address: req.ciaddr });
+        return send(this.grant(req, Dhcp4MessageType.ACK, undefined, p, net), { type: 'dhcp.inform', ...base, address: req.ciaddr });
       default:
         return drop('unexpected-message-type', `message type ${type} is sent by servers`);
     }
   }
 
-  /** The address reserved for this client: by option 61 first, then by MAC. */
-  private reservationOf(req: Dhcp4Packet): string | undefined {
-    if (this.reservedById.size > 0) {
-      const id = getOption(req, 61);
-      const byId = id ? this.reservedById.get(Buffer.from(id).toString('hex')) : undefined;
-      if (byId !== undefined) return byId;
-    }
-    return this.reservedByMac.size > 0 ? this.reservedByMac.get(req.chaddr) : undefined;
+  /**
+   * The subnet a request is served from: a relay's (giaddr's) subnet, else the one of the
+   * client's current address (a unicast renewal), else the server's own.
+   */
+  private subnetFor(req: Dhcp4Packet): Subnet | undefined {
+    if (req.giaddr !== ZERO) return this.subnets.find((n) => n.includes(req.giaddr));
+    if (req.ciaddr !== ZERO) return this.subnets.find((n) => n.includes(req.ciaddr)) ?? this.subnets[0];
+    return this.subnets[0];
   }
 
-
-
   /** OFFER or ACK. `address` undefined: an ACK to INFORM, which carries no lease (RFC 2131 §3.4). */
-  private grant(req: Dhcp4Packet, type: Dhcp4MessageType, address: string | undefined, p: ReplyProfile): Dhcp4Packet {
+  private grant(req: Dhcp4Packet, type: Dhcp4MessageType, address: string | undefined, p: ReplyProfile, net: Subnet): Dhcp4Packet {
     const options: Dhcp4OptionEntry[] = [
       { code: 53, data: Uint8Array.of(type) },
       { code: 54, data: this.serverIdData },
     ];
-    if (address !== undefined) options.push(u32Option(LEASE_TIME, this.config.pool.leaseSeconds));
+    if (address !== undefined) options.push(u32Option(LEASE_TIME, net.leaseSeconds));
     const sent = new Set(options.map((o) => o.code));
     const addCode = (code: number): void => {
       if (sent.has(code)) return;
@@ -224,6 +241,61 @@ function replyHeader(req: Dhcp4Packet): Dhcp4Packet {
 export function clientKey(req: Dhcp4Packet): string {
   const id = getOption(req, 61);
   return id && id.length > 0 ? `id:${Buffer.from(id).toString('hex')}` : `hw:${req.htype}:${req.chaddr}`;
+}
+
+/** One subnet the server leases from: its pool, its options under the class rules, its reservations. */
+interface Subnet {
+  includes(address: string): boolean;
+  pool: LeasePool;
+  classes: ClassRules;
+  leaseSeconds: number;
+  reserved: Set<string>;
+  reservedByMac: Map<string, string>;
+  reservedById: Map<string, string>;
+}
+
+function subnet(
+  n: { network: string; mask: string; pool: { start: string; end: string }; leaseSeconds: number; reservations: readonly Dhcp4Reservation[] },
+  options: Dhcp4OptionValues,
+  config: Dhcp4ServerConfig,
+  exclude: string[],
+): Subnet {
+  const network = u32Of(n.network);
+  const mask = u32Of(n.mask);
+  return {
+    includes: (address) => ((u32Of(address) & mask) >>> 0) === ((network & mask) >>> 0),
+    pool: new LeasePool({ start: n.pool.start, end: n.pool.end, leaseSeconds: n.leaseSeconds, exclude, reserved: n.reservations.map((r) => r.address) }),
+    classes: new ClassRules({ subnetMask: n.mask, options, ...(config.classes ? { classes: config.classes } : {}) }),
+    leaseSeconds: n.leaseSeconds,
+    reserved: new Set(n.reservations.map((r) => r.address)),
+    reservedByMac: new Map(n.reservations.filter((r) => r.mac).map((r) => [r.mac!.toLowerCase(), r.address])),
+    reservedById: new Map(n.reservations.filter((r) => r.clientId).map((r) => [r.clientId!.toLowerCase(), r.address])),
+  };
+}
+
+/** The address reserved for this client in this subnet: by option 61 first, then by MAC. */
+function reservationOf(net: Subnet, req: Dhcp4Packet): string | undefined {
+  if (net.reservedById.size > 0) {
+    const id = getOption(req, 61);
+    const byId = id ? net.reservedById.get(Buffer.from(id).toString('hex')) : undefined;
+    if (byId !== undefined) return byId;
+  }
+  return net.reservedByMac.size > 0 ? net.reservedByMac.get(req.chaddr) : undefined;
+}
+
+function u32Of(ip: string): number {
+  const [a, b, c, d] = ip.split('.').map(Number) as [number, number, number, number];
+  return ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
+}
+
+function networkOf(address: string, mask: string): string {
+  const n = (u32Of(address) & u32Of(mask)) >>> 0;
+  return [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff].join('.');
+}
+
+function maskOf(bits: number): string {
+  const m = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  return [m >>> 24, (m >>> 16) & 0xff, (m >>> 8) & 0xff, m & 0xff].join('.');
 }
 
 /** RFC 3046 §2.2: a relay's option 82 comes back unchanged, as the last option. */

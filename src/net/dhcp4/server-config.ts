@@ -82,6 +82,22 @@ export interface Dhcp4ServerConfig {
   classes?: Dhcp4ClassRule[];
   /** Leases survive a restart: every ACK waits until its lease is on disk (see lease-journal.ts). */
   leaseFile?: string;
+  /**
+   * More subnets, served to requests relayed from them (giaddr inside the subnet). `pool`
+   * above is the server's own subnet, for clients on its link.
+   */
+  subnets?: Dhcp4Subnet[];
+}
+
+export interface Dhcp4Subnet {
+  /** CIDR, e.g. `10.9.0.0/24`. */
+  subnet: string;
+  pool: { start: string; end: string };
+  /** Default: the primary pool's. */
+  leaseSeconds?: number;
+  /** Per-subnet options (a router, say): under the class rules, over the global options. */
+  options?: Dhcp4OptionValues;
+  reservations?: Dhcp4Reservation[];
 }
 
 export type Dhcp4ServerEventType =
@@ -133,6 +149,12 @@ export function validateServerConfig(c: Dhcp4ServerConfig): void {
     if (r.mac === undefined && r.clientId === undefined) bad(`pool.reservations[${i}]`, 'needs mac or clientId');
     if (r.mac !== undefined && !/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(r.mac)) bad(`pool.reservations[${i}].mac`, `'${r.mac}' is not a MAC address`);
     if (r.clientId !== undefined && !/^([0-9a-fA-F]{2})+$/.test(r.clientId)) bad(`pool.reservations[${i}].clientId`, `'${r.clientId}' is not hex`);
+  });
+  c.subnets?.forEach((n, i) => {
+    const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d|[12]\d|3[0-2])$/.exec(n.subnet);
+    if (!m || !parseIpv4(m[1]!)) bad(`subnets[${i}].subnet`, `'${n.subnet}' is not an IPv4 CIDR like 10.9.0.0/24`);
+    ip(`subnets[${i}].pool.start`, n.pool?.start);
+    ip(`subnets[${i}].pool.end`, n.pool?.end);
   });
   c.classes?.forEach((rule, i) => {
     if (!rule.name) bad(`classes[${i}].name`, 'is empty');

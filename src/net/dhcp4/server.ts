@@ -1,7 +1,6 @@
 import { decodeDhcp4, encodeDhcp4 } from '../../protocol/dhcp4/packet.js';
 import { messageType, Dhcp4MessageType } from '../../protocol/dhcp4/options.js';
 import { bindUdp, type DatagramPeer, type DatagramPort, type DatagramPortFactory } from '../datagram-port.js';
-import { LeasePool } from './lease-pool.js';
 import { LeaseJournal } from './lease-journal.js';
 import { Dhcp4ReplyPolicy, type Dhcp4Decision } from './reply-policy.js';
 import { validateServerConfig, type Dhcp4ServerConfig, type Dhcp4ServerEvent } from './server-config.js';
@@ -35,7 +34,6 @@ export interface Dhcp4ServerStats {
 export class Dhcp4Server {
   readonly stats: Dhcp4ServerStats = { received: 0, dropped: {}, offers: 0, acks: 0, naks: 0 };
   private readonly policy: Dhcp4ReplyPolicy;
-  private readonly pool: LeasePool;
   private journal: LeaseJournal | undefined;
   private readonly now: () => number;
   private port: DatagramPort | undefined;
@@ -45,8 +43,7 @@ export class Dhcp4Server {
     private readonly deps: Dhcp4ServerDeps = {},
   ) {
     validateServerConfig(config);
-    this.pool = new LeasePool({ ...config.pool, exclude: [config.serverId], reserved: (config.pool.reservations ?? []).map((r) => r.address) });
-    this.policy = new Dhcp4ReplyPolicy(config, this.pool);
+    this.policy = new Dhcp4ReplyPolicy(config);
     this.now = deps.now ?? Date.now;
   }
 
@@ -58,7 +55,7 @@ export class Dhcp4Server {
         this.emit({ type: 'dhcp.lease-file', detail: `${p.file}:${p.line}: skipped: ${p.detail}` }),
       );
       this.journal = journal;
-      const restored = leases.filter((l) => this.pool.restore(l.client, l.address, l.expiresAt, now)).length;
+      const restored = leases.filter((l) => this.policy.restore(l.client, l.address, l.expiresAt, now)).length;
       this.emit({ type: 'dhcp.lease-file', detail: `${this.config.leaseFile}: restored ${restored} of ${leases.length} leases` });
     }
     const open = this.deps.openPort ?? bindUdp;

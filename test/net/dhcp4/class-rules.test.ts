@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { LeasePool } from '../../../src/net/dhcp4/lease-pool.js';
 import { Dhcp4ReplyPolicy } from '../../../src/net/dhcp4/reply-policy.js';
 import type { Dhcp4ServerConfig } from '../../../src/net/dhcp4/server-config.js';
 import { Dhcp4MessageType, getOption, messageType, readString } from '../../../src/protocol/dhcp4/options.js';
@@ -38,7 +37,7 @@ const config: Dhcp4ServerConfig = {
 };
 
 function offerFor(p: Dhcp4Packet) {
-  const policy = new Dhcp4ReplyPolicy(config, new LeasePool({ ...config.pool, exclude: [config.serverId] }));
+  const policy = new Dhcp4ReplyPolicy(config);
   const d = policy.answer(p, { address: '0.0.0.0', port: 68 }, 1_800_000_000_000);
   return { offer: d.replies[0]!.packet, className: d.events.find((e) => e.type === 'dhcp.offer')?.className };
 }
@@ -94,7 +93,7 @@ describe('class rules on real client DISCOVERs', () => {
 
   it('matches a MAC pattern and a client id', () => {
     const byMac: Dhcp4ServerConfig = { ...config, classes: [{ name: 'lab-rack', match: { mac: ['02:00:00:*:*:*'] }, options: { hostname: 'rack' } }] };
-    const policy = new Dhcp4ReplyPolicy(byMac, new LeasePool({ ...byMac.pool }));
+    const policy = new Dhcp4ReplyPolicy(byMac);
     const p = discovers.get('(none)')!;
     const d = policy.answer({ ...p, chaddr: '02:00:00:ab:cd:ef' }, { address: '0.0.0.0', port: 68 }, 0);
     expect(d.events.find((e) => e.type === 'dhcp.offer')?.className).toBe('lab-rack');
@@ -103,7 +102,7 @@ describe('class rules on real client DISCOVERs', () => {
 
     const ipxe = discovers.get('PXEClient:Arch:00007:UNDI:003010')!;
     const byId: Dhcp4ServerConfig = { ...config, classes: [{ name: 'one-box', match: { clientId: hex(getOption(ipxe, 61))!.toUpperCase() }, options: { hostname: 'box' } }] };
-    const idPolicy = new Dhcp4ReplyPolicy(byId, new LeasePool({ ...byId.pool }));
+    const idPolicy = new Dhcp4ReplyPolicy(byId);
     expect(idPolicy.answer(ipxe, { address: '0.0.0.0', port: 68 }, 0).events.find((e) => e.type === 'dhcp.offer')?.className).toBe('one-box');
   });
 });

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { LeasePool } from '../../../src/net/dhcp4/lease-pool.js';
 import { Dhcp4ReplyPolicy } from '../../../src/net/dhcp4/reply-policy.js';
 import { Dhcp4Server } from '../../../src/net/dhcp4/server.js';
 import type { Dhcp4ServerConfig } from '../../../src/net/dhcp4/server-config.js';
@@ -16,8 +15,7 @@ function setup(over: Partial<Dhcp4ServerConfig['pool']> = {}, replyTo: 'broadcas
     replyTo,
     pool: { start: '10.9.0.10', end: '10.9.0.20', subnetMask: '255.255.255.0', leaseSeconds: 600, ...over },
   };
-  const pool = new LeasePool({ ...config.pool, exclude: [config.serverId], reserved: (config.pool.reservations ?? []).map((r) => r.address) });
-  return new Dhcp4ReplyPolicy(config, pool);
+  return new Dhcp4ReplyPolicy(config);
 }
 
 const req = (type: Dhcp4MessageType, mac: string, options: Dhcp4OptionEntry[] = [], over: Partial<Dhcp4Packet> = {}): Dhcp4Packet =>
@@ -92,5 +90,35 @@ describe('reservations', () => {
           pool: { start: '10.9.0.10', end: '10.9.0.20', subnetMask: '255.255.255.0', leaseSeconds: 600, reservations: [{ address: '10.9.0.12' }] },
         }),
     ).toThrow(/pool\.reservations\[0\]: needs mac or clientId/);
+  });
+});
+
+describe('several subnets', () => {
+  const multi = (): Dhcp4ReplyPolicy =>
+    new Dhcp4ReplyPolicy({
+      bind: { address: '0.0.0.0', port: 67 },
+      serverId: '10.9.0.254',
+      replyTo: 'broadcast',
+      pool: { start: '10.9.0.10', end: '10.9.0.20', subnetMask: '255.255.255.0', leaseSeconds: 600 },
+      options: { dns: ['10.9.0.254'] },
+      subnets: [{ subnet: '10.8.0.0/16', pool: { start: '10.8.1.50', end: '10.8.1.60' }, leaseSeconds: 120, options: { router: ['10.8.0.1'] } }],
+    });
+  const asking = [{ code: 55, data: Uint8Array.of(1, 3, 6, 51) }];
+
+  it("serves a relayed request from its giaddr's subnet, with that subnet's mask, router and lease time", () => {
+    const offer = multi().answer(req(Dhcp4MessageType.DISCOVER, '02:00:00:00:08:01', asking, { giaddr: '10.8.0.1' }), FROM, NOW).replies[0]!.packet;
+    expect(offer.yiaddr).toBe('10.8.1.50');
+    const get = (code: number) => Buffer.from(offer.options.find((o) => o.code === code)!.data).toString('hex');
+    expect([get(1), get(3), get(6), get(51)]).toEqual(['ffff0000', '0a080001', '0a0900fe', '00000078']);
+  });
+
+  it('serves a client on its own link from the primary pool', () => {
+    expect(multi().answer(req(Dhcp4MessageType.DISCOVER, '02:00:00:00:08:02', asking), FROM, NOW).replies[0]!.packet.yiaddr).toBe('10.9.0.10');
+  });
+
+  it('drops, and says why, a request relayed from a subnet it does not serve', () => {
+    const d = multi().answer(req(Dhcp4MessageType.DISCOVER, '02:00:00:00:08:03', [], { giaddr: '10.7.0.1' }), FROM, NOW);
+    expect(d.replies).toEqual([]);
+    expect(d.dropped).toBe('no-subnet');
   });
 });

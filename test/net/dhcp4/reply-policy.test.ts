@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { onieDhcpClientOptions } from '../../../src/device/onie/dhcp-client-options.js';
-import { LeasePool } from '../../../src/net/dhcp4/lease-pool.js';
 import { Dhcp4ReplyPolicy } from '../../../src/net/dhcp4/reply-policy.js';
 import type { Dhcp4ServerConfig } from '../../../src/net/dhcp4/server-config.js';
 import { Dhcp4MessageType, getOption, ipOption, messageType, messageTypeOption, readString, u8ListOption } from '../../../src/protocol/dhcp4/options.js';
@@ -29,7 +28,7 @@ const config = (over: Partial<Dhcp4ServerConfig> = {}): Dhcp4ServerConfig => ({
 
 function policy(over: Partial<Dhcp4ServerConfig> = {}): Dhcp4ReplyPolicy {
   const c = config(over);
-  return new Dhcp4ReplyPolicy(c, new LeasePool({ ...c.pool, exclude: [c.serverId] }));
+  return new Dhcp4ReplyPolicy(c);
 }
 
 function request(type: Dhcp4MessageType, options: Dhcp4OptionEntry[], over: Partial<Dhcp4Packet> = {}): Dhcp4Packet {
