@@ -1,0 +1,234 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { createHash } from 'node:crypto';
+import { BootlabError } from '../../errors.js';
+import { Dhcp6MessageType, Dhcp6Option, decodeDhcp6, encodeDhcp6, getOption6, type Dhcp6Message, type Dhcp6OptionEntry } from '../../protocol/dhcp6/message.js';
+import { decodeIaNa, decodeOpaqueList, decodeOro, decodeVendorClass, encodeIaNa, formatIpv6, parseIpv6 } from '../../protocol/dhcp6/options.js';
+
+/** What a DHCPv6 server tells a class of clients. */
+export interface Dhcp6Values {
+  /** Option 59 (RFC 5970): the boot file URL, e.g. ONIE's installer for IPv6-only racks. */
+  bootFileUrl?: string;
+  /** Option 23. */
+  dns?: string[];
+}
+
+export interface Dhcp6ClassRule {
+  name: string;
+  /** Every condition given must hold. */
+  match: { userClass?: string; vendorEnterprise?: number; vendorClassPrefix?: string };
+  options: Dhcp6Values;
+}
+
+export interface Dhcp6ServerConfig {
+  bind: { address: string; port: number };
+  /** Server DUID as hex; default a DUID-LL derived from the bind address. */
+  serverDuid?: string;
+  pool: { start: string; end: string; preferredSeconds: number; validSeconds: number };
+  options?: Dhcp6Values;
+  classes?: Dhcp6ClassRule[];
+  /** Answer a SOLICIT that carries Rapid Commit (14) with a REPLY at once. */
+  rapidCommit?: boolean;
+}
+
+export interface Dhcp6ServerEvent {
+  type: 'dhcp6.solicit' | 'dhcp6.advertise' | 'dhcp6.request' | 'dhcp6.reply' | 'dhcp6.dropped' | 'dhcp6.pool-exhausted';
+  client?: string;
+  address?: string;
+  className?: string;
+  detail?: string;
+}
+
+/**
+ * DHCPv6 (RFC 8415) for IPv6-only provisioning: addresses from one IA_NA pool and the
+ * boot file URL (option 59) per class, matched by user class (15) or vendor class (16).
+ * Replies go to the request's source address and port (clients on-link or, in tests, on
+ * loopback). Bad datagrams are counted and dropped.
+ */
+export class Dhcp6Server {
+  readonly stats = { received: 0, replies: 0, dropped: {} as Record<string, number> };
+  private socket: Socket | undefined;
+  private readonly duid: Uint8Array;
+  private readonly first: bigint;
+  private readonly last: bigint;
+  private cursor: bigint;
+  private readonly byClient = new Map<string, bigint>();
+  private readonly byAddress = new Map<bigint, string>();
+
+  constructor(
+    private readonly config: Dhcp6ServerConfig,
+    private readonly deps: { onEvent?: (e: Dhcp6ServerEvent) => void } = {},
+  ) {
+    const start = parseIpv6(config.pool.start);
+    const end = parseIpv6(config.pool.end);
+    if (!start || !end) throw new BootlabError('BL_CONFIG_INVALID', `DHCPv6 pool ${config.pool.start}-${config.pool.end}: not IPv6 addresses`);
+    this.first = toBig(start);
+    this.last = toBig(end);
+    if (this.first > this.last) throw new BootlabError('BL_CONFIG_INVALID', `DHCPv6 pool start ${config.pool.start} is after its end`);
+    this.cursor = this.first;
+    this.duid = config.serverDuid
+      ? Uint8Array.from(Buffer.from(config.serverDuid, 'hex'))
+      : // DUID-LL (type 3, hardware type 1) with a stable made-up link-layer address.
+        Uint8Array.from([0, 3, 0, 1, ...createHash('sha256').update(config.bind.address).digest().subarray(0, 6)]);
+  }
+
+  async start(): Promise<{ address: string; port: number }> {
+    const socket = createSocket({ type: 'udp6', reuseAddr: false });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(this.config.bind.port, this.config.bind.address, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    socket.on('error', () => undefined);
+    socket.on('message', (msg, rinfo) => this.receive(msg, { address: rinfo.address, port: rinfo.port }));
+    this.socket = socket;
+    const a = socket.address();
+    return { address: a.address, port: a.port };
+  }
+
+  async stop(): Promise<void> {
+    const s = this.socket;
+    this.socket = undefined;
+    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+
+  private receive(bytes: Uint8Array, from: { address: string; port: number }): void {
+    this.stats.received++;
+    const d = decodeDhcp6(bytes);
+    if (!d.ok) return this.drop(d.error.code, d.error.message);
+    const reply = this.answer(d.value);
+    if (!reply) return;
+    this.stats.replies++;
+    this.socket?.send(encodeDhcp6(reply), from.port, from.address, (e) => e && this.drop('send-failed', e.message));
+  }
+
+  /** The reply to one client message, or undefined (dropped, counted). */
+  answer(m: Dhcp6Message): Dhcp6Message | undefined {
+    const clientId = getOption6(m, Dhcp6Option.CLIENTID);
+    if (!clientId || clientId.length === 0) return this.drop('no-client-id', `message type ${m.type} without a client DUID`);
+    const client = Buffer.from(clientId).toString('hex');
+    const serverId = getOption6(m, Dhcp6Option.SERVERID);
+    const forUs = serverId === undefined || Buffer.from(serverId).equals(Buffer.from(this.duid));
+    const { values, className } = this.classify(m);
+    const base = { client, ...(className !== undefined ? { className } : {}) };
+    switch (m.type) {
+      case Dhcp6MessageType.SOLICIT: {
+        this.emit({ type: 'dhcp6.solicit', ...base });
+        const address = this.allocate(client);
+        if (address === undefined) {
+          this.emit({ type: 'dhcp6.pool-exhausted', ...base, detail: 'no free address' });
+          return undefined;
+        }
+        const rapid = this.config.rapidCommit === true && getOption6(m, Dhcp6Option.RAPID_COMMIT) !== undefined;
+        this.emit({ type: rapid ? 'dhcp6.reply' : 'dhcp6.advertise', ...base, address: formatIpv6(fromBig(address)) });
+        return this.reply(m, rapid ? Dhcp6MessageType.REPLY : Dhcp6MessageType.ADVERTISE, clientId, values, address, rapid);
+      }
+      case Dhcp6MessageType.REQUEST:
+      case Dhcp6MessageType.RENEW: {
+        if (!forUs) return this.drop('other-server', `${client} chose another server`);
+        this.emit({ type: 'dhcp6.request', ...base });
+        const address = this.allocate(client);
+        if (address === undefined) return this.drop('pool-exhausted', client);
+        this.emit({ type: 'dhcp6.reply', ...base, address: formatIpv6(fromBig(address)) });
+        return this.reply(m, Dhcp6MessageType.REPLY, clientId, values, address, false);
+      }
+      case Dhcp6MessageType.RELEASE: {
+        if (!forUs) return this.drop('other-server', client);
+        const a = this.byClient.get(client);
+        if (a !== undefined) {
+          this.byClient.delete(client);
+          this.byAddress.delete(a);
+        }
+        return this.reply(m, Dhcp6MessageType.REPLY, clientId, {}, undefined, false);
+      }
+      case Dhcp6MessageType.INFORMATION_REQUEST:
+        return this.reply(m, Dhcp6MessageType.REPLY, clientId, values, undefined, false);
+      default:
+        return this.drop('unexpected-message-type', `message type ${m.type}`);
+    }
+  }
+
+  private reply(m: Dhcp6Message, type: number, clientId: Uint8Array, values: Dhcp6Values, address: bigint | undefined, rapid: boolean): Dhcp6Message {
+    const options: Dhcp6OptionEntry[] = [
+      { code: Dhcp6Option.SERVERID, data: this.duid },
+      { code: Dhcp6Option.CLIENTID, data: clientId },
+    ];
+    const ia = getOption6(m, Dhcp6Option.IA_NA);
+    const decoded = ia ? decodeIaNa(ia) : undefined;
+    // A client that asked for no IA gets no address (an INFORMATION-REQUEST, say).
+    const iaid = decoded?.ok ? decoded.value.iaid : undefined;
+    if (address !== undefined && iaid !== undefined) {
+      const { preferredSeconds: p, validSeconds: v } = this.config.pool;
+      options.push({
+        code: Dhcp6Option.IA_NA,
+        data: encodeIaNa({ iaid, t1: Math.floor(p / 2), t2: Math.floor(p * 0.8), addresses: [{ address: formatIpv6(fromBig(address)), preferred: p, valid: v }], options: [] }),
+      });
+    }
+    if (rapid) options.push({ code: Dhcp6Option.RAPID_COMMIT, data: new Uint8Array() });
+    const oro = getOption6(m, Dhcp6Option.ORO);
+    const asked = new Set(oro ? decodeOro(oro) : []);
+    if (values.dns?.length && asked.has(Dhcp6Option.DNS_SERVERS)) {
+      options.push({ code: Dhcp6Option.DNS_SERVERS, data: Uint8Array.from(values.dns.flatMap((a) => [...(parseIpv6(a) ?? new Uint8Array(16))])) });
+    }
+    if (values.bootFileUrl !== undefined && asked.has(Dhcp6Option.BOOTFILE_URL)) {
+      options.push({ code: Dhcp6Option.BOOTFILE_URL, data: Uint8Array.from(Buffer.from(values.bootFileUrl, 'utf8')) });
+    }
+    return { type, transactionId: m.transactionId, options };
+  }
+
+  private classify(m: Dhcp6Message): { values: Dhcp6Values; className?: string } {
+    const global = this.config.options ?? {};
+    const uc = getOption6(m, Dhcp6Option.USER_CLASS);
+    const userClasses = uc ? (decodeOpaqueList(uc) ?? []) : [];
+    const vcData = getOption6(m, Dhcp6Option.VENDOR_CLASS);
+    const vc = vcData ? decodeVendorClass(vcData) : undefined;
+    for (const rule of this.config.classes ?? []) {
+      const r = rule.match;
+      if (r.userClass !== undefined && !userClasses.includes(r.userClass)) continue;
+      if (r.vendorEnterprise !== undefined && vc?.enterprise !== r.vendorEnterprise) continue;
+      if (r.vendorClassPrefix !== undefined && !(vc?.items.some((i) => i.startsWith(r.vendorClassPrefix!)) ?? false)) continue;
+      return { values: { ...global, ...rule.options }, className: rule.name };
+    }
+    return { values: global };
+  }
+
+  /** The client's address, or the next free one (a cursor: no scan from the start). */
+  private allocate(client: string): bigint | undefined {
+    const held = this.byClient.get(client);
+    if (held !== undefined) return held;
+    const span = this.last - this.first + 1n;
+    for (let i = 0n; i < span && i < 1_000_000n; i++) {
+      const a = this.cursor;
+      this.cursor = a === this.last ? this.first : a + 1n;
+      if (!this.byAddress.has(a)) {
+        this.byAddress.set(a, client);
+        this.byClient.set(client, a);
+        return a;
+      }
+    }
+    return undefined;
+  }
+
+  private drop(reason: string, detail: string): undefined {
+    this.stats.dropped[reason] = (this.stats.dropped[reason] ?? 0) + 1;
+    this.emit({ type: 'dhcp6.dropped', detail: `${reason}: ${detail}` });
+    return undefined;
+  }
+
+  private emit(e: Dhcp6ServerEvent): void {
+    try {
+      this.deps.onEvent?.(e);
+    } catch {
+      // A subscriber's bug must not stop the server.
+    }
+  }
+}
+
+function toBig(b: Uint8Array): bigint {
+  return BigInt(`0x${Buffer.from(b).toString('hex')}`);
+}
+
+function fromBig(n: bigint): Uint8Array {
+  return Uint8Array.from(Buffer.from(n.toString(16).padStart(32, '0'), 'hex'));
+}
