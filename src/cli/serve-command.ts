@@ -29,6 +29,9 @@ export function registerServeCommand(program: Command): void {
     .option('--reply-to <mode>', "broadcast (default: 255.255.255.255:68, or ciaddr / the relay) or source (answer to the sender's address and port: loopback labs)")
     .option('--proxy-dhcp', "proxyDHCP: answer PXE clients only, with --next-server/--boot-file and no address, next to another DHCP server")
     .option('--boot-server-port <port>', 'with --proxy-dhcp: PXE clients get the boot file from this port (4011) instead of the offer')
+    .option('--dhcp6-range <start-end>', 'start DHCPv6 on [::]:547, leasing IPv6 addresses START-END')
+    .option('--dhcp6-port <port>', 'DHCPv6 server port (default 547)')
+    .option('--dhcp6-boot-file-url <url>', 'DHCPv6 option 59 (boot file URL), for clients that ask for it')
     .option('--http-root <dir>', 'start HTTP, serving this directory')
     .option('--http-port <port>', 'HTTP port (default 80)')
     .option('-v, --verbose', 'also print requests that were dropped')
@@ -46,6 +49,7 @@ export function registerServeCommand(program: Command): void {
         serving.proxy
           ? `proxyDHCP on ${serving.proxy.dhcp.address}:${serving.proxy.dhcp.port}${serving.proxy.bootServer ? ` and boot server on ${serving.proxy.bootServer.port}` : ''}`
           : '',
+        serving.dhcp6 ? `DHCPv6 on [${serving.dhcp6.address}]:${serving.dhcp6.port}` : '',
         serving.http ? `HTTP on ${serving.http.address}:${serving.http.port} serving ${plan.http!.root}` : '',
       ].filter(Boolean);
       process.stdout.write(`bootlab serve: ${parts.join(', ')}\n`);

@@ -5,6 +5,8 @@ import { z } from 'zod';
 import { BootlabError, ScenarioError } from '../errors.js';
 import type { Dhcp4ServerConfig } from '../net/dhcp4/server.js';
 import type { ProxyDhcpConfig } from '../net/dhcp4/proxy-server.js';
+import type { Dhcp6ServerConfig } from '../net/dhcp6/server.js';
+import { parseIpv6 } from '../protocol/dhcp6/options.js';
 import {
   dhcpClassSchema,
   dhcpOptionsSchema,
@@ -93,11 +95,17 @@ export interface ServeFlags {
   proxyDhcp?: boolean;
   /** With --proxy-dhcp: leave the file out of the offer; PXE clients fetch it from this port (4011). */
   bootServerPort?: string;
+  /** Start DHCPv6, leasing IPv6 addresses START-END. */
+  dhcp6Range?: string;
+  dhcp6Port?: string;
+  /** Option 59, sent to DHCPv6 clients that ask for it. */
+  dhcp6BootFileUrl?: string;
 }
 
 export interface ServePlan {
   dhcp?: Dhcp4ServerConfig & { leaseFile?: string };
   proxy?: ProxyDhcpConfig;
+  dhcp6?: Dhcp6ServerConfig;
   http?: { root: string; bind: { address: string; port: number } };
 }
 
@@ -194,13 +202,25 @@ export async function planServe(flags: ServeFlags, interfaces = networkInterface
     throw new BootlabError('BL_CLI_INPUT', 'DHCP options were given but no --dhcp-range: DHCP starts only with an address range');
   }
 
+  if (flags.dhcp6Range !== undefined) {
+    const [start, end] = flags.dhcp6Range.split('-');
+    if (!start || !end || !parseIpv6(start) || !parseIpv6(end)) {
+      throw new BootlabError('BL_CLI_INPUT', `--dhcp6-range ${flags.dhcp6Range}: expected START-END IPv6 addresses, e.g. 2001:db8::100-2001:db8::1ff`);
+    }
+    plan.dhcp6 = {
+      bind: { address: '::', port: int('dhcp6-port', flags.dhcp6Port) ?? 547 },
+      pool: { start, end, preferredSeconds: 3600, validSeconds: 7200 },
+      ...(flags.dhcp6BootFileUrl !== undefined ? { options: { bootFileUrl: flags.dhcp6BootFileUrl } } : {}),
+    };
+  }
+
   const httpRoot = flags.httpRoot ?? (file.http ? pathFrom(baseDir, file.http.root) : undefined);
   if (httpRoot) {
     plan.http = { root: resolve(httpRoot), bind: { address: bind, port: int('http-port', flags.httpPort) ?? file.http?.port ?? 80 } };
   } else if (flags.httpPort) {
     throw new BootlabError('BL_CLI_INPUT', '--http-port without --http-root: HTTP starts only with a directory to serve');
   }
-  if (!plan.dhcp && !plan.proxy && !plan.http) {
+  if (!plan.dhcp && !plan.proxy && !plan.dhcp6 && !plan.http) {
     throw new BootlabError('BL_CLI_INPUT', 'nothing to serve: give --dhcp-range, --proxy-dhcp and/or --http-root (or a --config file with dhcp/http)');
   }
   return plan;

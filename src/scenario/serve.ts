@@ -3,6 +3,7 @@ import type { DatagramPeer } from '../net/datagram-port.js';
 import { Dhcp4Server } from '../net/dhcp4/server.js';
 import { HttpImageServer } from '../net/http-image-server.js';
 import { ProxyDhcpServer } from '../net/dhcp4/proxy-server.js';
+import { Dhcp6Server } from '../net/dhcp6/server.js';
 import type { ServePlan } from './serve-config.js';
 
 /** DHCP events shown even without per-exchange output. */
@@ -11,6 +12,7 @@ const ALWAYS_SHOWN = new Set(['dhcp.pool-exhausted', 'dhcp.lease-file']);
 export interface Serving {
   dhcp?: DatagramPeer;
   proxy?: { dhcp: DatagramPeer; bootServer?: DatagramPeer };
+  dhcp6?: { address: string; port: number };
   http?: { address: string; port: number };
   stop(): Promise<void>;
 }
@@ -67,6 +69,15 @@ export async function startServe(plan: ServePlan, bus: EventBus, opts: { exchang
       });
       serving.proxy = await proxy.start();
       stops.push(() => proxy.stop());
+    }
+    if (plan.dhcp6) {
+      const dhcp6 = new Dhcp6Server(plan.dhcp6, {
+        onEvent: (e) =>
+          (exchanges || e.type === 'dhcp6.pool-exhausted') &&
+          bus.emit({ type: e.type, message: `DHCPv6 ${e.type.slice(6)}${e.client ? ` ${e.client}` : ''}${e.address ? ` ${e.address}` : ''}${e.className ? ` [${e.className}]` : ''}${e.detail ? `: ${e.detail}` : ''}`, data: { ...e } }),
+      });
+      serving.dhcp6 = await dhcp6.start();
+      stops.push(() => dhcp6.stop());
     }
     return serving;
   } catch (e) {

@@ -89,6 +89,16 @@ describe('planServe', () => {
     await expect(planServe({ interface: 'eth0', proxyDhcp: true }, ifaces)).rejects.toThrow(/needs --boot-file/);
   });
 
+  it('plans DHCPv6 with the boot file URL for IPv6-only racks', async () => {
+    const plan = await planServe({ dhcp6Range: '2001:db8::100-2001:db8::1ff', dhcp6BootFileUrl: 'http://[2001:db8::1]/onie-installer' }, ifaces);
+    expect(plan.dhcp6).toEqual({
+      bind: { address: '::', port: 547 },
+      pool: { start: '2001:db8::100', end: '2001:db8::1ff', preferredSeconds: 3600, validSeconds: 7200 },
+      options: { bootFileUrl: 'http://[2001:db8::1]/onie-installer' },
+    });
+    await expect(planServe({ dhcp6Range: '10.0.0.1-10.0.0.2' }, ifaces)).rejects.toThrow(/--dhcp6-range 10\.0\.0\.1-10\.0\.0\.2: expected START-END IPv6/);
+  });
+
   it('names the bad flag, the bad file line, and what is missing', async () => {
     await expect(planServe({}, ifaces)).rejects.toThrow(/nothing to serve/);
     await expect(planServe({ dhcpRange: '10.0.0.1-10.0.0.9' }, ifaces)).rejects.toThrow(/needs a server id/);
