@@ -26,9 +26,18 @@ export interface Dhcp4ClientOptions {
   /** Identity options in wire order; the client puts 53 (and 50, 54 in REQUEST) before them. */
   options: Dhcp4OptionEntry[];
   /** DISCOVERs sent before giving up, and the REQUEST retransmissions allowed. */
-  attempts: number;
+  attempts?: number;
   /** Wait for an answer to each, in ms of `clock`. */
-  retryMs: number;
+  retryMs?: number;
+  /**
+   * A firmware's own schedule instead of attempts × retryMs: the wait after each
+   * transmission (PXE ROMs: 4, 8, 16, 32 s).
+   */
+  retransmitMs?: readonly number[];
+  /** The BOOTP broadcast flag; default: set on a real link (see `server`). */
+  broadcastFlag?: boolean;
+  /** Offers the firmware would take (EDK2 HTTP Boot drops those without HTTPClient and a URI). */
+  acceptOffer?: (offer: Dhcp4Packet) => boolean;
   clock: Clock;
   random: Random;
   signal?: AbortSignal;
@@ -55,15 +64,18 @@ export interface Dhcp4Lease {
 const CLIENT_OWNED = new Set([53, 50, 54]);
 
 /**
- * DISCOVER → OFFER → REQUEST → ACK, the way busybox udhcpc does it: one xid for the
- * whole exchange, `attempts` DISCOVERs `retryMs` apart, then as many REQUESTs for the
- * first offer. Rejects TimeoutError when no offer (or no answer to the REQUEST) comes,
+ * DISCOVER → OFFER → REQUEST → ACK: one xid for the whole exchange, DISCOVERs on the
+ * schedule (`retransmitMs`, or `attempts` × `retryMs` as busybox udhcpc's -t/-T), then
+ * as many REQUESTs for the first offer the firmware accepts. Rejects TimeoutError when no offer (or no answer to the REQUEST) comes,
  * PeerError BL_DHCP_NAK on a NAK, and the signal's reason when aborted. Replies with
  * another xid or chaddr are ignored. The socket is closed in every case.
  */
 export async function acquireLease(o: Dhcp4ClientOptions): Promise<Dhcp4Lease> {
-  if (!Number.isInteger(o.attempts) || o.attempts < 1) throw new RangeError(`attempts must be a positive integer, got ${o.attempts}`);
-  if (!(o.retryMs > 0)) throw new RangeError(`retryMs must be positive, got ${o.retryMs}`);
+  const schedule = o.retransmitMs ?? Array.from({ length: o.attempts ?? 0 }, () => o.retryMs ?? 0);
+  if (schedule.length < 1 || schedule.some((ms) => !(ms > 0))) {
+    throw new RangeError(`give retransmitMs, or attempts (a positive integer) and retryMs (> 0): got ${o.attempts} × ${o.retryMs}`);
+  }
+  const total = schedule.reduce((a, b) => a + b, 0);
   o.signal?.throwIfAborted();
   const chaddr = normalizeMac(o.mac);
   const xid = o.random.u32();
@@ -75,27 +87,29 @@ export async function acquireLease(o: Dhcp4ClientOptions): Promise<Dhcp4Lease> {
     const message = (type: Dhcp4MessageType, extra: Dhcp4OptionEntry[]): Dhcp4Packet =>
       // A Node socket cannot receive a unicast to an address its interface does not have
       // yet (raw-socket clients like udhcpc can), so on a real link ask for a broadcast reply.
-      dhcp4Request({ xid, chaddr, broadcast: onLink, options: [messageTypeOption(type), ...extra, ...identity] });
+      dhcp4Request({ xid, chaddr, broadcast: o.broadcastFlag ?? onLink, options: [messageTypeOption(type), ...extra, ...identity] });
     const send = async (p: Dhcp4Packet): Promise<void> => {
       o.onEvent?.({ type: 'dhcp.client.send', message: describe(p), xid });
       await port.send(encodeDhcp4(p), o.server.address, o.server.port);
     };
 
     let offer: Dhcp4Packet | undefined;
-    for (let i = 0; i < o.attempts && !offer; i++) {
+    const acceptable = (p: Dhcp4Packet): boolean =>
+      messageType(p) === Dhcp4MessageType.OFFER && serverIdOf(p) !== undefined && (o.acceptOffer?.(p) ?? true);
+    for (let i = 0; i < schedule.length && !offer; i++) {
       await send(message(Dhcp4MessageType.DISCOVER, []));
-      offer = await inbox.next((p) => messageType(p) === Dhcp4MessageType.OFFER && serverIdOf(p) !== undefined, o.retryMs);
+      offer = await inbox.next(acceptable, schedule[i]!);
     }
-    if (!offer) throw new TimeoutError(`DHCP discover (${o.attempts} DISCOVERs, no offer)`, o.attempts * o.retryMs);
+    if (!offer) throw new TimeoutError(`DHCP discover (${schedule.length} DISCOVERs, no offer)`, total);
     const serverId = serverIdOf(offer)!;
     const request = message(Dhcp4MessageType.REQUEST, [ipOption(50, offer.yiaddr), ipOption(54, serverId)]);
 
-    for (let i = 0; i < o.attempts; i++) {
+    for (let i = 0; i < schedule.length; i++) {
       await send(request);
       const answer = await inbox.next((p) => {
         const t = messageType(p);
         return (t === Dhcp4MessageType.ACK || t === Dhcp4MessageType.NAK) && (serverIdOf(p) ?? serverId) === serverId;
-      }, o.retryMs);
+      }, schedule[i]!);
       if (!answer) continue;
       if (messageType(answer) === Dhcp4MessageType.NAK) {
         const why = getOption(answer, 56);
@@ -110,7 +124,7 @@ export async function acquireLease(o: Dhcp4ClientOptions): Promise<Dhcp4Lease> {
         ack: answer,
       };
     }
-    throw new TimeoutError(`DHCP request for ${offer.yiaddr} (${o.attempts} REQUESTs, no answer)`, o.attempts * o.retryMs);
+    throw new TimeoutError(`DHCP request for ${offer.yiaddr} (${schedule.length} REQUESTs, no answer)`, total);
   } finally {
     inbox.dispose();
     await port.close();
