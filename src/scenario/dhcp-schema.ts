@@ -41,6 +41,9 @@ export const dhcpOptionsSchema = z
     bootFile: z.string().optional(),
     serverName: z.string().optional(),
     pxeDiscoveryControl: z.number().int().min(0).max(255).optional(),
+    pxeBootServers: z.array(z.object({ type: z.number().int().min(0).max(0xffff), addresses: z.array(ipv4Schema).min(1) }).strict()).optional(),
+    pxeBootMenu: z.array(z.object({ type: z.number().int().min(0).max(0xffff), description: z.string().max(255) }).strict()).optional(),
+    pxeMenuPrompt: z.object({ timeout: z.number().int().min(0).max(255), text: z.string() }).strict().optional(),
     ipxeNoProxyWait: z.boolean().optional(),
   })
   .strict();

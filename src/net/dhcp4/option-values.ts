@@ -1,5 +1,6 @@
 import { ipListOption, ipOption, stringOption } from '../../protocol/dhcp4/options.js';
 import type { Dhcp4OptionEntry } from '../../protocol/dhcp4/packet.js';
+import { EncodeError } from '../../errors.js';
 import { encodeVivso, ONIE_ENTERPRISE_NUMBER, OnieVivsoCode, type VivsoSubOption } from '../../protocol/dhcp4/vivso.js';
 import type { Dhcp4OptionValues } from './server-config.js';
 
@@ -23,8 +24,7 @@ export function encodeOptionValues(v: Dhcp4OptionValues): Map<number, Uint8Array
   add(v.defaultUrl !== undefined ? stringOption(114, v.defaultUrl) : undefined);
   add(v.onie ? onieVivsoOption(v.onie) : undefined);
   add(v.tftpServerAddresses?.length ? ipListOption(150, v.tftpServerAddresses) : undefined);
-  // PXE vendor options: one sub-option 6 and the end marker (pxe-dhcp-tftp.md §2).
-  add(v.pxeDiscoveryControl !== undefined ? { code: 43, data: Uint8Array.of(6, 1, v.pxeDiscoveryControl & 0xff, 255) } : undefined);
+  add(pxeVendorOptions(v));
   // iPXE's encapsulated options: 176 (no ProxyDHCP wait) = 1.
   add(v.ipxeNoProxyWait ? { code: 175, data: Uint8Array.of(176, 1, 1) } : undefined);
   return new Map(entries.map((e) => [e.code, e.data]));
@@ -37,6 +37,24 @@ export function mergeOptionValues(base: Dhcp4OptionValues, override: Dhcp4Option
     if (v !== undefined) (merged as Record<string, unknown>)[k] = v;
   }
   return merged;
+}
+
+/** Option 43 for PXE clients (PXE 2.1 §2.2.6): sub-options 6, 8, 9, 10 and the end marker. */
+function pxeVendorOptions(v: Dhcp4OptionValues): Dhcp4OptionEntry | undefined {
+  const subs: number[] = [];
+  const sub = (code: number, data: number[]): void => {
+    if (data.length > 255) throw new EncodeError('dhcp4', `option 43.${code}`, `${data.length} bytes do not fit one sub-option`);
+    subs.push(code, data.length, ...data);
+  };
+  if (v.pxeDiscoveryControl !== undefined) sub(6, [v.pxeDiscoveryControl & 0xff]);
+  if (v.pxeBootServers?.length) {
+    sub(8, v.pxeBootServers.flatMap((b) => [b.type >> 8, b.type & 0xff, b.addresses.length, ...b.addresses.flatMap((a) => [...ipOption(0, a).data])]));
+  }
+  if (v.pxeBootMenu?.length) {
+    sub(9, v.pxeBootMenu.flatMap((m) => [m.type >> 8, m.type & 0xff, Buffer.byteLength(m.description, 'latin1'), ...Buffer.from(m.description, 'latin1')]));
+  }
+  if (v.pxeMenuPrompt) sub(10, [v.pxeMenuPrompt.timeout & 0xff, ...Buffer.from(v.pxeMenuPrompt.text, 'latin1')]);
+  return subs.length ? { code: 43, data: Uint8Array.from([...subs, 255]) } : undefined;
 }
 
 function onieVivsoOption(onie: NonNullable<Dhcp4OptionValues['onie']>): Dhcp4OptionEntry | undefined {

@@ -29,6 +29,12 @@ export interface Dhcp4OptionValues {
    * file in this offer" (43 = 06 01 08 ff), so the ROM boots at once without a boot server.
    */
   pxeDiscoveryControl?: number;
+  /** 43.8 PXE_BOOT_SERVERS: boot server type and its addresses. */
+  pxeBootServers?: Array<{ type: number; addresses: string[] }>;
+  /** 43.9 PXE_BOOT_MENU: items the ROM shows (type, description). */
+  pxeBootMenu?: Array<{ type: number; description: string }>;
+  /** 43.10 PXE_MENU_PROMPT: seconds before the first item boots (0 now, 255 never), and the prompt. */
+  pxeMenuPrompt?: { timeout: number; text: string };
   /** Option 175.176 = 1: iPXE skips its wait for ProxyDHCP offers. */
   ipxeNoProxyWait?: boolean;
 }

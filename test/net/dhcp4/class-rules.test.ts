@@ -106,3 +106,18 @@ describe('class rules on real client DISCOVERs', () => {
     expect(idPolicy.answer(ipxe, { address: '0.0.0.0', port: 68 }, 0).events.find((e) => e.type === 'dhcp.offer')?.className).toBe('one-box');
   });
 });
+
+describe('option 43 for PXE ROMs', () => {
+  it('encodes discovery control, boot servers, a boot menu and its prompt, then the end marker', async () => {
+    const { encodeOptionValues } = await import('../../../src/net/dhcp4/option-values.js');
+    const data = encodeOptionValues({
+      pxeDiscoveryControl: 3,
+      pxeBootServers: [{ type: 0x8000, addresses: ['10.0.0.2'] }],
+      pxeBootMenu: [{ type: 0x8000, description: 'iPXE' }],
+      pxeMenuPrompt: { timeout: 5, text: 'Boot' },
+    }).get(43)!;
+    expect(Buffer.from(data).toString('hex')).toBe(
+      ['060103', '0807' + '8000' + '01' + '0a000002', '0907' + '8000' + '04' + Buffer.from('iPXE').toString('hex'), '0a05' + '05' + Buffer.from('Boot').toString('hex'), 'ff'].join(''),
+    );
+  });
+});
