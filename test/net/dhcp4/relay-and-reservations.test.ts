@@ -122,3 +122,33 @@ describe('several subnets', () => {
     expect(d.dropped).toBe('no-subnet');
   });
 });
+
+describe('RFC 2131 client states after the first lease', () => {
+  it('RENEWING (ciaddr, no 50/54) extends the lease and answers unicast to ciaddr:68; REBINDING does the same', () => {
+    const p = setup();
+    const mac = '02:00:00:00:09:01';
+    const offer = p.answer(req(Dhcp4MessageType.DISCOVER, mac), FROM, NOW).replies[0]!.packet;
+    p.answer(req(Dhcp4MessageType.REQUEST, mac, [ipOption(50, offer.yiaddr), ipOption(54, '10.9.0.254')]), FROM, NOW);
+    const later = NOW + 300_000;
+    const renew = p.answer(req(Dhcp4MessageType.REQUEST, mac, [], { ciaddr: offer.yiaddr }), { address: offer.yiaddr, port: 68 }, later);
+    expect(messageType(renew.replies[0]!.packet)).toBe(Dhcp4MessageType.ACK);
+    expect(renew.replies[0]!.to).toEqual({ address: offer.yiaddr, port: 68 });
+    expect(renew.lease).toEqual({ client: `hw:1:${mac}`, address: offer.yiaddr, expiresAt: later + 600_000 });
+    const rebind = p.answer(req(Dhcp4MessageType.REQUEST, mac, [], { ciaddr: offer.yiaddr, broadcast: true }), FROM, later + 1000);
+    expect(messageType(rebind.replies[0]!.packet)).toBe(Dhcp4MessageType.ACK);
+  });
+
+  it('INIT-REBOOT with an address from another network gets a NAK, broadcast', () => {
+    const d = setup().answer(req(Dhcp4MessageType.REQUEST, '02:00:00:00:09:02', [ipOption(50, '192.168.77.5')]), FROM, NOW);
+    expect(messageType(d.replies[0]!.packet)).toBe(Dhcp4MessageType.NAK);
+    expect(d.replies[0]!.to).toEqual({ address: '255.255.255.255', port: 68 });
+  });
+
+  it('gives an expired lease back to the same client first', () => {
+    const p = setup({ start: '10.9.0.10', end: '10.9.0.11' });
+    const a = p.answer(req(Dhcp4MessageType.DISCOVER, '02:00:00:00:09:03'), FROM, NOW).replies[0]!.packet.yiaddr;
+    p.answer(req(Dhcp4MessageType.REQUEST, '02:00:00:00:09:03', [ipOption(50, a), ipOption(54, '10.9.0.254')]), FROM, NOW);
+    const afterExpiry = NOW + 700_000;
+    expect(p.answer(req(Dhcp4MessageType.DISCOVER, '02:00:00:00:09:03'), FROM, afterExpiry).replies[0]!.packet.yiaddr).toBe(a);
+  });
+});
