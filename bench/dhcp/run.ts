@@ -9,7 +9,7 @@
  */
 import { cpus, release } from 'node:os';
 import { parseArgs } from 'node:util';
-import { createTopology, requireTools, type Topology } from '../lib/netns.js';
+import { createLab, requireInterop, type Lab } from '../../test/interop/netns.js';
 import { held, parsePerfdhcp, type PerfdhcpResult } from './perfdhcp.js';
 import { bootlab, dnsmasq, kea, type BenchServer } from './servers.js';
 
@@ -42,10 +42,10 @@ const chosen = values.servers.split(',').map((n) => {
 const net = { serverAddress: '10.214.0.1', clientAddress: '10.214.0.2', prefix: 16 };
 const pool = { start: '10.214.1.0', end: '10.214.255.254', mask: '255.255.0.0', subnet: '10.214.0.0/16' };
 
-async function step(t: Topology, rate: number): Promise<PerfdhcpResult> {
+async function step(t: Lab, rate: number): Promise<PerfdhcpResult> {
   // -l makes perfdhcp a relay (giaddr = its address); -W waits for late answers so the
   // last packets in flight are not counted as drops.
-  const argv = ['perfdhcp', '-4', '-r', String(rate), '-R', String(clients), '-p', String(period), '-W', '1000000', '-s', '7', '-l', t.client.address, t.server.address];
+  const argv = ['perfdhcp', '-4', '-r', String(rate), '-R', String(clients), '-p', String(period), '-W', '1000000', '-s', '7', '-l', t.client.address!, t.server.address];
   const { stdout } = await t.exec(t.client.ns, argv, (period + 30) * 1000).catch((e: { stdout?: string; code?: number }) => {
     // perfdhcp exits 3 when it saw drops; its report is still on stdout.
     if (e.stdout) return { stdout: e.stdout };
@@ -55,7 +55,7 @@ async function step(t: Topology, rate: number): Promise<PerfdhcpResult> {
 }
 
 async function measure(server: BenchServer): Promise<{ best?: PerfdhcpResult; rows: PerfdhcpResult[] }> {
-  const t = await createTopology(net);
+  const t = await createLab(net);
   const rows: PerfdhcpResult[] = [];
   try {
     const child = await server.start(t, pool);
@@ -81,12 +81,7 @@ async function measure(server: BenchServer): Promise<{ best?: PerfdhcpResult; ro
 }
 
 async function main(): Promise<void> {
-  await requireTools([
-    { cmd: 'ip', args: ['-V'], pkg: 'iproute2' },
-    { cmd: 'perfdhcp', args: ['-v'], pkg: 'kea-admin' },
-    { cmd: 'dnsmasq', args: ['--version'], pkg: 'dnsmasq-base' },
-    { cmd: 'kea-dhcp4', args: ['-v'], pkg: 'kea-dhcp4-server' },
-  ]);
+  await requireInterop(['ip', 'perfdhcp', 'dnsmasq', 'kea-dhcp4'], 'apt-get install -y --no-install-recommends iproute2 kea-admin dnsmasq-base kea-dhcp4-server');
   console.log(`bench/dhcp  ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, Linux ${release()}, Node ${process.version}`);
   console.log(`perfdhcp as a relay, ${clients} clients, ${period} s per step, held = ≤ ${MAX_DROP * 100} % drops on both exchanges\n`);
   const results = new Map<string, PerfdhcpResult | undefined>();

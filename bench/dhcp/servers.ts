@@ -2,36 +2,16 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import type { Topology } from '../lib/netns.js';
+import { waitForLine, type Lab } from '../../test/interop/netns.js';
 
 /** A DHCP server under test: started in the server namespace, ready when `start` resolves. */
 export interface BenchServer {
   name: string;
-  start(t: Topology, pool: { start: string; end: string; mask: string; subnet: string }): Promise<ChildProcess>;
+  start(t: Lab, pool: { start: string; end: string; mask: string; subnet: string }): Promise<ChildProcess>;
 }
 
 const repo = new URL('../../', import.meta.url).pathname;
 
-/** Resolves once `pattern` appears on the child's output (bounded by `ms`). */
-function waitFor(child: ChildProcess, pattern: RegExp, ms: number, what: string): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`${what} not ready after ${ms} ms:\n${seen}`)), ms);
-    const onData = (d: Buffer): void => {
-      seen += d.toString();
-      if (pattern.test(seen)) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${what} exited ${code}:\n${seen}`));
-    });
-  });
-}
 
 export const bootlab = (opts: { leaseFile: boolean }): BenchServer => ({
   name: opts.leaseFile ? 'bootlab (lease file)' : 'bootlab',
@@ -51,7 +31,8 @@ export const bootlab = (opts: { leaseFile: boolean }): BenchServer => ({
       ...(opts.leaseFile ? ['--lease-file', join(dir, 'leases')] : []),
     ]);
     child.stdout?.resume();
-    return waitFor(child, /bootlab serve: DHCP on/, 10_000, 'bootlab serve');
+    await waitForLine(child, /bootlab serve: DHCP on/, 10_000);
+    return child;
   },
 });
 
@@ -67,7 +48,8 @@ export const dnsmasq: BenchServer = {
       '--log-facility=-',
     ]);
     child.stdout?.resume();
-    return waitFor(child, /started, version|DHCP, IP range/, 10_000, 'dnsmasq');
+    await waitForLine(child, /started, version|DHCP, IP range/, 10_000);
+    return child;
   },
 };
 
@@ -97,6 +79,7 @@ export const kea = (threads = 0): BenchServer => ({
       KEA_LOCKFILE_DIR: dir,
     });
     // Kea's last start-up line at WARN: the configuration is applied and sockets are open.
-    return waitFor(child, /DHCP4_MULTI_THREADING_INFO/, 15_000, 'kea-dhcp4');
+    await waitForLine(child, /DHCP4_MULTI_THREADING_INFO/, 15_000);
+    return child;
   },
 });

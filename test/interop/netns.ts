@@ -6,38 +6,42 @@ const run = promisify(execFile);
 
 /**
  * A server namespace and a client namespace joined by a veth pair, made by one test file
- * and deleted by it. The server side has 10.213.N.1/24; the client side starts without
+ * (or benchmark) and deleted by it. The server side has 10.213.N.1/24; the client side starts without
  * an address (DHCP gives it one). Nothing here sends to any other address.
  */
 export interface Lab {
   n: number;
   server: { ns: string; dev: string; address: string };
-  client: { ns: string; dev: string; mac: string };
+  client: { ns: string; dev: string; mac: string; address?: string };
   exec(ns: string, argv: string[], timeoutMs?: number): Promise<{ stdout: string; stderr: string }>;
-  spawn(ns: string, argv: string[]): ChildProcess;
+  spawn(ns: string, argv: string[], env?: NodeJS.ProcessEnv): ChildProcess;
   destroy(): Promise<void>;
 }
 
 export const INSTALL_HINT = 'apt-get install -y --no-install-recommends iproute2 busybox isc-dhcp-client dnsmasq-base';
 
-/** Fails (never skips) when the interop prerequisites are missing. */
-export async function requireInterop(tools: string[]): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error('the DHCP interop tests need root to create network namespaces (CI runs them as root)');
+/** Fails (never skips) when the prerequisites are missing, naming what to install. */
+export async function requireInterop(tools: string[], hint = INSTALL_HINT): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('network namespaces need root (CI runs as root)');
   for (const tool of tools) {
     try {
       await run('sh', ['-c', `command -v ${tool}`], { timeout: 5000 });
     } catch {
-      throw new Error(`${tool} is not installed: ${INSTALL_HINT}`);
+      throw new Error(`${tool} is not installed: ${hint}`);
     }
   }
 }
 
-export async function createLab(): Promise<Lab> {
+/**
+ * `net` (benchmarks): a fixed /prefix with the client side addressed too, as perfdhcp
+ * needs an address to relay from. Default: a random 10.213.N.0/24, client unaddressed.
+ */
+export async function createLab(net?: { serverAddress: string; clientAddress: string; prefix: number }): Promise<Lab> {
   const tag = randomBytes(3).toString('hex');
   const n = randomInt(1, 250);
-  const server = { ns: `bl-s-${tag}`, dev: `bl-s${tag}`, address: `10.213.${n}.1` };
+  const server = { ns: `bl-s-${tag}`, dev: `bl-s${tag}`, address: net?.serverAddress ?? `10.213.${n}.1` };
   const mac = `02:00:00:${tag.slice(0, 2)}:${tag.slice(2, 4)}:${tag.slice(4, 6)}`;
-  const client = { ns: `bl-c-${tag}`, dev: `bl-c${tag}`, mac };
+  const client = { ns: `bl-c-${tag}`, dev: `bl-c${tag}`, mac, ...(net ? { address: net.clientAddress } : {}) };
   const children = new Set<ChildProcess>();
   const ip = (...args: string[]) => run('ip', args, { timeout: 10_000 });
   const destroy = async (): Promise<void> => {
@@ -51,7 +55,8 @@ export async function createLab(): Promise<Lab> {
     await ip('link', 'add', server.dev, 'type', 'veth', 'peer', 'name', client.dev, 'address', mac);
     await ip('link', 'set', server.dev, 'netns', server.ns);
     await ip('link', 'set', client.dev, 'netns', client.ns);
-    await ip('-n', server.ns, 'addr', 'add', `${server.address}/24`, 'dev', server.dev);
+    await ip('-n', server.ns, 'addr', 'add', `${server.address}/${net?.prefix ?? 24}`, 'dev', server.dev);
+    if (client.address) await ip('-n', client.ns, 'addr', 'add', `${client.address}/${net!.prefix}`, 'dev', client.dev);
     for (const side of [server, client]) {
       await ip('-n', side.ns, 'link', 'set', side.dev, 'up');
       await ip('-n', side.ns, 'link', 'set', 'lo', 'up');
@@ -67,9 +72,9 @@ export async function createLab(): Promise<Lab> {
     n,
     server,
     client,
-    exec: (ns, argv, timeoutMs = 30_000) => run('ip', ['netns', 'exec', ns, ...argv], { timeout: timeoutMs }),
-    spawn(ns, argv) {
-      const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+    exec: (ns, argv, timeoutMs = 30_000) => run('ip', ['netns', 'exec', ns, ...argv], { timeout: timeoutMs, maxBuffer: 16 << 20 }),
+    spawn(ns, argv, env) {
+      const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
       children.add(child);
       child.once('exit', () => children.delete(child));
       return child;

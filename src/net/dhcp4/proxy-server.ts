@@ -1,5 +1,5 @@
 import { Dhcp4MessageType, getOption, messageType, readString, stringOption } from '../../protocol/dhcp4/options.js';
-import { decodeDhcp4, encodeDhcp4, type Dhcp4OptionEntry, type Dhcp4Packet } from '../../protocol/dhcp4/packet.js';
+import { decodeDhcp4, dhcp4Reply, encodeDhcp4, type Dhcp4OptionEntry, type Dhcp4Packet } from '../../protocol/dhcp4/packet.js';
 import { BootlabError } from '../../errors.js';
 import { bindUdp, type DatagramPeer, type DatagramPort, type DatagramPortFactory } from '../datagram-port.js';
 import { ClassRules, type ReplyProfile } from './class-rules.js';
@@ -119,19 +119,9 @@ export class ProxyDhcpServer {
     if (type === Dhcp4MessageType.ACK && item && item[0] === BOOT_ITEM) options.push({ code: 43, data: item });
     else if (vendor) options.push({ code: 43, data: vendor });
     return {
-      op: 'reply',
-      htype: req.htype,
-      hlen: req.hlen,
-      hops: 0,
-      xid: req.xid,
-      secs: 0,
-      broadcast: req.broadcast,
+      ...dhcp4Reply(req),
       ciaddr: type === Dhcp4MessageType.ACK ? req.ciaddr : ZERO,
-      yiaddr: ZERO,
       siaddr: withFile ? p.header.siaddr : ZERO,
-      giaddr: req.giaddr,
-      chaddr: req.chaddr,
-      sname: '',
       file: withFile ? p.header.file : '',
       options,
     };

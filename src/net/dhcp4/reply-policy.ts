@@ -8,7 +8,7 @@ import {
   stringOption,
   u32Option,
 } from '../../protocol/dhcp4/options.js';
-import type { Dhcp4OptionEntry, Dhcp4Packet } from '../../protocol/dhcp4/packet.js';
+import { dhcp4Reply, type Dhcp4OptionEntry, type Dhcp4Packet } from '../../protocol/dhcp4/packet.js';
 import type { DatagramPeer } from '../datagram-port.js';
 import { LeasePool } from './lease-pool.js';
 import { mergeOptionValues } from './option-values.js';
@@ -191,7 +191,7 @@ export class Dhcp4ReplyPolicy {
     }
     echoRelayInfo(req, options);
     return {
-      ...replyHeader(req),
+      ...dhcp4Reply(req),
       ciaddr: type === Dhcp4MessageType.OFFER ? ZERO : req.ciaddr,
       yiaddr: address ?? ZERO,
       siaddr: p.header.siaddr,
@@ -204,7 +204,7 @@ export class Dhcp4ReplyPolicy {
   private nak(req: Dhcp4Packet, why: string): Dhcp4Packet {
     const options = [{ code: 53, data: Uint8Array.of(Dhcp4MessageType.NAK) }, { code: 54, data: this.serverIdData }, stringOption(56, why)];
     echoRelayInfo(req, options);
-    return { ...replyHeader(req), options };
+    return { ...dhcp4Reply(req), options };
   }
 
   /** RFC 2131 §4.1, less the unicast-to-yiaddr case a socket cannot do without an ARP entry. */
@@ -217,25 +217,6 @@ export class Dhcp4ReplyPolicy {
 }
 
 
-function replyHeader(req: Dhcp4Packet): Dhcp4Packet {
-  return {
-    op: 'reply',
-    htype: req.htype,
-    hlen: req.hlen,
-    hops: 0,
-    xid: req.xid,
-    secs: 0,
-    broadcast: req.broadcast,
-    ciaddr: ZERO,
-    yiaddr: ZERO,
-    siaddr: ZERO,
-    giaddr: req.giaddr,
-    chaddr: req.chaddr,
-    sname: '',
-    file: '',
-    options: [],
-  };
-}
 
 /** Lease identity: option 61 when the client sends one (RFC 2131 §4.2), else its hardware address. */
 export function clientKey(req: Dhcp4Packet): string {

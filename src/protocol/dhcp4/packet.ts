@@ -92,6 +92,30 @@ export function dhcp4Request(p: Pick<Dhcp4Packet, 'xid' | 'chaddr' | 'options'> 
   };
 }
 
+/**
+ * A server's BOOTREPLY skeleton for `req` (RFC 2131 table 3): xid, chaddr, flags and giaddr
+ * copied, hops and every address zero; the caller fills in what it grants.
+ */
+export function dhcp4Reply(req: Dhcp4Packet): Dhcp4Packet {
+  return {
+    op: 'reply',
+    htype: req.htype,
+    hlen: req.hlen,
+    hops: 0,
+    xid: req.xid,
+    secs: 0,
+    broadcast: req.broadcast,
+    ciaddr: '0.0.0.0',
+    yiaddr: '0.0.0.0',
+    siaddr: '0.0.0.0',
+    giaddr: req.giaddr,
+    chaddr: req.chaddr,
+    sname: '',
+    file: '',
+    options: [],
+  };
+}
+
 export function decodeDhcp4(buf: Uint8Array, limits: Dhcp4Limits = {}): Result<Dhcp4Packet, DecodeError> {
   return catchDecodeError(() => {
     return ok(readPacket(new ByteReader(plainBytes(buf), PROTOCOL), limits.maxOptions ?? DEFAULT_MAX_OPTIONS));
