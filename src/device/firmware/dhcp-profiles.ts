@@ -86,6 +86,24 @@ export const ipxeEfi: FirmwareDhcpProfile = {
   acceptOffer: hasLease,
 };
 
+/** iPXE's BIOS build (undionly.kpxe chain-loaded from a PXE ROM). */
+export const ipxeBios: FirmwareDhcpProfile = {
+  ...ipxeEfi,
+  name: 'ipxe-bios',
+  discoverOptions: (id) =>
+    ipxeEfi.discoverOptions(id).map((o) =>
+      o.code === 93
+        ? { code: 93, data: u16(0) }
+        : o.code === 94
+          ? { code: 94, data: hex('010201') }
+          : o.code === 60
+            ? { code: 60, data: text('PXEClient:Arch:00000:UNDI:002001') }
+            : o.code === 175
+              ? { code: 175, data: hex('b105018086100eeb03010000170101220101130101110101270101190101290101100102210101150101180101120101') }
+              : o,
+    ),
+};
+
 /** A legacy BIOS PXE ROM (UNDI 2.1): the short request list of the captured client. */
 export const biosPxe: FirmwareDhcpProfile = {
   name: 'bios-pxe',
@@ -101,4 +119,4 @@ export const biosPxe: FirmwareDhcpProfile = {
   acceptOffer: hasLease,
 };
 
-export const FIRMWARE_DHCP_PROFILES: readonly FirmwareDhcpProfile[] = [edk2UefiPxe, edk2UefiHttpBoot, ipxeEfi, biosPxe];
+export const FIRMWARE_DHCP_PROFILES: readonly FirmwareDhcpProfile[] = [edk2UefiPxe, edk2UefiHttpBoot, ipxeEfi, ipxeBios, biosPxe];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
-import { biosPxe, edk2UefiHttpBoot, edk2UefiPxe, ipxeEfi, type FirmwareDhcpProfile } from '../../../src/device/firmware/dhcp-profiles.js';
+import { biosPxe, edk2UefiHttpBoot, edk2UefiPxe, ipxeBios, ipxeEfi, type FirmwareDhcpProfile } from '../../../src/device/firmware/dhcp-profiles.js';
 import type { DatagramPort } from '../../../src/net/datagram-port.js';
 import { acquireLease } from '../../../src/net/dhcp4/client.js';
 import { Dhcp4MessageType, getOption, messageType, readString } from '../../../src/protocol/dhcp4/options.js';
@@ -8,8 +8,8 @@ import { decodeDhcp4, type Dhcp4Packet } from '../../../src/protocol/dhcp4/packe
 import { SeededRandom } from '../../../src/random.js';
 import { dhcpDatagrams } from '../../fixtures/dhcp4/pcap-reader.js';
 
-function captured(vendorClass: string): Dhcp4Packet {
-  for (const file of ['clients.pcap', 'fw-dhcp.pcap']) {
+function captured(vendorClass: string, files = ['clients.pcap', 'fw-dhcp.pcap']): Dhcp4Packet {
+  for (const file of files) {
     for (const d of dhcpDatagrams(new URL(`../../fixtures/dhcp4/${file}`, import.meta.url).pathname)) {
       const p = decodeDhcp4(d.payload);
       if (p.ok && messageType(p.value) === Dhcp4MessageType.DISCOVER && readString(getOption(p.value, 60) ?? new Uint8Array()) === vendorClass) return p.value;
@@ -58,15 +58,16 @@ async function discoverOf(profile: FirmwareDhcpProfile, real: Dhcp4Packet) {
 }
 
 describe('firmware DHCP profiles send what the real firmware sends', () => {
-  const cases: Array<[FirmwareDhcpProfile, string]> = [
+  const cases: Array<[FirmwareDhcpProfile, string, string[]?]> = [
     [edk2UefiPxe, 'PXEClient:Arch:00007:UNDI:003000'],
     [edk2UefiHttpBoot, 'HTTPClient:Arch:00016:UNDI:003000'],
     [ipxeEfi, 'PXEClient:Arch:00007:UNDI:003010'],
     [biosPxe, 'PXEClient:Arch:00000:UNDI:002001'],
+    [ipxeBios, 'PXEClient:Arch:00000:UNDI:002001', ['bcast.pcap']],
   ];
-  for (const [profile, vendorClass] of cases) {
+  for (const [profile, vendorClass, files] of cases) {
     it(`${profile.name}: the DISCOVER's options, order and broadcast flag equal the capture's, retransmitted on its schedule`, async () => {
-      const real = captured(vendorClass);
+      const real = captured(vendorClass, files);
       const sent = await discoverOf(profile, real);
       const first = sent[0]!.packet;
       expect(first.options.map((o) => [o.code, Buffer.from(o.data).toString('hex')])).toEqual(real.options.map((o) => [o.code, Buffer.from(o.data).toString('hex')]));
