@@ -15,6 +15,7 @@ import { checkExpectations, type DeviceResult, type ExpectationCheck } from './e
 import { prepareImage, readPemFile, type PreparedImage } from './images.js';
 import { scenarioPath, type LoadedScenario } from './load.js';
 import { createRunPki } from './pki.js';
+import { publish } from './server-events.js';
 import { toClassRule, toOptionValues, toReservation } from './dhcp-schema.js';
 
 export interface RunOptions {
@@ -69,17 +70,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
       });
     }
 
-    const http = new HttpImageServer(
-      { root: www, bind: { address: s.bind, port: 0 } },
-      {
-        onEvent: (e) =>
-          bus.emit({
-            type: 'http.request',
-            message: `HTTP ${e.method} ${e.path} → ${e.status} (${e.bytes} bytes)`,
-            data: { ...e },
-          }),
-      },
-    );
+    const http = new HttpImageServer({ root: www, bind: { address: s.bind, port: 0 } }, { onEvent: publish.http(bus) });
     const httpAddr = await http.start();
     servers.push(http);
     const hostPort = `${httpAddr.address}:${httpAddr.port}`;
@@ -100,14 +91,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
         options: toOptionValues(s.servers.dhcp.options, fill),
         classes: s.servers.dhcp.classes.map((c) => toClassRule(c, fill)),
       },
-      {
-        onEvent: (e) =>
-          bus.emit({
-            type: e.type,
-            message: `DHCP ${e.type.slice(5)}${e.mac ? ` ${e.mac}` : ''}${e.address ? ` ${e.address}` : ''}${e.detail ? `: ${e.detail}` : ''}`,
-            data: { ...e },
-          }),
-      },
+      { onEvent: publish.dhcp(bus, 'DHCP') },
     );
     const dhcpAddr = await dhcp.start();
     servers.push(dhcp);

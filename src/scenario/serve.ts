@@ -5,9 +5,10 @@ import { HttpImageServer } from '../net/http-image-server.js';
 import { ProxyDhcpServer } from '../net/dhcp4/proxy-server.js';
 import { Dhcp6Server } from '../net/dhcp6/server.js';
 import type { ServePlan } from './serve-config.js';
+import { publish } from './server-events.js';
 
 /** DHCP events shown even without per-exchange output. */
-const ALWAYS_SHOWN = new Set(['dhcp.pool-exhausted', 'dhcp.lease-file']);
+const ALWAYS_SHOWN = new Set(['dhcp.pool-exhausted', 'dhcp.lease-file', 'dhcp6.pool-exhausted']);
 
 export interface Serving {
   dhcp?: DatagramPeer;
@@ -31,51 +32,24 @@ export async function startServe(plan: ServePlan, bus: EventBus, opts: { exchang
   };
   try {
     const serving: Serving = { stop };
+    const shown = (type: string): boolean => exchanges || ALWAYS_SHOWN.has(type);
     if (plan.http) {
-      const http = new HttpImageServer(plan.http, {
-        onEvent: (e) =>
-          exchanges &&
-          bus.emit({
-            type: e.type,
-            message: `HTTP ${e.remote} ${e.method} ${e.path} ${e.status} ${e.bytes}${e.userAgent ? ` "${e.userAgent}"` : ''}${
-              Object.keys(e.onieHeaders).length ? ` ${Object.entries(e.onieHeaders).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''
-            }`,
-            data: { ...e },
-          }),
-      });
+      const http = new HttpImageServer(plan.http, { onEvent: publish.http(bus, () => exchanges) });
       serving.http = await http.start();
       stops.push(() => http.stop());
     }
     if (plan.dhcp) {
-      const dhcp = new Dhcp4Server(plan.dhcp, {
-        onEvent: (e) =>
-          (exchanges || ALWAYS_SHOWN.has(e.type)) &&
-          bus.emit({
-            type: e.type,
-            message: `DHCP ${e.type.slice(5)}${e.mac ? ` ${e.mac}` : ''}${e.address ? ` ${e.address}` : ''}${e.className ? ` [${e.className}]` : ''}${
-              e.detail ? `: ${e.detail}` : ''
-            }`,
-            data: { ...e },
-          }),
-      });
+      const dhcp = new Dhcp4Server(plan.dhcp, { onEvent: publish.dhcp(bus, 'DHCP', shown) });
       serving.dhcp = await dhcp.start();
       stops.push(() => dhcp.stop());
     }
     if (plan.proxy) {
-      const proxy = new ProxyDhcpServer(plan.proxy, {
-        onEvent: (e) =>
-          (exchanges || ALWAYS_SHOWN.has(e.type)) &&
-          bus.emit({ type: e.type, message: `proxyDHCP ${e.type.slice(5)}${e.mac ? ` ${e.mac}` : ''}${e.className ? ` [${e.className}]` : ''}${e.detail ? `: ${e.detail}` : ''}`, data: { ...e } }),
-      });
+      const proxy = new ProxyDhcpServer(plan.proxy, { onEvent: publish.dhcp(bus, 'proxyDHCP', shown) });
       serving.proxy = await proxy.start();
       stops.push(() => proxy.stop());
     }
     if (plan.dhcp6) {
-      const dhcp6 = new Dhcp6Server(plan.dhcp6, {
-        onEvent: (e) =>
-          (exchanges || e.type === 'dhcp6.pool-exhausted') &&
-          bus.emit({ type: e.type, message: `DHCPv6 ${e.type.slice(6)}${e.client ? ` ${e.client}` : ''}${e.address ? ` ${e.address}` : ''}${e.className ? ` [${e.className}]` : ''}${e.detail ? `: ${e.detail}` : ''}`, data: { ...e } }),
-      });
+      const dhcp6 = new Dhcp6Server(plan.dhcp6, { onEvent: publish.dhcp(bus, 'DHCPv6', shown) });
       serving.dhcp6 = await dhcp6.start();
       stops.push(() => dhcp6.stop());
     }
