@@ -8,7 +8,7 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
-    .description('serve DHCP and HTTP to real machines or a lab (each service starts only when configured)')
+    .description('serve DHCP, proxyDHCP, DHCPv6 and HTTP to real machines or a lab (each starts only when configured)')
     .option('--config <file>', 'YAML config file (flags override it)')
     .option('--interface <if>', "take the server id from this interface's IPv4 address")
     .option('--bind <addr>', 'address to bind (default 0.0.0.0, so broadcasts arrive)')
