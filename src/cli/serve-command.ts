@@ -8,7 +8,7 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
-    .description('serve DHCP, proxyDHCP, DHCPv6 and HTTP to real machines or a lab (each starts only when configured)')
+    .description('serve DHCP, proxyDHCP, DHCPv6, TFTP and HTTP to real machines or a lab (each starts only when configured)')
     .option('--config <file>', 'YAML config file (flags override it)')
     .option('--interface <if>', "take the server id from this interface's IPv4 address")
     .option('--bind <addr>', 'address to bind (default 0.0.0.0, so broadcasts arrive)')
@@ -32,6 +32,8 @@ export function registerServeCommand(program: Command): void {
     .option('--dhcp6-range <start-end>', 'start DHCPv6 on [::]:547, leasing IPv6 addresses START-END')
     .option('--dhcp6-port <port>', 'DHCPv6 server port (default 547)')
     .option('--dhcp6-boot-file-url <url>', 'DHCPv6 option 59 (boot file URL), for clients that ask for it')
+    .option('--tftp-root <dir>', 'start TFTP, serving this directory read-only')
+    .option('--tftp-port <port>', 'TFTP port (default 69)')
     .option('--http-root <dir>', 'start HTTP, serving this directory')
     .option('--http-port <port>', 'HTTP port (default 80)')
     .option('-v, --verbose', 'also print requests that were dropped')
@@ -50,6 +52,7 @@ export function registerServeCommand(program: Command): void {
           ? `proxyDHCP on ${serving.proxy.dhcp.address}:${serving.proxy.dhcp.port}${serving.proxy.bootServer ? ` and boot server on ${serving.proxy.bootServer.port}` : ''}`
           : '',
         serving.dhcp6 ? `DHCPv6 on [${serving.dhcp6.address}]:${serving.dhcp6.port}` : '',
+        serving.tftp ? `TFTP on ${serving.tftp.address}:${serving.tftp.port} serving ${plan.tftp!.root}` : '',
         serving.http ? `HTTP on ${serving.http.address}:${serving.http.port} serving ${plan.http!.root}` : '',
       ].filter(Boolean);
       process.stdout.write(`bootlab serve: ${parts.join(', ')}\n`);

@@ -6,6 +6,7 @@ import { BootlabError, ScenarioError } from '../errors.js';
 import type { Dhcp4ServerConfig } from '../net/dhcp4/server.js';
 import type { ProxyDhcpConfig } from '../net/dhcp4/proxy-server.js';
 import type { Dhcp6ServerConfig } from '../net/dhcp6/server.js';
+import type { TftpServerConfig } from '../net/tftp/server.js';
 import { parseIpv6 } from '../protocol/dhcp6/options.js';
 import {
   dhcpClassSchema,
@@ -100,12 +101,16 @@ export interface ServeFlags {
   dhcp6Port?: string;
   /** Option 59, sent to DHCPv6 clients that ask for it. */
   dhcp6BootFileUrl?: string;
+  /** Start TFTP, serving this directory read-only. */
+  tftpRoot?: string;
+  tftpPort?: string;
 }
 
 export interface ServePlan {
   dhcp?: Dhcp4ServerConfig & { leaseFile?: string };
   proxy?: ProxyDhcpConfig;
   dhcp6?: Dhcp6ServerConfig;
+  tftp?: TftpServerConfig;
   http?: { root: string; bind: { address: string; port: number } };
 }
 
@@ -214,14 +219,20 @@ export async function planServe(flags: ServeFlags, interfaces = networkInterface
     };
   }
 
+  if (flags.tftpRoot !== undefined) {
+    plan.tftp = { root: resolve(flag('tftp-root', flags.tftpRoot)!), bind: { address: bind, port: int('tftp-port', flags.tftpPort) ?? 69 } };
+  } else if (flags.tftpPort) {
+    throw new BootlabError('BL_CLI_INPUT', '--tftp-port without --tftp-root: TFTP starts only with a directory to serve');
+  }
+
   const httpRoot = flags.httpRoot ?? (file.http ? pathFrom(baseDir, file.http.root) : undefined);
   if (httpRoot) {
     plan.http = { root: resolve(httpRoot), bind: { address: bind, port: int('http-port', flags.httpPort) ?? file.http?.port ?? 80 } };
   } else if (flags.httpPort) {
     throw new BootlabError('BL_CLI_INPUT', '--http-port without --http-root: HTTP starts only with a directory to serve');
   }
-  if (!plan.dhcp && !plan.proxy && !plan.dhcp6 && !plan.http) {
-    throw new BootlabError('BL_CLI_INPUT', 'nothing to serve: give --dhcp-range, --proxy-dhcp and/or --http-root (or a --config file with dhcp/http)');
+  if (!plan.dhcp && !plan.proxy && !plan.dhcp6 && !plan.tftp && !plan.http) {
+    throw new BootlabError('BL_CLI_INPUT', 'nothing to serve: give --dhcp-range, --proxy-dhcp, --tftp-root and/or --http-root (or a --config file with dhcp/http)');
   }
   return plan;
 }

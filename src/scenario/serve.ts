@@ -4,6 +4,7 @@ import { Dhcp4Server } from '../net/dhcp4/server.js';
 import { HttpImageServer } from '../net/http-image-server.js';
 import { ProxyDhcpServer } from '../net/dhcp4/proxy-server.js';
 import { Dhcp6Server } from '../net/dhcp6/server.js';
+import { TftpServer } from '../net/tftp/server.js';
 import type { ServePlan } from './serve-config.js';
 import { publish } from './server-events.js';
 
@@ -14,6 +15,7 @@ export interface Serving {
   dhcp?: DatagramPeer;
   proxy?: { dhcp: DatagramPeer; bootServer?: DatagramPeer };
   dhcp6?: { address: string; port: number };
+  tftp?: DatagramPeer;
   http?: { address: string; port: number };
   stop(): Promise<void>;
 }
@@ -52,6 +54,11 @@ export async function startServe(plan: ServePlan, bus: EventBus, opts: { exchang
       const dhcp6 = new Dhcp6Server(plan.dhcp6, { onEvent: publish.dhcp(bus, 'DHCPv6', shown) });
       serving.dhcp6 = await dhcp6.start();
       stops.push(() => dhcp6.stop());
+    }
+    if (plan.tftp) {
+      const tftp = new TftpServer(plan.tftp, { onEvent: publish.tftp(bus, (type) => exchanges || type === 'tftp.failed') });
+      serving.tftp = await tftp.start();
+      stops.push(() => tftp.stop());
     }
     return serving;
   } catch (e) {

@@ -2,6 +2,7 @@ import type { EventBus } from '../event-bus.js';
 import type { Dhcp4ServerEvent } from '../net/dhcp4/server-config.js';
 import type { Dhcp6ServerEvent } from '../net/dhcp6/server.js';
 import type { HttpRequestEvent } from '../net/http-image-server.js';
+import type { TftpServerEvent } from '../net/tftp/server.js';
 
 /** What the DHCPv4, proxyDHCP and DHCPv6 servers' events have in common. */
 type ServerEvent = Pick<Dhcp4ServerEvent, 'mac' | 'address' | 'className' | 'detail'> & Pick<Dhcp6ServerEvent, 'client'> & { type: string };
@@ -26,5 +27,10 @@ export const publish = {
   },
   http: (bus: EventBus, show: () => boolean = () => true) => (e: HttpRequestEvent) => {
     if (show()) bus.emit({ type: e.type, message: httpLine(e), data: { ...e } });
+  },
+  tftp: (bus: EventBus, show: (type: string) => boolean = () => true) => (e: TftpServerEvent) => {
+    if (!show(e.type)) return;
+    const line = `TFTP ${e.type.slice(5)}${e.remote ? ` ${e.remote}` : ''}${e.file ? ` ${e.file}` : ''}${e.bytes !== undefined ? ` ${e.bytes} bytes` : ''}${e.detail ? `: ${e.detail}` : ''}`;
+    bus.emit({ type: e.type, message: line, data: { ...e } });
   },
 };

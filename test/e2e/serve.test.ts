@@ -40,6 +40,7 @@ describe('bootlab serve', () => {
       '--bind', '127.0.0.1', '--server-id', '127.0.0.1', '--dhcp-port', '0', '--reply-to', 'source',
       '--dhcp-range', '192.0.2.50-192.0.2.60', '--default-url', 'http://127.0.0.1/onie-installer',
       '--http-root', join(repo, 'images'), '--http-port', '0',
+      '--tftp-root', join(repo, 'images'), '--tftp-port', '0',
     ]);
     const dhcpPort = Number(/DHCP on 127\.0\.0\.1:(\d+)/.exec(first)?.[1]);
     const httpPort = Number(/HTTP on 127\.0\.0\.1:(\d+)/.exec(first)?.[1]);
@@ -55,6 +56,8 @@ describe('bootlab serve', () => {
     });
     expect(lease.address).toBe('192.0.2.50');
     expect(onieDiscoVars(lease.ack)['url']).toBe('http://127.0.0.1/onie-installer');
+    const tftpPort = Number(/TFTP on 127\.0\.0\.1:(\d+)/.exec(first)?.[1]);
+    expect(tftpPort).toBeGreaterThan(0);
     const res = await fetch(`http://127.0.0.1:${httpPort}/README.md`);
     expect(res.status).toBe(200);
     await res.arrayBuffer();
@@ -74,6 +77,6 @@ describe('bootlab serve', () => {
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number | null>((resolve) => child!.once('exit', resolve));
     expect(code).toBe(2);
-    expect(stderr).toMatch(/nothing to serve: give --dhcp-range, --proxy-dhcp and\/or --http-root/);
+    expect(stderr).toMatch(/nothing to serve: give --dhcp-range, --proxy-dhcp, --tftp-root and\/or --http-root/);
   });
 });
