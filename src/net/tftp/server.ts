@@ -98,7 +98,11 @@ export class TftpServer {
     const t = new Transfer(sock, from, fh, size, n.params, this.config.maxRetries ?? DEFAULT_MAX_RETRIES, (outcome) => {
       this.transfers.delete(t);
       this.stats.transfers++;
-      this.emit(outcome.ok ? { type: 'tftp.done', remote, file: p.filename, bytes: outcome.bytes } : { type: 'tftp.failed', remote, file: p.filename, detail: outcome.reason });
+      this.emit(
+        outcome.ok
+          ? { type: 'tftp.done', remote, file: p.filename, bytes: outcome.bytes, ...(outcome.probe ? { detail: 'size probe: the client took tsize and ended' } : {}) }
+          : { type: 'tftp.failed', remote, file: p.filename, detail: outcome.reason },
+      );
     });
     this.transfers.add(t);
     t.start();
@@ -140,6 +144,8 @@ export class TftpServer {
   }
 }
 
+type TransferOutcome = { ok: true; bytes: number; probe?: boolean } | { ok: false; reason: string };
+
 /** One read transfer: its own socket, a window of blocks in flight, retransmission on timeout. */
 class Transfer {
   /** Blocks acknowledged so far (absolute count; the wire number is this mod 65536). */
@@ -161,7 +167,7 @@ class Transfer {
     private readonly size: number,
     private readonly params: TftpTransferParams,
     private readonly maxRetries: number,
-    private readonly done: (outcome: { ok: true; bytes: number } | { ok: false; reason: string }) => void,
+    private readonly done: (outcome: TransferOutcome) => void,
   ) {
     // A file that is an exact multiple of blksize ends with an empty block.
     this.lastBlock = Math.floor(size / params.blksize) + 1;
@@ -189,7 +195,11 @@ class Transfer {
     const d = decodeTftp(bytes);
     if (!d.ok) return;
     const p = d.value;
-    if (p.op === 'error') return void this.finish({ ok: false, reason: `client error ${p.code}: ${p.message}` });
+    if (p.op === 'error') {
+      // EDK2 asks for tsize, reads the OACK and aborts with error 8: a size probe, not a failure.
+      if (this.waitingForOackAck && p.code === TftpErrorCode.OPTION_REFUSED) return void this.finish({ ok: true, bytes: 0, probe: true });
+      return void this.finish({ ok: false, reason: `client error ${p.code}: ${p.message}` });
+    }
     if (p.op !== 'ack') return;
     if (this.waitingForOackAck) {
       if (p.block !== 0) return;
@@ -244,7 +254,7 @@ class Transfer {
     }, this.params.timeoutMs);
   }
 
-  private async finish(outcome: { ok: true; bytes: number } | { ok: false; reason: string }): Promise<void> {
+  private async finish(outcome: TransferOutcome): Promise<void> {
     if (this.finished) return;
     this.finished = true;
     clearTimeout(this.timer);

@@ -72,6 +72,27 @@ async function fetch(name: string, options: Array<{ name: string; value: string 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 describe('TftpServer', () => {
+  it("handles EDK2's size probe (tsize, then error 8 after the OACK) as a finished transfer", async () => {
+    const events: Array<{ type: string; detail?: string }> = [];
+    const probeServer = new TftpServer({ root: join(dir, 'root'), bind: { address: '127.0.0.1', port: 0 } }, { onEvent: (e) => events.push(e) });
+    const probePort = (await probeServer.start()).port;
+    const sock = await bindUdp({ address: '127.0.0.1', port: 0 });
+    const oack = await new Promise<TftpPacket>((resolve) => {
+      sock.onMessage((bytes, from) => {
+        const d = decodeTftp(bytes);
+        if (!d.ok) return;
+        resolve(d.value);
+        void sock.send(encodeTftp({ op: 'error', code: 8, message: 'User aborted the transfer' }), from.address, from.port);
+      });
+      void sock.send(encodeTftp({ op: 'rrq', filename: 'big.bin', mode: 'octet', options: [{ name: 'tsize', value: '0' }] }), '127.0.0.1', probePort);
+    });
+    expect(oack).toEqual({ op: 'oack', options: [{ name: 'tsize', value: String(files['big.bin']!.length) }] });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(events.find((e) => e.type === 'tftp.done')?.detail).toMatch(/size probe/);
+    await sock.close();
+    await probeServer.stop();
+  });
+
   it('serves a file lock-step at 512 bytes, and one that ends on an empty block', async () => {
     expect(sha((await fetch('small.bin')).data)).toBe(sha(files['small.bin']!));
     expect(sha((await fetch('/exact.bin')).data)).toBe(sha(files['exact.bin']!));
