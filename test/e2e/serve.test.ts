@@ -71,6 +71,19 @@ describe('bootlab serve', () => {
     expect(log).toMatch(/bootlab serve: stopped/);
   });
 
+  it('says which address is taken instead of crashing when its port is in use', async () => {
+    const { createSocket } = await import('node:dgram');
+    const holder = createSocket('udp4');
+    const taken = await new Promise<number>((resolve) => holder.bind(0, '127.0.0.1', () => resolve(holder.address().port)));
+    child = spawn('node', [join(repo, 'dist/cli/bin.js'), 'serve', '--bind', '127.0.0.1', '--server-id', '127.0.0.1', '--dhcp-range', '10.0.0.1-10.0.0.5', '--dhcp-port', String(taken)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child!.once('exit', resolve));
+    holder.close();
+    expect(code).toBe(2);
+    expect(stderr).toMatch(new RegExp(`cannot bind 127\\.0\\.0\\.1:${taken}: another process is using it`));
+  });
+
   it('refuses to start with nothing to serve, saying what to give', async () => {
     child = spawn('node', [join(repo, 'dist/cli/bin.js'), 'serve'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
