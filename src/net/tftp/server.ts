@@ -13,6 +13,8 @@ export interface TftpServerConfig {
   maxWindowsize?: number;
   /** Retransmissions of one window before the transfer is abandoned. */
   maxRetries?: number;
+  /** Wait before a retransmission when the client set no timeout option (default 1 s). */
+  retransmitMs?: number;
 }
 
 export interface TftpServerEvent {
@@ -86,6 +88,7 @@ export class TftpServer {
       return this.emit({ type: 'tftp.refused', remote, file: p.filename, detail: 'file not found' });
     }
     const n = negotiateRead(p.options, size, {
+      ...(this.config.retransmitMs !== undefined ? { defaultTimeoutMs: this.config.retransmitMs } : {}),
       maxBlksize: this.config.maxBlksize ?? DEFAULT_MAX_BLKSIZE,
       maxWindowsize: this.config.maxWindowsize ?? DEFAULT_MAX_WINDOWSIZE,
     });

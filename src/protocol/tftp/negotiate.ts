@@ -4,6 +4,8 @@ export interface TftpLimits {
   /** Largest blksize the server accepts (RFC 2348 allows up to 65464). */
   maxBlksize: number;
   maxWindowsize: number;
+  /** Retransmission wait when the client sends no timeout option. */
+  defaultTimeoutMs?: number;
 }
 
 export interface TftpTransferParams {
@@ -26,7 +28,7 @@ const DEFAULT_TIMEOUT_MS = 1000;
  * timeout echoed), unknown ones ignored, impossible values refused (error 8).
  */
 export function negotiateRead(requested: TftpOptions, fileSize: number, limits: TftpLimits): Negotiation {
-  const params: TftpTransferParams = { blksize: DEFAULT_BLKSIZE, windowsize: 1, timeoutMs: DEFAULT_TIMEOUT_MS, oack: [] };
+  const params: TftpTransferParams = { blksize: DEFAULT_BLKSIZE, windowsize: 1, timeoutMs: limits.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS, oack: [] };
   for (const { name, value } of requested) {
     const n = /^\d+$/.test(value) ? Number(value) : NaN;
     switch (name) {
