@@ -31,6 +31,19 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
+describe('busybox tftp against the bootlab TFTP server', () => {
+  it('fetches byte-exact at its 512-byte blocks (no options, as ONIE runs it)', async () => {
+    try {
+      await run('busybox', ['--list'], { timeout: 10_000 });
+    } catch (e) {
+      throw new Error(`busybox is not on PATH: apt-get install -y --no-install-recommends busybox (${(e as Error).message})`);
+    }
+    const out = join(dir, 'busybox.bin');
+    await run('busybox', ['tftp', '-g', '-r', 'image.bin', '-l', out, '127.0.0.1', String(port)], { timeout: 120_000 });
+    expect(sha(await readFile(out))).toBe(sha(data));
+  });
+});
+
 describe('curl (tftp://) against the bootlab TFTP server', () => {
   for (const extra of [[], ['--tftp-blksize', '1468']]) {
     it(`fetches byte-exact ${extra.length ? 'with --tftp-blksize 1468' : 'at the default 512-byte blocks'}`, async () => {

@@ -1,0 +1,110 @@
+import type { Clock } from '../../clock.js';
+import { PeerError, TimeoutError } from '../../errors.js';
+import { decodeTftp, encodeTftp, type TftpOptions } from '../../protocol/tftp/packet.js';
+import { bindUdp, type DatagramPeer, type DatagramPortFactory } from '../datagram-port.js';
+
+export interface TftpGetOptions {
+  server: { address: string; port: number };
+  filename: string;
+  /** Options to request (blksize, tsize, windowsize, timeout); none: plain RFC 1350. */
+  options?: TftpOptions;
+  /** Wait for the next packet before re-sending the last ACK (or the request). */
+  retryMs: number;
+  /** Re-sends in a row before giving up. */
+  retries: number;
+  clock: Clock;
+  /** Every block's data, in order, once. */
+  onData: (chunk: Uint8Array) => void;
+  signal?: AbortSignal;
+  openPort?: DatagramPortFactory;
+}
+
+export interface TftpGetResult {
+  bytes: number;
+  /** What the server's OACK granted (empty: it answered with DATA 1). */
+  granted: TftpOptions;
+}
+
+/**
+ * A TFTP read as firmware does it: RRQ (with options), ACK 0 after an OACK, then ACK the
+ * last block received in order (RFC 7440: also when a window arrives with a gap).
+ * Block numbers wrap past 65535. Rejects PeerError BL_TFTP_ERROR on an ERROR packet and
+ * TimeoutError after `retries` silent waits; the socket is closed in every case.
+ */
+export async function tftpGet(o: TftpGetOptions): Promise<TftpGetResult> {
+  o.signal?.throwIfAborted();
+  const sock = await (o.openPort ?? bindUdp)({ address: '0.0.0.0', port: 0 });
+  const request = encodeTftp({ op: 'rrq', filename: o.filename, mode: 'octet', options: o.options ?? [] });
+  let blksize = 512;
+  let granted: TftpOptions = [];
+  let received = 0;
+  let bytes = 0;
+  let peer: DatagramPeer | undefined;
+  let last: { bytes: Uint8Array; to: DatagramPeer } = { bytes: request, to: o.server };
+  try {
+    return await new Promise<TftpGetResult>((resolve, reject) => {
+      let silent = 0;
+      let timer: unknown;
+      const arm = (): void => {
+        o.clock.clearTimeout(timer);
+        timer = o.clock.setTimeout(() => {
+          if (++silent > o.retries) return fail(new TimeoutError(`TFTP ${o.filename} from ${o.server.address}`, (o.retries + 1) * o.retryMs));
+          void sock.send(last.bytes, last.to.address, last.to.port);
+          arm();
+        }, o.retryMs);
+      };
+      const fail = (e: unknown): void => {
+        o.clock.clearTimeout(timer);
+        reject(e);
+      };
+      const send = (bytes: Uint8Array, to: DatagramPeer): void => {
+        last = { bytes, to };
+        void sock.send(bytes, to.address, to.port);
+      };
+      o.signal?.addEventListener('abort', () => fail(o.signal?.reason), { once: true });
+      sock.onMessage((data, from) => {
+        // The transfer's TID is the port of the first answer; anything else is a stranger.
+        if (peer && (from.address !== peer.address || from.port !== peer.port)) return;
+        const d = decodeTftp(data);
+        if (!d.ok) return;
+        const p = d.value;
+        peer ??= from;
+        silent = 0;
+        if (p.op === 'error') return fail(new PeerError('BL_TFTP_ERROR', `TFTP ${o.filename}: server error ${p.code}: ${p.message}`));
+        if (p.op === 'oack') {
+          granted = p.options;
+          blksize = Number(p.options.find((x) => x.name === 'blksize')?.value ?? 512);
+          send(encodeTftp({ op: 'ack', block: 0 }), from);
+          return arm();
+        }
+        if (p.op !== 'data') return;
+        if (p.block === ((received + 1) & 0xffff)) {
+          received++;
+          bytes += p.data.length;
+          o.onData(p.data);
+          if (p.data.length < blksize) {
+            o.clock.clearTimeout(timer);
+            send(encodeTftp({ op: 'ack', block: p.block }), from);
+            return resolve({ bytes, granted });
+          }
+        }
+        send(encodeTftp({ op: 'ack', block: received & 0xffff }), from);
+        arm();
+      });
+      send(request, o.server);
+      arm();
+    });
+  } finally {
+    await sock.close();
+  }
+}
+
+/** What firmware asks for (pxe-dhcp-tftp.md §6): busybox none, EDK2 1468 × 4, iPXE ≤ 1432. */
+export const TFTP_CLIENT_PROFILES = {
+  busybox: [] as TftpOptions,
+  edk2: [
+    { name: 'blksize', value: '1468' },
+    { name: 'windowsize', value: '4' },
+  ] as TftpOptions,
+  ipxe: [{ name: 'blksize', value: '1432' }] as TftpOptions,
+} as const;
