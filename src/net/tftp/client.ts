@@ -38,9 +38,11 @@ export async function tftpGet(o: TftpGetOptions): Promise<TftpGetResult> {
   let blksize = 512;
   let granted: TftpOptions = [];
   let received = 0;
+  let windowsize = 1;
+  let inWindow = 0;
+  let gapReportedAt = -1;
   let bytes = 0;
   let peer: DatagramPeer | undefined;
-  let last: { bytes: Uint8Array; to: DatagramPeer } = { bytes: request, to: o.server };
   try {
     return await new Promise<TftpGetResult>((resolve, reject) => {
       let silent = 0;
@@ -49,7 +51,9 @@ export async function tftpGet(o: TftpGetOptions): Promise<TftpGetResult> {
         o.clock.clearTimeout(timer);
         timer = o.clock.setTimeout(() => {
           if (++silent > o.retries) return fail(new TimeoutError(`TFTP ${o.filename} from ${o.server.address}`, (o.retries + 1) * o.retryMs));
-          void sock.send(last.bytes, last.to.address, last.to.port);
+          // Silence: re-request, or tell the server where we are so it resends from there.
+          if (peer) void sock.send(encodeTftp({ op: 'ack', block: received & 0xffff }), peer.address, peer.port);
+          else void sock.send(request, o.server.address, o.server.port);
           arm();
         }, o.retryMs);
       };
@@ -57,10 +61,7 @@ export async function tftpGet(o: TftpGetOptions): Promise<TftpGetResult> {
         o.clock.clearTimeout(timer);
         reject(e);
       };
-      const send = (bytes: Uint8Array, to: DatagramPeer): void => {
-        last = { bytes, to };
-        void sock.send(bytes, to.address, to.port);
-      };
+      const send = (bytes: Uint8Array, to: DatagramPeer): void => void sock.send(bytes, to.address, to.port);
       o.signal?.addEventListener('abort', () => fail(o.signal?.reason), { once: true });
       sock.onMessage((data, from) => {
         // The transfer's TID is the port of the first answer; anything else is a stranger.
@@ -74,6 +75,7 @@ export async function tftpGet(o: TftpGetOptions): Promise<TftpGetResult> {
         if (p.op === 'oack') {
           granted = p.options;
           blksize = Number(p.options.find((x) => x.name === 'blksize')?.value ?? 512);
+          windowsize = Number(p.options.find((x) => x.name === 'windowsize')?.value ?? 1);
           send(encodeTftp({ op: 'ack', block: 0 }), from);
           return arm();
         }
@@ -87,8 +89,17 @@ export async function tftpGet(o: TftpGetOptions): Promise<TftpGetResult> {
             send(encodeTftp({ op: 'ack', block: p.block }), from);
             return resolve({ bytes, granted });
           }
+          // RFC 7440: one ACK per window, for its last block.
+          if (++inWindow >= windowsize) {
+            inWindow = 0;
+            send(encodeTftp({ op: 'ack', block: p.block }), from);
+          }
+        } else if (gapReportedAt !== received) {
+          // A gap (or a duplicate): report the last block held in order, once per gap.
+          gapReportedAt = received;
+          inWindow = 0;
+          send(encodeTftp({ op: 'ack', block: received & 0xffff }), from);
         }
-        send(encodeTftp({ op: 'ack', block: received & 0xffff }), from);
         arm();
       });
       send(request, o.server);

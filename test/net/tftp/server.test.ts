@@ -30,7 +30,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** A minimal lock-step/windowed client, enough to check the server's side of RFC 1350/2347/7440. */
+/** A minimal RFC 7440 client (one ACK per window, one per gap), enough to check the server's side of RFC 1350/2347/7440. */
 async function fetch(name: string, options: Array<{ name: string; value: string }> = []): Promise<{ data: Buffer; oack?: TftpPacket; error?: TftpPacket }> {
   const sock = await bindUdp({ address: '127.0.0.1', port: 0 });
   const chunks: Buffer[] = [];
@@ -39,6 +39,7 @@ async function fetch(name: string, options: Array<{ name: string; value: string 
       const timer = setTimeout(() => reject(new Error('tftp fetch timed out')), 10_000);
       let expected = 1;
       let blksize = 512;
+      let windowsize = 1;
       let oack: TftpPacket | undefined;
       sock.onMessage((bytes, from) => {
         const d = decodeTftp(bytes);
@@ -50,12 +51,13 @@ async function fetch(name: string, options: Array<{ name: string; value: string 
         } else if (p.op === 'oack') {
           oack = p;
           blksize = Number(p.options.find((o) => o.name === 'blksize')?.value ?? 512);
+          windowsize = Number(p.options.find((o) => o.name === 'windowsize')?.value ?? 1);
           void sock.send(encodeTftp({ op: 'ack', block: 0 }), from.address, from.port);
         } else if (p.op === 'data') {
           if (p.block !== (expected & 0xffff)) return;
           chunks.push(Buffer.from(p.data));
           expected++;
-          void sock.send(encodeTftp({ op: 'ack', block: p.block }), from.address, from.port);
+          if ((expected - 1) % windowsize === 0 || p.data.length < blksize) void sock.send(encodeTftp({ op: 'ack', block: p.block }), from.address, from.port);
           if (p.data.length < blksize) {
             clearTimeout(timer);
             resolve({ data: Buffer.concat(chunks), ...(oack ? { oack } : {}) });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { negotiateRead } from '../../../src/protocol/tftp/negotiate.js';
+import { negotiateRead, negotiateWrite } from '../../../src/protocol/tftp/negotiate.js';
 import { decodeTftp, encodeTftp, type TftpPacket } from '../../../src/protocol/tftp/packet.js';
 
 describe('TFTP packets', () => {
@@ -50,8 +50,20 @@ describe('negotiateRead', () => {
   });
 
   it('refuses impossible values (error 8) and plain requests get no OACK', () => {
-    expect(negotiateRead([{ name: 'blksize', value: '7' }], 1, limits)).toMatchObject({ ok: false, option: 'blksize' });
+    expect(negotiateRead([{ name: 'blksize', value: '7' }], 1, limits)).toMatchObject({ ok: false, option: 'blksize', code: 8 });
     expect(negotiateRead([{ name: 'timeout', value: '0' }], 1, limits)).toMatchObject({ ok: false, option: 'timeout' });
     expect(negotiateRead([], 1, limits)).toEqual({ ok: true, params: { blksize: 512, windowsize: 1, timeoutMs: 1000, oack: [] } });
+  });
+});
+
+describe('negotiateWrite', () => {
+  const limits = { maxBlksize: 1468, maxWindowsize: 64, maxBytes: 1000 };
+  it("echoes the client's tsize when it fits, and refuses a larger one with error 3", () => {
+    expect(negotiateWrite([{ name: 'tsize', value: '1000' }, { name: 'blksize', value: '1024' }], limits)).toMatchObject({
+      ok: true,
+      params: { blksize: 1024, oack: [{ name: 'tsize', value: '1000' }, { name: 'blksize', value: '1024' }] },
+    });
+    expect(negotiateWrite([{ name: 'tsize', value: '1001' }], limits)).toMatchObject({ ok: false, option: 'tsize', code: 3 });
+    expect(negotiateWrite([{ name: 'tsize', value: 'lots' }], limits)).toMatchObject({ ok: false, code: 3 });
   });
 });
