@@ -17,12 +17,56 @@ export interface TftpGetOptions {
   onData: (chunk: Uint8Array) => void;
   signal?: AbortSignal;
   openPort?: DatagramPortFactory;
+  /**
+   * EDK2's way: first a request with tsize 0 (and the options) that is aborted with
+   * error 8 once the OACK gives the size, then the real read, which must deliver exactly
+   * that many bytes (the firmware sized its buffer from it).
+   */
+  sizeProbe?: boolean;
 }
 
 export interface TftpGetResult {
   bytes: number;
   /** What the server's OACK granted (empty: it answered with DATA 1). */
   granted: TftpOptions;
+  /** The size the probe learned (sizeProbe only; absent when the server ignored tsize). */
+  probedSize?: number;
+}
+
+/** Asks for tsize and aborts after the answer, as EDK2 does before it reads a file. */
+async function probeSize(o: TftpGetOptions): Promise<number | undefined> {
+  const sock = await (o.openPort ?? bindUdp)({ address: '0.0.0.0', port: 0 });
+  const request = encodeTftp({ op: 'rrq', filename: o.filename, mode: 'octet', options: [{ name: 'tsize', value: '0' }, ...(o.options ?? []).filter((x) => x.name !== 'tsize')] });
+  const abort = encodeTftp({ op: 'error', code: 8, message: 'User aborted the transfer' });
+  try {
+    return await new Promise<number | undefined>((resolve, reject) => {
+      let tries = 0;
+      let timer: unknown;
+      const arm = (): void => {
+        timer = o.clock.setTimeout(() => {
+          if (++tries > o.retries) return reject(new TimeoutError(`TFTP size probe ${o.filename} from ${o.server.address}`, (o.retries + 1) * o.retryMs));
+          void sock.send(request, o.server.address, o.server.port);
+          arm();
+        }, o.retryMs);
+      };
+      o.signal?.addEventListener('abort', () => reject(o.signal?.reason), { once: true });
+      sock.onMessage((data, from) => {
+        const d = decodeTftp(data);
+        if (!d.ok) return;
+        const p = d.value;
+        if (p.op === 'error') return reject(new PeerError('BL_TFTP_ERROR', `TFTP ${o.filename}: server error ${p.code}: ${p.message}`));
+        if (p.op !== 'oack' && p.op !== 'data') return;
+        o.clock.clearTimeout(timer);
+        void sock.send(abort, from.address, from.port);
+        const tsize = p.op === 'oack' ? p.options.find((x) => x.name === 'tsize')?.value : undefined;
+        resolve(tsize !== undefined && /^\d+$/.test(tsize) ? Number(tsize) : undefined);
+      });
+      void sock.send(request, o.server.address, o.server.port);
+      arm();
+    });
+  } finally {
+    await sock.close();
+  }
 }
 
 /**
@@ -33,6 +77,16 @@ export interface TftpGetResult {
  */
 export async function tftpGet(o: TftpGetOptions): Promise<TftpGetResult> {
   o.signal?.throwIfAborted();
+  if (o.sizeProbe) {
+    const size = await probeSize(o);
+    const r = await read(o);
+    if (size !== undefined && r.bytes !== size) throw new PeerError('BL_TFTP_SIZE', `TFTP ${o.filename}: the size probe said ${size} bytes, the read delivered ${r.bytes}`);
+    return size === undefined ? r : { ...r, probedSize: size };
+  }
+  return read(o);
+}
+
+async function read(o: TftpGetOptions): Promise<TftpGetResult> {
   const sock = await (o.openPort ?? bindUdp)({ address: '0.0.0.0', port: 0 });
   const request = encodeTftp({ op: 'rrq', filename: o.filename, mode: 'octet', options: o.options ?? [] });
   let blksize = 512;

@@ -4,7 +4,10 @@ import { decodeTftp, encodeTftp, TftpErrorCode, TftpOpcode } from '../../protoco
 import type { BlockSource } from './block-source.js';
 import { RetransmitTimer } from './retransmit-timer.js';
 
-export type TransferOutcome = { ok: true; bytes: number; probe?: boolean } | { ok: false; reason: string };
+/** How long a smallest round-trip sample stays the estimate before a newer sample replaces it. */
+const RTT_WINDOW_MS = 1000;
+
+export type TransferOutcome = { ok: true; bytes: number; probe?: boolean; resent?: number; timeouts?: number } | { ok: false; reason: string };
 
 /**
  * One read transfer (RRQ) on its own socket: a window of blocks in flight, sent from
@@ -16,8 +19,10 @@ export type TransferOutcome = { ok: true; bytes: number; probe?: boolean } | { o
  * order when they see a gap; such an ACK inside the window means "resend from here".
  * Receivers that acknowledge every block also send ACKs inside the window, dozens per
  * round trip, and answering each with a resent window would flood the link. So a gap
- * ACK sends the window again at most once per two round-trip times (measured on blocks
- * sent once, Karn's rule); any other ACK inside the window just slides it.
+ * ACK sends the window again at most once per two round-trip times; any other ACK
+ * inside the window just slides it. The round trip is the smallest sample of the last
+ * second, taken on blocks sent once (Karn's rule): a receiver that waits for its own
+ * timeout before it acknowledges must not make the estimate, and with it recovery, slow.
  */
 export class ReadTransfer {
   /** Blocks acknowledged so far (absolute; the wire number is this mod 65536). */
@@ -29,9 +34,12 @@ export class ReadTransfer {
   private readonly sentAt: Float64Array;
   private readonly resent: Uint8Array;
   private readonly ringMask: number;
-  private srttMs = -1;
+  private minRttMs = -1;
+  private minRttSince = 0;
   private lastGoBackAt = -Infinity;
   private highestSent = 0;
+  private resentCount = 0;
+  private timeouts = 0;
   private waitingForOackAck: boolean;
   private readonly lastBlock: number;
   private readonly timer: RetransmitTimer;
@@ -54,7 +62,10 @@ export class ReadTransfer {
     this.timer = new RetransmitTimer(
       params.timeoutMs,
       maxRetries,
-      () => this.resend(),
+      () => {
+        this.timeouts++;
+        this.resend();
+      },
       () => this.finish({ ok: false, reason: `no answer after ${maxRetries} retransmissions` }),
     );
   }
@@ -115,10 +126,13 @@ export class ReadTransfer {
     const slot = this.acked & this.ringMask;
     if (!this.resent[slot]) {
       const sample = now - this.sentAt[slot]!;
-      this.srttMs = this.srttMs < 0 ? sample : 0.875 * this.srttMs + 0.125 * sample;
+      if (this.minRttMs < 0 || sample < this.minRttMs || now - this.minRttSince > RTT_WINDOW_MS) {
+        this.minRttMs = sample;
+        this.minRttSince = now;
+      }
     }
-    if (this.acked >= this.lastBlock) return this.finish({ ok: true, bytes: this.source.size });
-    if (this.acked < this.sentUpTo && now - this.lastGoBackAt > 2 * this.srttMs) return this.goBack();
+    if (this.acked >= this.lastBlock) return this.finish({ ok: true, bytes: this.source.size, resent: this.resentCount, timeouts: this.timeouts });
+    if (this.acked < this.sentUpTo && now - this.lastGoBackAt > 2 * this.minRttMs) return this.goBack();
     this.pump();
   }
 
@@ -135,6 +149,7 @@ export class ReadTransfer {
       const slot = n & this.ringMask;
       // A block sent before gives no RTT sample: its ACK may answer either send.
       this.resent[slot] = n <= this.highestSent ? 1 : 0;
+      this.resentCount += this.resent[slot]!;
       if (n > this.highestSent) this.highestSent = n;
       this.sentAt[slot] = performance.now();
       this.send(packet);

@@ -189,7 +189,7 @@ export class TftpServer {
     this.stats.transfers++;
     this.emit(
       outcome.ok
-        ? { type: 'tftp.done', remote, file, bytes: outcome.bytes, ...(outcome.probe ? { detail: 'size probe: the client took tsize and ended' } : {}) }
+        ? { type: 'tftp.done', remote, file, bytes: outcome.bytes, ...doneDetail(outcome) }
         : { type: 'tftp.failed', remote, file, detail: outcome.reason },
     );
   }
@@ -216,4 +216,9 @@ export class TftpServer {
 
 function refusalOf(n: Extract<Negotiation, { ok: false }>): Refusal {
   return { code: n.code, message: n.reason };
+}
+
+function doneDetail(o: Extract<TransferOutcome, { ok: true }>): { detail?: string } {
+  if (o.probe) return { detail: 'size probe: the client took tsize and ended' };
+  return o.resent || o.timeouts ? { detail: `${o.resent ?? 0} blocks sent again, ${o.timeouts ?? 0} timeouts` } : {};
 }

@@ -7,19 +7,20 @@ import { ScaledClock } from '../../../src/clock.js';
 import { bindUdp } from '../../../src/net/datagram-port.js';
 import { withLoss } from '../../../src/net/faults.js';
 import { tftpGet, TFTP_CLIENT_PROFILES } from '../../../src/net/tftp/client.js';
-import { TftpServer } from '../../../src/net/tftp/server.js';
+import { TftpServer, type TftpServerEvent } from '../../../src/net/tftp/server.js';
 import { SeededRandom } from '../../../src/random.js';
 
 let dir: string;
 let server: TftpServer;
 let port: number;
+const events: TftpServerEvent[] = [];
 const data = randomBytes(700_000);
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'bootlab-tftp-client-'));
   await writeFile(join(dir, 'nbp.efi'), data);
-  server = new TftpServer({ root: dir, bind: { address: '127.0.0.1', port: 0 }, retransmitMs: 30, maxRetries: 100 });
+  server = new TftpServer({ root: dir, bind: { address: '127.0.0.1', port: 0 }, retransmitMs: 5, maxRetries: 1000 }, { onEvent: (e) => events.push(e) });
   port = (await server.start()).port;
 });
 
@@ -35,8 +36,8 @@ async function get(options: typeof TFTP_CLIENT_PROFILES[keyof typeof TFTP_CLIENT
     server: { address: '127.0.0.1', port },
     filename: 'nbp.efi',
     options,
-    retryMs: 30,
-    retries: 100,
+    retryMs: 5,
+    retries: 1000,
     clock: new ScaledClock(1),
     onData: (c) => chunks.push(Buffer.from(c)),
     ...(lossy ? { openPort: async (b: Parameters<typeof bindUdp>[0]) => withLoss(await bindUdp(b), { rate: 0.3, random }) } : {}),
@@ -69,5 +70,27 @@ describe('tftpGet', () => {
     await expect(
       tftpGet({ server: { address: '127.0.0.1', port }, filename: 'absent', retryMs: 30, retries: 3, clock: new ScaledClock(1), onData: () => undefined }),
     ).rejects.toMatchObject({ code: 'BL_TFTP_ERROR', message: expect.stringMatching(/server error 1/) });
+  });
+
+  it("probes the size first like EDK2 (tsize, then error 8), then reads exactly that many bytes", async () => {
+    events.length = 0;
+    const chunks: Buffer[] = [];
+    const r = await tftpGet({
+      server: { address: '127.0.0.1', port },
+      filename: 'nbp.efi',
+      options: TFTP_CLIENT_PROFILES.edk2,
+      sizeProbe: true,
+      retryMs: 200,
+      retries: 5,
+      clock: new ScaledClock(1),
+      onData: (c) => chunks.push(Buffer.from(c)),
+    });
+    expect(r.probedSize).toBe(data.length);
+    expect(sha(Buffer.concat(chunks))).toBe(sha(data));
+    const requests = events.filter((e) => e.type === 'tftp.request').map((e) => e.detail);
+    expect(requests).toEqual(['tsize=0 blksize=1468 windowsize=4', 'blksize=1468 windowsize=4']);
+    // The server reports the read done when the last ACK arrives, just after the client finished.
+    for (let i = 0; i < 50 && events.filter((e) => e.type === 'tftp.done').length < 2; i++) await new Promise((res) => setTimeout(res, 10));
+    expect(events.filter((e) => e.type === 'tftp.done').map((e) => e.detail ?? 'read')).toEqual([expect.stringMatching(/size probe/), expect.not.stringMatching(/size probe/)]);
   });
 });
