@@ -34,6 +34,7 @@ export function registerServeCommand(program: Command): void {
     .option('--dhcp6-boot-file-url <url>', 'DHCPv6 option 59 (boot file URL), for clients that ask for it')
     .option('--tftp-root <dir>', 'start TFTP, serving this directory read-only')
     .option('--tftp-port <port>', 'TFTP port (default 69)')
+    .option('--tftp-write-dir <dir>', 'accept TFTP uploads (WRQ) into this directory; existing files are never replaced')
     .option('--http-root <dir>', 'start HTTP, serving this directory')
     .option('--http-port <port>', 'HTTP port (default 80)')
     .option('-v, --verbose', 'also print requests that were dropped')
@@ -52,7 +53,9 @@ export function registerServeCommand(program: Command): void {
           ? `proxyDHCP on ${serving.proxy.dhcp.address}:${serving.proxy.dhcp.port}${serving.proxy.bootServer ? ` and boot server on ${serving.proxy.bootServer.port}` : ''}`
           : '',
         serving.dhcp6 ? `DHCPv6 on [${serving.dhcp6.address}]:${serving.dhcp6.port}` : '',
-        serving.tftp ? `TFTP on ${serving.tftp.address}:${serving.tftp.port} serving ${plan.tftp!.root}` : '',
+        serving.tftp
+          ? `TFTP on ${serving.tftp.address}:${serving.tftp.port} serving ${plan.tftp!.root}${plan.tftp!.write ? `, uploads into ${plan.tftp!.write.dir}` : ''}`
+          : '',
         serving.http ? `HTTP on ${serving.http.address}:${serving.http.port} serving ${plan.http!.root}` : '',
       ].filter(Boolean);
       process.stdout.write(`bootlab serve: ${parts.join(', ')}\n`);

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Random } from '../random.js';
-import type { DatagramPeer, DatagramPort } from './datagram-port.js';
+import type { DatagramPeer, DatagramPort, DatagramPortFactory } from './datagram-port.js';
 
 /**
  * Network faults as wrappers around a DatagramPort: servers and clients never know they
@@ -69,4 +69,44 @@ export function withDelay(port: DatagramPort, o: { ms: number; jitterMs?: number
 
 function checkRate(rate: number): void {
   if (!(rate >= 0 && rate <= 1)) throw new RangeError(`a fault rate is between 0 and 1, got ${rate}`);
+}
+
+/** Faults for every socket of one server, as scenario and config files describe them. */
+export interface FaultPlan {
+  /** Probability that a datagram is dropped. */
+  loss?: number;
+  /** Probability that a datagram is delivered twice. */
+  duplicate?: number;
+  /** Hold-back of each datagram, plus up to `jitterMs` more (which reorders). */
+  delayMs?: number;
+  jitterMs?: number;
+  direction?: Direction;
+}
+
+/**
+ * A port factory that wraps every port it opens in the plan's faults. Each port draws
+ * from its own fork of `random`, keyed by the order ports are opened (not by their OS
+ * port numbers, which differ between runs), so one seed replays the same faults.
+ */
+export function faultyPorts(open: DatagramPortFactory, plan: FaultPlan, random: Random, clock: Clock): DatagramPortFactory {
+  let opened = 0;
+  return async (bind) => {
+    const r = random.fork(`port-${opened++}`);
+    const direction = plan.direction ?? 'both';
+    let port = await open(bind);
+    if (plan.delayMs || plan.jitterMs) port = withDelay(port, { ms: plan.delayMs ?? 0, jitterMs: plan.jitterMs ?? 0, clock, random: r.fork('delay'), direction });
+    if (plan.duplicate) port = withDuplication(port, { rate: plan.duplicate, random: r.fork('duplicate'), direction });
+    if (plan.loss) port = withLoss(port, { rate: plan.loss, random: r.fork('loss'), direction });
+    return port;
+  };
+}
+
+/** One line for logs: "loss 30 %, duplicate 1 %, delay 5 ms ± 3 ms". */
+export function describeFaults(plan: FaultPlan): string {
+  const parts = [
+    plan.loss ? `loss ${+(plan.loss * 100).toFixed(2)} %` : '',
+    plan.duplicate ? `duplicate ${+(plan.duplicate * 100).toFixed(2)} %` : '',
+    plan.delayMs || plan.jitterMs ? `delay ${plan.delayMs ?? 0} ms${plan.jitterMs ? ` + up to ${plan.jitterMs} ms` : ''}` : '',
+  ].filter(Boolean);
+  return parts.length ? `${parts.join(', ')}${plan.direction && plan.direction !== 'both' ? ` (${plan.direction} only)` : ''}` : 'none';
 }

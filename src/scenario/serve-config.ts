@@ -21,7 +21,9 @@ import {
   toReservation,
   toSubnet,
 } from './dhcp-schema.js';
+import { faultsSchema, toFaultPlan } from './faults-schema.js';
 import { parseYamlFile } from './yaml-file.js';
+import type { FaultPlan } from '../net/faults.js';
 
 /**
  * `bootlab serve` configuration: a YAML file, flags, or both (flags win). It maps onto
@@ -43,6 +45,8 @@ export const serveFileSchema = z
     interface: z.string().optional(),
     /** Address the sockets bind; 0.0.0.0 so broadcasts reach the DHCP server. */
     bind: ipv4Schema.default('0.0.0.0'),
+    /** Seed of the injected faults: the same seed drops the same datagrams. */
+    seed: z.union([z.number().int(), z.string()]).default(1),
     dhcp: z
       .object({
         port: z.number().int().min(1).max(65535).default(67),
@@ -57,6 +61,22 @@ export const serveFileSchema = z
         reservations: z.array(dhcpReservationSchema).default([]),
         /** Further subnets, for requests that come through relays. */
         subnets: z.array(dhcpSubnetSchema).default([]),
+        faults: faultsSchema.optional(),
+      })
+      .strict()
+      .optional(),
+    tftp: z
+      .object({
+        root: z.string().min(1),
+        port: z.number().int().min(0).max(65535).default(69),
+        /** Accept uploads (WRQ) into this directory; none: every write is refused. */
+        writeDir: z.string().min(1).optional(),
+        maxWriteBytes: z.number().int().positive().optional(),
+        maxBlksize: z.number().int().min(8).max(65464).optional(),
+        maxWindowsize: z.number().int().min(1).max(65535).optional(),
+        /** Wait before a retransmission when the client sets no timeout option. */
+        retransmit: durationSchema.optional(),
+        faults: faultsSchema.optional(),
       })
       .strict()
       .optional(),
@@ -104,14 +124,18 @@ export interface ServeFlags {
   /** Start TFTP, serving this directory read-only. */
   tftpRoot?: string;
   tftpPort?: string;
+  /** Accept TFTP uploads into this directory. */
+  tftpWriteDir?: string;
 }
 
 export interface ServePlan {
-  dhcp?: Dhcp4ServerConfig & { leaseFile?: string };
+  dhcp?: Dhcp4ServerConfig & { leaseFile?: string; faults?: FaultPlan };
   proxy?: ProxyDhcpConfig;
   dhcp6?: Dhcp6ServerConfig;
-  tftp?: TftpServerConfig;
+  tftp?: TftpServerConfig & { faults?: FaultPlan };
   http?: { root: string; bind: { address: string; port: number } };
+  /** Seed of the injected faults. */
+  seed: number | string;
 }
 
 /** Builds the server configs from a config file and flags. A service starts only when configured. */
@@ -143,7 +167,7 @@ export async function planServe(flags: ServeFlags, interfaces = networkInterface
 
   const bind = checked('bind', ipv4Schema, flags.bind) ?? file.bind ?? '0.0.0.0';
   const iface = flags.interface ?? file.interface;
-  const plan: ServePlan = {};
+  const plan: ServePlan = { seed: file.seed ?? 1 };
 
   const range = checked('dhcp-range', rangeSchema, flags.dhcpRange) ?? file.dhcp?.range;
   if (flags.proxyDhcp) {
@@ -202,6 +226,7 @@ export async function planServe(flags: ServeFlags, interfaces = networkInterface
       classes: (d?.classes ?? []).map((c) => toClassRule(c)),
       subnets: (d?.subnets ?? []).map(toSubnet),
       ...(leaseFile !== undefined ? { leaseFile } : {}),
+      ...(d?.faults ? { faults: toFaultPlan(d.faults) } : {}),
     };
   } else if (!flags.proxyDhcp && (flags.dhcpPort || flags.defaultUrl || flags.onieInstallerUrl || flags.router || flags.dns)) {
     throw new BootlabError('BL_CLI_INPUT', 'DHCP options were given but no --dhcp-range: DHCP starts only with an address range');
@@ -219,10 +244,21 @@ export async function planServe(flags: ServeFlags, interfaces = networkInterface
     };
   }
 
-  if (flags.tftpRoot !== undefined) {
-    plan.tftp = { root: resolve(flag('tftp-root', flags.tftpRoot)!), bind: { address: bind, port: int('tftp-port', flags.tftpPort) ?? 69 } };
-  } else if (flags.tftpPort) {
-    throw new BootlabError('BL_CLI_INPUT', '--tftp-port without --tftp-root: TFTP starts only with a directory to serve');
+  const t = file.tftp;
+  const tftpRoot = flags.tftpRoot !== undefined ? resolve(flag('tftp-root', flags.tftpRoot)!) : t ? pathFrom(baseDir, t.root) : undefined;
+  if (tftpRoot !== undefined) {
+    const writeDir = flags.tftpWriteDir !== undefined ? resolve(flag('tftp-write-dir', flags.tftpWriteDir)!) : t?.writeDir ? pathFrom(baseDir, t.writeDir) : undefined;
+    plan.tftp = {
+      root: tftpRoot,
+      bind: { address: bind, port: int('tftp-port', flags.tftpPort) ?? t?.port ?? 69 },
+      ...(writeDir !== undefined ? { write: { dir: writeDir, ...(t?.maxWriteBytes !== undefined ? { maxBytes: t.maxWriteBytes } : {}) } } : {}),
+      ...(t?.maxBlksize !== undefined ? { maxBlksize: t.maxBlksize } : {}),
+      ...(t?.maxWindowsize !== undefined ? { maxWindowsize: t.maxWindowsize } : {}),
+      ...(t?.retransmit !== undefined ? { retransmitMs: t.retransmit } : {}),
+      ...(t?.faults ? { faults: toFaultPlan(t.faults) } : {}),
+    };
+  } else if (flags.tftpPort || flags.tftpWriteDir) {
+    throw new BootlabError('BL_CLI_INPUT', `--${flags.tftpPort ? 'tftp-port' : 'tftp-write-dir'} without --tftp-root: TFTP starts only with a directory to serve`);
   }
 
   const httpRoot = flags.httpRoot ?? (file.http ? pathFrom(baseDir, file.http.root) : undefined);
@@ -232,7 +268,7 @@ export async function planServe(flags: ServeFlags, interfaces = networkInterface
     throw new BootlabError('BL_CLI_INPUT', '--http-port without --http-root: HTTP starts only with a directory to serve');
   }
   if (!plan.dhcp && !plan.proxy && !plan.dhcp6 && !plan.tftp && !plan.http) {
-    throw new BootlabError('BL_CLI_INPUT', 'nothing to serve: give --dhcp-range, --proxy-dhcp, --tftp-root and/or --http-root (or a --config file with dhcp/http)');
+    throw new BootlabError('BL_CLI_INPUT', 'nothing to serve: give --dhcp-range, --proxy-dhcp, --tftp-root and/or --http-root (or a --config file with dhcp, tftp or http)');
   }
   return plan;
 }

@@ -6,6 +6,10 @@ import { HttpImageServer } from '../net/http-image-server.js';
 import { ProxyDhcpServer } from '../net/dhcp4/proxy-server.js';
 import { Dhcp6Server } from '../net/dhcp6/server.js';
 import { TftpServer } from '../net/tftp/server.js';
+import { ScaledClock } from '../clock.js';
+import { bindUdp } from '../net/datagram-port.js';
+import { describeFaults, faultyPorts, type FaultPlan } from '../net/faults.js';
+import { SeededRandom } from '../random.js';
 import type { ServePlan } from './serve-config.js';
 import { publish } from './server-events.js';
 
@@ -35,6 +39,14 @@ export async function startServe(plan: ServePlan, bus: EventBus, opts: { exchang
   };
   try {
     const serving: Serving = { stop };
+    const random = new SeededRandom(plan.seed);
+    const clock = new ScaledClock(1);
+    /** Sockets of one service, wrapped in its configured faults (announced, never silent). */
+    const ports = (service: string, faults: FaultPlan | undefined) => {
+      if (!faults) return {};
+      bus.emit({ type: 'serve.faults', message: `${service}: injecting faults: ${describeFaults(faults)} (seed ${plan.seed})` });
+      return { openPort: faultyPorts(bindUdp, faults, random.fork(service), clock) };
+    };
     const shown = (type: string): boolean => exchanges || ALWAYS_SHOWN.has(type);
     if (plan.http) {
       const http = new HttpImageServer(plan.http, { onEvent: publish.http(bus, () => exchanges) });
@@ -42,7 +54,7 @@ export async function startServe(plan: ServePlan, bus: EventBus, opts: { exchang
       stops.push(() => http.stop());
     }
     if (plan.dhcp) {
-      const dhcp = new Dhcp4Server(plan.dhcp, { onEvent: publish.dhcp(bus, 'DHCP', shown) });
+      const dhcp = new Dhcp4Server(plan.dhcp, { onEvent: publish.dhcp(bus, 'DHCP', shown), ...ports('DHCP', plan.dhcp.faults) });
       serving.dhcp = await dhcp.start();
       stops.push(() => dhcp.stop());
     }
@@ -57,7 +69,7 @@ export async function startServe(plan: ServePlan, bus: EventBus, opts: { exchang
       stops.push(() => dhcp6.stop());
     }
     if (plan.tftp) {
-      const tftp = new TftpServer(plan.tftp, { onEvent: publish.tftp(bus, (type) => exchanges || type === 'tftp.failed') });
+      const tftp = new TftpServer(plan.tftp, { onEvent: publish.tftp(bus, (type) => exchanges || type === 'tftp.failed'), ...ports('TFTP', plan.tftp.faults) });
       serving.tftp = await tftp.start();
       stops.push(() => tftp.stop());
     }

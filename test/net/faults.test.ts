@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import { ScaledClock } from '../../src/clock.js';
 import { bindUdp, type DatagramPeer, type DatagramPort } from '../../src/net/datagram-port.js';
-import { withDelay, withDuplication, withLoss } from '../../src/net/faults.js';
+import { describeFaults, faultyPorts, withDelay, withDuplication, withLoss } from '../../src/net/faults.js';
 import { tftpGet } from '../../src/net/tftp/client.js';
 import { TftpServer } from '../../src/net/tftp/server.js';
 import { SeededRandom } from '../../src/random.js';
@@ -58,6 +58,33 @@ describe('fault wrappers', () => {
     expect(late).toEqual([]);
     clock.increment(50);
     expect(late).toEqual([9]);
+  });
+});
+
+describe('faultyPorts (faults as data, per server)', () => {
+  it('wraps every port a server opens; one seed replays the same faults whatever the OS port numbers', async () => {
+    const pattern = async (seed: string): Promise<number[][]> => {
+      const made: Array<ReturnType<typeof counterPort>> = [];
+      const open = faultyPorts(async () => {
+        const c = counterPort();
+        made.push(c);
+        return c.port;
+      }, { loss: 0.25, duplicate: 0.1, direction: 'send' }, new SeededRandom(seed), new ScaledClock(1));
+      for (let p = 0; p < 3; p++) {
+        const port = await open({ address: '127.0.0.1', port: 0 });
+        for (let i = 0; i < 200; i++) await port.send(Uint8Array.of(i & 0xff), '127.0.0.1', 1);
+      }
+      return made.map((c) => c.sent);
+    };
+    const a = await pattern('rack-1');
+    expect(a).toEqual(await pattern('rack-1'));
+    expect(a).not.toEqual(await pattern('rack-2'));
+    // Each port has its own draw: the three patterns differ.
+    expect(new Set(a.map((x) => x.join(','))).size).toBe(3);
+    const total = a.flat().length;
+    expect(total).toBeGreaterThan(600 * 0.75 * 1.1 * 0.85);
+    expect(total).toBeLessThan(600 * 0.75 * 1.1 * 1.15);
+    expect(describeFaults({ loss: 0.25, duplicate: 0.1, delayMs: 5, jitterMs: 3, direction: 'send' })).toBe('loss 25 %, duplicate 10 %, delay 5 ms + up to 3 ms (send only)');
   });
 });
 

@@ -34,7 +34,7 @@ describe('planServe', () => {
 
   it('starts only HTTP for --http-root', async () => {
     const plan = await planServe({ httpRoot: dir, httpPort: '8080', bind: '127.0.0.1' }, ifaces);
-    expect(plan).toEqual({ http: { root: dir, bind: { address: '127.0.0.1', port: 8080 } } });
+    expect(plan).toEqual({ seed: 1, http: { root: dir, bind: { address: '127.0.0.1', port: 8080 } } });
   });
 
   it('reads a config file and lets flags override it', async () => {
@@ -110,5 +110,25 @@ describe('planServe', () => {
     const file = join(dir, 'bad.yaml');
     await writeFile(file, 'dhcp:\n  range: 10.0.0.1-10.0.0.9\n  lease: 1h\n');
     await expect(planServe({ config: file }, ifaces)).rejects.toThrow(/bad\.yaml:2: dhcp: .*lease/);
+  });
+
+  it('plans TFTP from flags or a file: uploads, limits, retransmission and seeded faults', async () => {
+    const fromFlags = await planServe({ tftpRoot: dir, tftpPort: '6969', tftpWriteDir: join(dir, 'up') }, ifaces);
+    expect(fromFlags.tftp).toEqual({ root: dir, bind: { address: '0.0.0.0', port: 6969 }, write: { dir: join(dir, 'up') } });
+    const file = join(dir, 'tftp.yaml');
+    await writeFile(file, 'seed: lab-7\ntftp:\n  root: boot\n  writeDir: logs\n  maxWriteBytes: 1048576\n  maxBlksize: 1432\n  retransmit: 250ms\n  faults: { loss: 0.1, duplicate: 0.02, delay: 5ms, jitter: 3ms }\n');
+    const plan = await planServe({ config: file }, ifaces);
+    expect(plan.seed).toBe('lab-7');
+    expect(plan.tftp).toEqual({
+      root: join(dir, 'boot'),
+      bind: { address: '0.0.0.0', port: 69 },
+      write: { dir: join(dir, 'logs'), maxBytes: 1048576 },
+      maxBlksize: 1432,
+      retransmitMs: 250,
+      faults: { loss: 0.1, duplicate: 0.02, delayMs: 5, jitterMs: 3 },
+    });
+    await writeFile(file, 'tftp:\n  root: boot\n  faults: { loss: 30 }\n');
+    await expect(planServe({ config: file }, ifaces)).rejects.toThrow(/tftp\.yaml:3: tftp\.faults\.loss: a rate is between 0 and 1/);
+    await expect(planServe({ tftpWriteDir: dir }, ifaces)).rejects.toThrow(/--tftp-write-dir without --tftp-root/);
   });
 });
