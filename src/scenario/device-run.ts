@@ -21,6 +21,8 @@ export interface DeviceRunInput {
   dhcpServer: { address: string; port: number };
   bindAddress: string;
   httpPort: number;
+  /** The run's TFTP port, which ONIE's TFTP methods use instead of 69. */
+  tftpPort: number;
   clock: Clock;
   random: Random;
   maxPasses: number;
@@ -58,6 +60,7 @@ export async function runDevice(input: DeviceRunInput): Promise<DeviceRun> {
     dhcpServer: input.dhcpServer,
     bindAddress: input.bindAddress,
     httpPort: input.httpPort,
+    tftpPort: input.tftpPort,
     clock: input.clock,
     random: input.random,
     installerTimeoutMs: input.installerTimeoutMs,

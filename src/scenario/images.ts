@@ -28,7 +28,7 @@ export async function prepareImage(
   sourceDir: string,
   pki: RunPki,
   store: TrustStore,
-  dirs: { work: string; www: string },
+  dirs: { work: string; www: string; tftp: string },
   file: string,
 ): Promise<PreparedImage> {
   const unsigned = join(dirs.work, `${spec.name}.unsigned.bin`);
@@ -53,11 +53,11 @@ export async function prepareImage(
     size: verdict.digest.size,
     sha256: verdict.digest.fileSha256,
     sha1: verdict.digest.fileSha1,
-    published: spec.publish,
+    published: [...spec.publish, ...spec.publishTftp.map((p) => `tftp:${p}`)],
     ...(verdict.ok ? { authorityDer: verdict.authority.certDer } : { refusal: verdict.reason }),
   };
-  for (const name of spec.publish) {
-    const target = join(dirs.www, name);
+  const targets = [...spec.publish.map((n) => join(dirs.www, n)), ...spec.publishTftp.map((n) => join(dirs.tftp, n))];
+  for (const target of targets) {
     await mkdir(dirname(target), { recursive: true });
     await copyFile(path, target);
   }

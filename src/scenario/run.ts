@@ -8,6 +8,10 @@ import { SeededRandom } from '../random.js';
 import { defaultIdentity } from '../device/identity-defaults.js';
 import { Dhcp4Server } from '../net/dhcp4/server.js';
 import { HttpImageServer } from '../net/http-image-server.js';
+import { bindUdp } from '../net/datagram-port.js';
+import { describeFaults, faultyPorts } from '../net/faults.js';
+import { TftpServer } from '../net/tftp/server.js';
+import { toFaultPlan, type FaultsSpec } from './faults-schema.js';
 import { TrustStore } from '../trust/trust-store.js';
 import { attestDevice } from './attest.js';
 import { runDevice } from './device-run.js';
@@ -41,7 +45,9 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
   const root = keep ? resolve(opts.artifactsDir!) : await mkdtemp(join(tmpdir(), 'bootlab-run-'));
   const work = join(root, '.run');
   const www = join(work, 'www');
+  const tftpRoot = join(work, 'tftp');
   await mkdir(www, { recursive: true });
+  await mkdir(tftpRoot, { recursive: true });
   const clock = new ScaledClock(s.clockSpeed);
   const random = new SeededRandom(s.seed);
   const servers: Array<{ stop(): Promise<void> }> = [];
@@ -59,7 +65,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
 
     const images = new Map<string, PreparedImage>();
     for (const spec of s.images) {
-      const img = await prepareImage(spec, scenarioPath(loaded, spec.source), pki, trust, { work, www }, file);
+      const img = await prepareImage(spec, scenarioPath(loaded, spec.source), pki, trust, { work, www, tftp: tftpRoot }, file);
       images.set(img.name, img);
       bus.emit({
         type: 'image.prepared',
@@ -75,6 +81,27 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     servers.push(http);
     const hostPort = `${httpAddr.address}:${httpAddr.port}`;
     const fill = (text: string): string => text.replaceAll('{http}', hostPort);
+    /** A server's sockets with the scenario's faults for it, drawn from the run's seed. */
+    const ports = (service: string, faults: FaultsSpec | undefined) => {
+      if (!faults) return {};
+      const plan = toFaultPlan(faults);
+      bus.emit({ type: 'run.faults', message: `${service}: injecting faults: ${describeFaults(plan)}` });
+      return { openPort: faultyPorts(bindUdp, plan, random.fork(`faults-${service}`), clock) };
+    };
+
+    const t = s.servers.tftp;
+    const tftp = new TftpServer(
+      {
+        root: tftpRoot,
+        bind: { address: s.bind, port: 0 },
+        // Server timers follow the run clock like every device timer (1 s default).
+        retransmitMs: (t.retransmit ?? 1000) / s.clockSpeed,
+        ...(t.maxBlksize !== undefined ? { maxBlksize: t.maxBlksize } : {}),
+      },
+      { onEvent: publish.tftp(bus), ...ports('TFTP', t.faults) },
+    );
+    const tftpAddr = await tftp.start();
+    servers.push(tftp);
 
     const dhcp = new Dhcp4Server(
       {
@@ -91,11 +118,11 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
         options: toOptionValues(s.servers.dhcp.options, fill),
         classes: s.servers.dhcp.classes.map((c) => toClassRule(c, fill)),
       },
-      { onEvent: publish.dhcp(bus, 'DHCP') },
+      { onEvent: publish.dhcp(bus, 'DHCP'), ...ports('DHCP', s.servers.dhcp.faults) },
     );
     const dhcpAddr = await dhcp.start();
     servers.push(dhcp);
-    bus.emit({ type: 'run.servers', message: `DHCP on ${dhcpAddr.address}:${dhcpAddr.port}, HTTP on ${hostPort}` });
+    bus.emit({ type: 'run.servers', message: `DHCP on ${dhcpAddr.address}:${dhcpAddr.port}, HTTP on ${hostPort}, TFTP on ${tftpAddr.address}:${tftpAddr.port}` });
 
     const golden = s.attestation ? images.get(s.attestation.goldenImage) : undefined;
     const bySha = new Map([...images.values()].map((img) => [img.sha256.toString('hex'), img.name]));
@@ -113,6 +140,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
           dhcpServer: dhcpAddr,
           bindAddress: s.bind,
           httpPort: httpAddr.port,
+          tftpPort: tftpAddr.port,
           clock,
           random: deviceRandom,
           maxPasses: s.onie.maxPasses,

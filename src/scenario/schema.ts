@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { faultsSchema } from './faults-schema.js';
 import { dhcpClassSchema, dhcpOptionsSchema, dhcpReservationSchema, durationSchema as duration, ipv4Schema as ipv4, macSchema as mac } from './dhcp-schema.js';
 
 export { parseDuration } from './dhcp-schema.js';
@@ -36,6 +37,8 @@ const imageSpec = z
     signedBy: z.enum(['vendor', 'rogue', 'db-ca', 'none']).default('vendor'),
     /** File names the HTTP server publishes this image under (none: a reference image the verifier knows). */
     publish: z.array(z.string().regex(/^[A-Za-z0-9._/-]+$/)).default([]),
+    /** Paths the TFTP server publishes it under, e.g. `52-54-00-12-34-01/onie-installer-…` for ONIE's waterfall. */
+    publishTftp: z.array(z.string().regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, 'a relative path of file-name-safe parts')).default([]),
     /** Alter the bytes after signing: a fault that a verifying device must catch. */
     tamper: z
       .object({
@@ -85,9 +88,22 @@ export const scenarioSchema = z
             options: dhcpOptionsSchema.default({}),
             classes: z.array(dhcpClassSchema).default([]),
             reservations: z.array(dhcpReservationSchema).default([]),
+            /** Faults on the DHCP server's socket (seeded by the run's seed). */
+            faults: faultsSchema.optional(),
           })
           .strict(),
         http: z.object({}).strict().default({}),
+        /** The run always serves TFTP (images with publishTftp); this tunes it. */
+        tftp: z
+          .object({
+            /** Faults on every TFTP socket: the request port and each transfer's. */
+            faults: faultsSchema.optional(),
+            /** Wait before the server re-sends when the client set no timeout (default 1 s). */
+            retransmit: duration.optional(),
+            maxBlksize: z.number().int().min(8).max(65464).optional(),
+          })
+          .strict()
+          .default({}),
       })
       .strict(),
     images: z.array(imageSpec).min(1),

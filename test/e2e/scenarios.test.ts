@@ -80,6 +80,16 @@ describe('shipped scenarios over real sockets on loopback', () => {
     expect(events.some((e) => e.type === 'installer.exited')).toBe(false);
   });
 
+  it('tftp-waterfall: HTTP finds nothing, the TFTP waterfall finds the MAC directory through a lossy server', async () => {
+    const { report, events } = await runShipped('tftp-waterfall');
+    expect(report.devices[0]!.checks.filter((c) => !c.ok)).toEqual([]);
+    const device = report.devices[0]!;
+    expect(device.installedUrl).toMatch(/^tftp:\/\/127\.0\.0\.1:\d+\/52-54-00-12-34-07\/onie-installer-x86_64-accton_as7326_56x-r0$/);
+    expect(events.find((e) => e.type === 'run.faults')?.message).toBe('TFTP: injecting faults: loss 10 %, duplicate 2 %');
+    // The twelve inexact HTTP names came first, all missing.
+    expect(events.filter((e) => e.type === 'candidate.failed' && /HTTP 404/.test(e.message))).toHaveLength(12);
+  });
+
   it('the CLI prints the quickstart verdict and exits 0 (npm start runs exactly this)', async () => {
     const { stdout } = await run('node', ['dist/cli/bin.js', 'run', 'scenarios/quickstart.yaml'], { cwd: repo });
     expect(stdout).toMatch(/switch-1 attestation PASS/);

@@ -2,13 +2,15 @@ import type { DeviceIdentity } from '../identity.js';
 import { onieDefaultFilenames } from './default-filenames.js';
 import { vivsoUrlFromHex } from './vivso-url.js';
 
-export type CandidateMethod = 'vivso' | 'default-url' | 'http-inexact' | 'bootfile-url';
+export type CandidateMethod = 'vivso' | 'default-url' | 'http-inexact' | 'bootfile-url' | 'tftp-exact' | 'tftp-waterfall';
 
 export interface Candidate {
   url: string;
   method: CandidateMethod;
   /** inexact HTTP: the server whose port must answer a TCP probe first */
   probe?: { host: string; port: number };
+  /** TFTP waterfall: a timeout from this server skips its remaining paths. */
+  waterfallServer?: string;
 }
 
 export interface OnieCandidateOptions {
@@ -17,6 +19,8 @@ export interface OnieCandidateOptions {
   httpPort?: number;
   /** The well-known `onie-server` host, only if it resolves in this environment. */
   onieServerName?: string;
+  /** Port of the TFTP methods: 69 on a real network; loopback runs use a high port. */
+  tftpPort?: number;
 }
 
 /** udhcpc leaves unset addresses as 0.0.0.0 (siaddr in a reply without next-server). */
@@ -30,10 +34,16 @@ const NO_ADDRESS = '0.0.0.0';
  *   8. inexact HTTP: every server of onie-server, 72, siaddr, 54, 150, 66 (de-duplicated,
  *      first occurrence kept), each × the 12 default names after a TCP probe of its
  *      port; then option 67 tried as a URL.
+ *   9. exact TFTP: onie-server, siaddr, 66, 150, 54 × option 67 then the BOOTP file field,
+ *      as `tftp://server/bootfile` (a bootfile that is an http URL is tried too: ONIE
+ *      builds the string without looking).
+ *  10. the TFTP waterfall: onie-server, siaddr, 66, 150 (de-duplicated) × the MAC
+ *      directory, the eight IP-hex prefixes and the root, each with the platform's default
+ *      name (all twelve names at the root); a timeout moves on to the next server.
  *
  * Not in this cut: steps 1–5 (CLI `onie-nos-install` / `onie-self-update` URLs, the
- * `install_url=` static URL, pending firmware updates, local file systems), the IPv4/IPv6
- * neighbours of step 8, and steps 9–10 (exact TFTP 66/150 + 67, the TFTP waterfall).
+ * `install_url=` static URL, pending firmware updates, local file systems) and the
+ * IPv4/IPv6 neighbours of step 8.
  *
  * `vars` are udhcpc's names without the `onie_disco_` prefix. The same URL reached by two
  * methods appears twice, as ONIE would fetch it twice.
@@ -61,20 +71,53 @@ export function onieCandidates(vars: Record<string, string>, id: DeviceIdentity,
   // with a scheme can ever fetch anything.
   const bootfile = vars['bootfile'];
   if (bootfile && /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(bootfile)) out.push({ url: bootfile, method: 'bootfile-url' });
+
+  const tftpPort = opts.tftpPort ?? 69;
+  if (!Number.isInteger(tftpPort) || tftpPort < 1 || tftpPort > 65535) throw new RangeError(`onieCandidates: tftpPort must be 1..65535, got ${tftpPort}`);
+  const tftpUrl = (host: string, path: string): string => `tftp://${host.includes(':') ? `[${host}]` : host}${tftpPort === 69 ? '' : `:${tftpPort}`}/${path}`;
+  const bootfiles = uniqueWords([vars['bootfile'], vars['boot_file']]);
+  for (const host of uniqueWords([opts.onieServerName, vars['siaddr'], vars['tftp'], vars['tftpsiaddr'], vars['serverid']])) {
+    for (const file of bootfiles) out.push({ url: tftpUrl(host, file.replace(/^\/+/, '')), method: 'tftp-exact' });
+  }
+
+  for (const host of uniqueWords([opts.onieServerName, vars['siaddr'], vars['tftp'], vars['tftpsiaddr']])) {
+    for (const path of waterfallPaths(id, vars['ip'], names)) out.push({ url: tftpUrl(host, path), method: 'tftp-waterfall', waterfallServer: host });
+  }
   return out;
 }
 
-/** http_download's server list: shell word-split, de-duplicated with first-seen order kept. */
+/**
+ * The waterfall's paths for one server: `<MAC with - for :>/<name>`, then the leased
+ * address in upper-case hex cut from eight digits down to one (`C0A801B2/<name>` …
+ * `C/<name>`), then every default name at the root. `<name>` is the most specific default
+ * name (onie_default_filename, the platform form).
+ */
+function waterfallPaths(id: DeviceIdentity, ip: string | undefined, names: string[]): string[] {
+  const name = names[0]!;
+  const paths = [`${id.mac.replaceAll(':', '-')}/${name}`];
+  const octets = ip?.split('.').map(Number);
+  if (octets && octets.length === 4 && octets.every((o) => Number.isInteger(o) && o >= 0 && o <= 255)) {
+    const hex = octets.map((o) => o.toString(16).toUpperCase().padStart(2, '0')).join('');
+    for (let len = 8; len > 0; len--) paths.push(`${hex.slice(0, len)}/${name}`);
+  }
+  return [...paths, ...names];
+}
+
+/** http_download's server list. */
 function inexactServers(vars: Record<string, string>, onieServerName: string | undefined): string[] {
-  const sources = [onieServerName, vars['wwwsrv'], vars['siaddr'], vars['serverid'], vars['tftpsiaddr'], vars['tftp']];
+  return uniqueWords([onieServerName, vars['wwwsrv'], vars['siaddr'], vars['serverid'], vars['tftpsiaddr'], vars['tftp']]);
+}
+
+/** Shell word-splitting of several variables, de-duplicated with first-seen order kept. */
+function uniqueWords(values: Array<string | undefined>): string[] {
   const seen = new Set<string>();
-  const servers: string[] = [];
-  for (const value of sources) {
+  const words: string[] = [];
+  for (const value of values) {
     for (const word of (value ?? '').split(/\s+/)) {
       if (word === '' || word === NO_ADDRESS || seen.has(word)) continue;
       seen.add(word);
-      servers.push(word);
+      words.push(word);
     }
   }
-  return servers;
+  return words;
 }

@@ -3,6 +3,8 @@ import type { Clock } from '../../clock.js';
 import type { Random } from '../../random.js';
 import { acquireLease, type Dhcp4Lease } from '../../net/dhcp4/client.js';
 import { downloadImage } from '../../net/http-image-client.js';
+import { downloadTftp } from '../../net/tftp/tftp-download.js';
+import { PeerError, TimeoutError } from '../../errors.js';
 import { probeTcp } from '../../net/tcp-probe.js';
 import type { Dhcp4OptionEntry } from '../../protocol/dhcp4/packet.js';
 import { SignedImageDigester } from '../../trust/image-digester.js';
@@ -37,6 +39,8 @@ export interface OnieDeviceDeps {
   bindAddress: string;
   /** Port that ONIE's inexact HTTP method probes and fetches from (80 on a real network). */
   httpPort: number;
+  /** Port of ONIE's TFTP methods (69 on a real network). */
+  tftpPort: number;
   clock: Clock;
   random: Random;
   installerTimeoutMs: number;
@@ -58,6 +62,8 @@ const WGET_TIMEOUT_MS = 3_000;
 
 export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
   const authorities = new Set<string>();
+  /** Waterfall servers that timed out this pass: ONIE leaves the rest of their paths. */
+  const silentServers = new Set<string>();
   const measure = (m: Measurement): void => {
     const e = toTcgEvent(m, d.tpm.banks);
     d.tpm.extend(e.pcrIndex, e.eventType, e.data, Object.fromEntries(e.digests.map((x) => [x.alg, x.digest])));
@@ -95,7 +101,8 @@ export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
     async discover(signal) {
       const l = await lease('discovery', signal);
       const vars = onieDiscoVars(l.ack);
-      const candidates = onieCandidates(vars, d.identity, { httpPort: d.httpPort });
+      const candidates = onieCandidates(vars, d.identity, { httpPort: d.httpPort, tftpPort: d.tftpPort });
+      silentServers.clear();
       return { vars, candidates };
     },
 
@@ -108,17 +115,26 @@ export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
       // exec_installer deletes the previous download before every attempt.
       await rm(d.sandbox.installerPath, { force: true });
       const digester = new SignedImageDigester();
+      const server = candidate.waterfallServer;
+      if (server !== undefined && silentServers.has(server)) {
+        throw new PeerError('BL_TFTP_SKIPPED', `skipped: ${server} timed out earlier in this waterfall`);
+      }
       try {
-        const { bytes } = await downloadImage(candidate.url, {
-          headers: {
-            'User-Agent': onieUserAgent(d.identity, { sysname: 'Linux', release: d.identity.kernelVersion }),
-            ...onieRequestHeaders(d.identity, { operation: 'os-install' }),
-          },
-          to: d.sandbox.installerPath,
-          onChunk: (chunk) => digester.write(chunk),
-          signal,
-          timeoutMs: WGET_TIMEOUT_MS,
-        });
+        const { bytes } = candidate.url.startsWith('tftp://')
+          ? await downloadTftp(candidate.url, { to: d.sandbox.installerPath, onChunk: (chunk) => digester.write(chunk), clock: d.clock, signal }).catch((e: unknown) => {
+              if (server !== undefined && e instanceof TimeoutError) silentServers.add(server);
+              throw e;
+            })
+          : await downloadImage(candidate.url, {
+              headers: {
+                'User-Agent': onieUserAgent(d.identity, { sysname: 'Linux', release: d.identity.kernelVersion }),
+                ...onieRequestHeaders(d.identity, { operation: 'os-install' }),
+              },
+              to: d.sandbox.installerPath,
+              onChunk: (chunk) => digester.write(chunk),
+              signal,
+              timeoutMs: WGET_TIMEOUT_MS,
+            });
         const digest = digester.finish();
         d.emit('image.fetched', `fetched ${candidate.method} ${candidate.url}: ${bytes} bytes, sha256 ${digest.fileSha256.toString('hex').slice(0, 16)}…`, {
           url: candidate.url,

@@ -12,6 +12,8 @@ export interface TftpGetOptions {
   retryMs: number;
   /** Re-sends in a row before giving up. */
   retries: number;
+  /** Each silent wait in a row is this much longer than the last, up to maxMs (busybox: ×1.5 up to 2 s). */
+  backoff?: { factor: number; maxMs: number };
   clock: Clock;
   /** Every block's data, in order, once. */
   onData: (chunk: Uint8Array) => void;
@@ -33,6 +35,11 @@ export interface TftpGetResult {
   probedSize?: number;
 }
 
+/** The wait before re-sending after `silent` silent waits in a row. */
+function waitMs(o: TftpGetOptions, silent: number): number {
+  return o.backoff ? Math.min(o.retryMs * o.backoff.factor ** silent, o.backoff.maxMs) : o.retryMs;
+}
+
 /** Asks for tsize and aborts after the answer, as EDK2 does before it reads a file. */
 async function probeSize(o: TftpGetOptions): Promise<number | undefined> {
   const sock = await (o.openPort ?? bindUdp)({ address: '0.0.0.0', port: 0 });
@@ -47,7 +54,7 @@ async function probeSize(o: TftpGetOptions): Promise<number | undefined> {
           if (++tries > o.retries) return reject(new TimeoutError(`TFTP size probe ${o.filename} from ${o.server.address}`, (o.retries + 1) * o.retryMs));
           void sock.send(request, o.server.address, o.server.port);
           arm();
-        }, o.retryMs);
+        }, waitMs(o, tries));
       };
       o.signal?.addEventListener('abort', () => reject(o.signal?.reason), { once: true });
       sock.onMessage((data, from) => {
@@ -109,7 +116,7 @@ async function read(o: TftpGetOptions): Promise<TftpGetResult> {
           if (peer) void sock.send(encodeTftp({ op: 'ack', block: received & 0xffff }), peer.address, peer.port);
           else void sock.send(request, o.server.address, o.server.port);
           arm();
-        }, o.retryMs);
+        }, waitMs(o, silent));
       };
       const fail = (e: unknown): void => {
         o.clock.clearTimeout(timer);
@@ -163,6 +170,9 @@ async function read(o: TftpGetOptions): Promise<TftpGetResult> {
     await sock.close();
   }
 }
+
+/** busybox tftp's timers (ONIE's TFTP methods): 100 ms, ×1.5 per silent wait up to 2 s, 12 tries. */
+export const BUSYBOX_TFTP_TIMERS = { retryMs: 100, retries: 12, backoff: { factor: 1.5, maxMs: 2000 } } as const;
 
 /** What firmware asks for (pxe-dhcp-tftp.md §6): busybox none, EDK2 1468 × 4, iPXE ≤ 1432. */
 export const TFTP_CLIENT_PROFILES = {

@@ -16,6 +16,10 @@ function vivsoHex(blocks: Array<{ enterprise: number; subs: Array<[number, strin
 const inexact = (host: string, port = 80): Candidate[] =>
   KVM_NAMES.map((n) => ({ url: `http://${host}${port === 80 ? '' : `:${port}`}/${n}`, method: 'http-inexact', probe: { host, port } }));
 
+/** Steps 6–8 only: the HTTP side of the list. */
+const httpSteps = (list: Candidate[]): Candidate[] => list.filter((c) => !c.method.startsWith('tftp-'));
+const tftpSteps = (list: Candidate[]): Candidate[] => list.filter((c) => c.method.startsWith('tftp-'));
+
 describe('onieCandidates', () => {
   const full = {
     vivso: vivsoHex([{ enterprise: 42623, subs: [[1, 'http://10.0.0.1/exact-vivso']] }]),
@@ -31,7 +35,7 @@ describe('onieCandidates', () => {
   };
 
   it('orders VIVSO, option 114, inexact HTTP per server, then option 67 as a URL', () => {
-    expect(onieCandidates(full, kvmIdentity)).toEqual([
+    expect(httpSteps(onieCandidates(full, kvmIdentity))).toEqual([
       { url: 'http://10.0.0.1/exact-vivso', method: 'vivso' },
       { url: 'http://10.0.0.1/exact-114', method: 'default-url' },
       ...inexact('10.0.0.2'),
@@ -45,14 +49,13 @@ describe('onieCandidates', () => {
   });
 
   it('puts onie-server first and uses the given HTTP port', () => {
-    const list = onieCandidates({ siaddr: '127.0.0.1' }, kvmIdentity, { httpPort: 18080, onieServerName: 'onie-server' });
+    const list = httpSteps(onieCandidates({ siaddr: '127.0.0.1' }, kvmIdentity, { httpPort: 18080, onieServerName: 'onie-server' }));
     expect(list).toEqual([...inexact('onie-server', 18080), ...inexact('127.0.0.1', 18080)]);
   });
 
   it('de-duplicates servers keeping first-seen order and skips 0.0.0.0', () => {
-    const list = onieCandidates(
-      { wwwsrv: '10.0.0.9  10.0.0.8', siaddr: '0.0.0.0', serverid: '10.0.0.8', tftpsiaddr: '10.0.0.9', tftp: '' },
-      kvmIdentity,
+    const list = httpSteps(
+      onieCandidates({ wwwsrv: '10.0.0.9  10.0.0.8', siaddr: '0.0.0.0', serverid: '10.0.0.8', tftpsiaddr: '10.0.0.9', tftp: '' }, kvmIdentity),
     );
     expect([...new Set(list.map((c) => c.probe?.host))]).toEqual(['10.0.0.9', '10.0.0.8']);
     expect(list).toHaveLength(24);
@@ -93,9 +96,11 @@ describe('onieCandidates', () => {
   });
 
   it('uses the onie-updater names when updating', () => {
-    const list = onieCandidates({ siaddr: '10.0.0.4' }, kvmIdentity, { bootReason: 'update' });
+    const all = onieCandidates({ siaddr: '10.0.0.4' }, kvmIdentity, { bootReason: 'update' });
+    const list = httpSteps(all);
     expect(list[0]?.url).toBe('http://10.0.0.4/onie-updater-x86_64-kvm_x86_64-r0');
     expect(list.at(-1)?.url).toBe('http://10.0.0.4/onie-updater.bin');
+    expect(tftpSteps(all)[0]?.url).toBe(`tftp://10.0.0.4/${kvmIdentity.mac.replaceAll(':', '-')}/onie-updater-x86_64-kvm_x86_64-r0`);
   });
 
   it('tries option 67 only when it is a URL', () => {
@@ -106,5 +111,25 @@ describe('onieCandidates', () => {
   it('brackets an IPv6 server in the URL but probes the bare address', () => {
     const [first] = onieCandidates({ wwwsrv: 'fd00::1' }, kvmIdentity, { httpPort: 8080 });
     expect(first).toEqual({ url: `http://[fd00::1]:8080/${KVM_NAMES[0]}`, method: 'http-inexact', probe: { host: 'fd00::1', port: 8080 } });
+  });
+
+  it('then tries exact TFTP: each server of onie-server, siaddr, 66, 150, 54 with option 67, then the BOOTP file', () => {
+    const exact = tftpSteps(onieCandidates(full, kvmIdentity, { onieServerName: 'onie-server' })).filter((c) => c.method === 'tftp-exact');
+    expect(exact.map((c) => c.url)).toEqual(
+      ['onie-server', '10.0.0.4', 'tftp.lab', '10.0.0.6', '10.0.0.5'].flatMap((h) => [`tftp://${h}/http://10.0.0.7/from-67`, `tftp://${h}/pxelinux.0`]),
+    );
+  });
+
+  it('ends with the TFTP waterfall: MAC directory, IP-hex prefixes, then the root, per server, on the given port', () => {
+    const wf = tftpSteps(onieCandidates({ siaddr: '10.0.0.4', tftpsiaddr: '10.0.0.4 10.0.0.6', ip: '192.168.1.178' }, kvmIdentity, { tftpPort: 6969 })).filter(
+      (c) => c.method === 'tftp-waterfall',
+    );
+    const name = KVM_NAMES[0];
+    const mac = kvmIdentity.mac.replaceAll(':', '-');
+    const paths = [`${mac}/${name}`, ...['C0A801B2', 'C0A801B', 'C0A801', 'C0A80', 'C0A8', 'C0A', 'C0', 'C'].map((h) => `${h}/${name}`), ...KVM_NAMES];
+    expect(wf.map((c) => c.url)).toEqual(['10.0.0.4', '10.0.0.6'].flatMap((h) => paths.map((p) => `tftp://${h}:6969/${p}`)));
+    expect(new Set(wf.map((c) => c.waterfallServer))).toEqual(new Set(['10.0.0.4', '10.0.0.6']));
+    // Without a leased address there are no IP-hex paths.
+    expect(tftpSteps(onieCandidates({ siaddr: '10.0.0.4' }, kvmIdentity))).toHaveLength(1 + KVM_NAMES.length);
   });
 });
