@@ -163,7 +163,16 @@ export class TftpServer {
     const n = negotiateWrite(p.options, { ...this.limits, maxBytes });
     if (!n.ok) return this.refuse(from, remote, p.filename, refusalOf(n));
     const sock = await this.openPort({ address: this.config.bind.address, port: 0, peer: from });
-    const t = new WriteTransfer(sock, from, path.path, n.params, maxBytes, this.config.maxRetries ?? DEFAULT_MAX_RETRIES, (outcome) => this.ended(remote, p.filename, outcome));
+    const t = new WriteTransfer(
+      sock,
+      from,
+      path.path,
+      n.params,
+      maxBytes,
+      this.config.maxRetries ?? DEFAULT_MAX_RETRIES,
+      (outcome) => this.report(remote, p.filename, outcome),
+      () => this.active.delete(remote),
+    );
     this.begin(remote, t);
     await t.start();
   }
@@ -186,6 +195,10 @@ export class TftpServer {
 
   private ended(remote: string, file: string, outcome: TransferOutcome): void {
     this.active.delete(remote);
+    this.report(remote, file, outcome);
+  }
+
+  private report(remote: string, file: string, outcome: TransferOutcome): void {
     this.stats.transfers++;
     this.emit(
       outcome.ok

@@ -25,6 +25,7 @@ export class WriteTransfer {
   private writing: Promise<void> = Promise.resolve();
   private state: 'receiving' | 'completing' | 'lingering' | 'failing' | 'finished' = 'receiving';
   private fh: FileHandle | undefined;
+  private reported = false;
   private readonly temp: string;
   private readonly timer: RetransmitTimer;
 
@@ -36,6 +37,8 @@ export class WriteTransfer {
     private readonly maxBytes: number,
     maxRetries: number,
     private readonly done: (outcome: TransferOutcome) => void,
+    /** After the lingering socket is closed too. */
+    private readonly closed: () => void,
   ) {
     this.temp = join(dirname(path), `.${basename(path)}.bootlab-upload-${process.pid}-${Math.random().toString(36).slice(2)}`);
     this.timer = new RetransmitTimer(
@@ -129,7 +132,15 @@ export class WriteTransfer {
     if (this.state !== 'completing') return;
     this.state = 'lingering';
     this.sendAck();
+    // The upload is durable: report it now; the socket stays a while for a repeated last block.
+    this.report({ ok: true, bytes: this.bytes });
     setTimeout(() => void this.end({ ok: true, bytes: this.bytes }), this.params.timeoutMs).unref();
+  }
+
+  private report(outcome: TransferOutcome): void {
+    if (this.reported) return;
+    this.reported = true;
+    this.done(outcome);
   }
 
   private sendAck(): void {
@@ -158,6 +169,7 @@ export class WriteTransfer {
     this.state = 'finished';
     this.timer.stop();
     await this.sock.close();
-    this.done(outcome);
+    this.report(outcome);
+    this.closed();
   }
 }
