@@ -53,11 +53,16 @@ async function peer(): Promise<{ sock: DatagramPort; next: (ms?: number) => Prom
     new Promise<{ p: TftpPacket; from: DatagramPeer }>((resolve, reject) => {
       const have = queue.shift();
       if (have) return resolve(have);
-      const timer = setTimeout(() => reject(new Error(`no packet within ${ms} ms`)), ms);
-      waiters.push((x) => {
+      const waiter = (x: { p: TftpPacket; from: DatagramPeer }): void => {
         clearTimeout(timer);
         resolve(x);
-      });
+      };
+      // A waiter that timed out must not swallow the next packet.
+      const timer = setTimeout(() => {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        reject(new Error(`no packet within ${ms} ms`));
+      }, ms);
+      waiters.push(waiter);
     });
   return { sock, next, close: () => sock.close() };
 }
@@ -174,6 +179,43 @@ describe('TFTP transfers and strangers', () => {
     expect(server.stats.dropped['repeated-request']).toBeGreaterThanOrEqual(1);
     await c.sock.send(encodeTftp({ op: 'error', code: 0, message: 'done testing' }), oack.from.address, oack.from.port);
     await c.close();
+  });
+});
+
+describe("duplicate ACKs (the Sorcerer's Apprentice)", () => {
+  it('never answer a repeated ACK with a repeated window, lock-step or windowed', async () => {
+    // A long retransmission timer: any extra DATA in this test can only come from the duplicates.
+    const quiet = new TftpServer({ root: join(dir, 'root'), bind: { address: '127.0.0.1', port: 0 }, retransmitMs: 10_000 });
+    const qport = (await quiet.start()).port;
+    const drain = async (c: Awaited<ReturnType<typeof peer>>, ms: number): Promise<TftpPacket[]> => {
+      const got: TftpPacket[] = [];
+      for (;;) {
+        try {
+          got.push((await c.next(ms)).p);
+        } catch {
+          return got;
+        }
+      }
+    };
+    try {
+      const c = await peer();
+      await c.sock.send(encodeTftp({ op: 'rrq', filename: 'image.bin', mode: 'octet', options: [] }), '127.0.0.1', qport);
+      const first = await c.next();
+      for (let i = 0; i < 3; i++) await c.sock.send(encodeTftp({ op: 'ack', block: 1 }), first.from.address, first.from.port);
+      expect((await drain(c, 150)).map((p) => (p.op === 'data' ? p.block : p.op))).toEqual([2]);
+      await c.close();
+
+      const w = await peer();
+      await w.sock.send(encodeTftp({ op: 'rrq', filename: 'image.bin', mode: 'octet', options: [{ name: 'windowsize', value: '4' }] }), '127.0.0.1', qport);
+      const oack = await w.next();
+      await w.sock.send(encodeTftp({ op: 'ack', block: 0 }), oack.from.address, oack.from.port);
+      expect((await drain(w, 150)).map((p) => (p.op === 'data' ? p.block : p.op))).toEqual([1, 2, 3, 4]);
+      for (let i = 0; i < 3; i++) await w.sock.send(encodeTftp({ op: 'ack', block: 4 }), oack.from.address, oack.from.port);
+      expect((await drain(w, 150)).map((p) => (p.op === 'data' ? p.block : p.op))).toEqual([5, 6, 7, 8]);
+      await w.close();
+    } finally {
+      await quiet.stop();
+    }
   });
 });
 
