@@ -22,7 +22,7 @@ export const INSTALL_HINT = 'apt-get install -y --no-install-recommends iproute2
 
 /** Fails (never skips) when the prerequisites are missing, naming what to install. */
 export async function requireInterop(tools: string[], hint = INSTALL_HINT): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error('network namespaces need root (CI runs as root)');
+  if (process.getuid?.() !== 0) throw new Error('the interop suite needs root for network namespaces (run it as root, as CI does)');
   for (const tool of tools) {
     try {
       await run('sh', ['-c', `command -v ${tool}`], { timeout: 5000 });
