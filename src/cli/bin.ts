@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { BootlabError } from '../errors.js';
+import { registerAttestCommands } from './attest-commands.js';
 import { registerImageCommands } from './image-commands.js';
 import { registerRunCommand } from './run-command.js';
 import { registerServeCommand } from './serve-command.js';
@@ -20,6 +21,7 @@ const program = new Command()
 registerRunCommand(program);
 registerServeCommand(program);
 registerImageCommands(program);
+registerAttestCommands(program);
 
 try {
   await program.parseAsync(process.argv);

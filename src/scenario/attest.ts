@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { DeviceIdentity } from '../device/identity.js';
 import { GOLDEN_PCRS, QUOTED_PCRS, goldenBootMeasurements, toTcgEvent } from '../device/onie/measured-boot.js';
 import { replayEvents } from '../trust/event-log-replay.js';
+import { encodePolicy } from '../trust/attestation-policy.js';
 import { verifyQuote, type QuoteCheck } from '../trust/quote-verifier.js';
 import type { VirtualTpm } from '../trust/vtpm.js';
 import type { PreparedImage } from './images.js';
@@ -44,6 +45,8 @@ export async function attestDevice(
     await writeFile(join(artifactsDir, 'quote.sig'), quote.signature);
     await writeFile(join(artifactsDir, 'quote.pcrs'), quote.pcrsFile);
     await writeFile(join(artifactsDir, 'nonce.hex'), `${nonce.toString('hex')}\n`);
+    // What this verifier required, so `bootlab attest verify` can check the same files again.
+    await writeFile(join(artifactsDir, 'policy.json'), encodePolicy({ selection, golden: goldenValues }));
   }
   return { ok: verdict.ok, checks: verdict.checks, nonce };
 }

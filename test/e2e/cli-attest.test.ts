@@ -1,0 +1,111 @@
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeEventLog } from '../../src/protocol/tcg/event-log.js';
+
+const run = promisify(execFile);
+const repo = new URL('../../', import.meta.url).pathname;
+const bootlab = (...args: string[]) => run('node', [join(repo, 'dist/cli/bin.js'), ...args], { cwd: dir });
+/** Runs bootlab and returns exit code and output, whether it succeeded or not. */
+const outcome = (...args: string[]) =>
+  bootlab(...args).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+  );
+let dir: string;
+let device: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'bootlab-cli-attest-'));
+  await bootlab('run', join(repo, 'scenarios', 'quickstart.yaml'), '--artifacts', 'art');
+  device = join(dir, 'art', 'switch-1');
+}, 60_000);
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** A copy of the device's artifacts with one file changed. */
+async function tampered(name: string, change: (b: Buffer) => Buffer): Promise<string> {
+  const copy = join(dir, `t-${name}-${Math.random().toString(36).slice(2)}`);
+  await cp(device, copy, { recursive: true });
+  await writeFile(join(copy, name), change(await readFile(join(copy, name))));
+  return copy;
+}
+
+const flip = (at: (b: Buffer) => number) => (b: Buffer) => {
+  const c = Buffer.from(b);
+  c[at(c)]! ^= 0x01;
+  return c;
+};
+
+describe('bootlab attest verify', () => {
+  it('passes the files a run wrote, against the policy the run wrote next to them', async () => {
+    const r = await outcome('attest', 'verify', device);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ok {3}pcrDigest/m);
+    expect(r.stdout).toMatch(/^ok {3}golden\.sha256:13/m);
+    expect(r.stdout).toMatch(/attestation PASS\n$/);
+  });
+
+  it('fails (exit 1) naming the check for a flipped quote byte, a wrong nonce, an edited log and a different golden value', async () => {
+    const cases: Array<[string, string[], RegExp]> = [
+      ['quote.msg', [], /^FAIL signature/m],
+      ['nonce.hex', [], /^FAIL nonce/m],
+      ['eventlog.bin', [], /^FAIL pcrDigest/m],
+      ['policy.json', [], /^FAIL golden\.sha256:0 /m],
+    ];
+    const changes: Record<string, (b: Buffer) => Buffer> = {
+      // The last byte of TPMS_ATTEST is inside pcrDigest: the signature no longer covers it.
+      'quote.msg': flip((b) => b.length - 1),
+      'nonce.hex': (b) => Buffer.from(`${'00'.repeat(16)}\n`),
+      // A byte of the last event's sha256 digest: the replay no longer gives the quoted digest.
+      'eventlog.bin': flip((b) => {
+        const log = decodeEventLog(b);
+        if (!log.ok) throw new Error(log.error.message);
+        const digest = log.value.events.at(-1)!.digests.find((d) => d.alg === 'sha256')!.digest;
+        return b.lastIndexOf(Buffer.from(digest)) + 5;
+      }),
+      'policy.json': (b) => Buffer.from(b.toString().replace(/"pcr": 0,\n(\s+)"value": "(.)/, (_m, sp: string, c: string) => `"pcr": 0,\n${sp}"value": "${c === '0' ? '1' : '0'}`)),
+    };
+    for (const [name, extra, failing] of cases) {
+      const copy = await tampered(name, changes[name]!);
+      const r = await outcome('attest', 'verify', copy, ...extra);
+      expect(r.code, `${name}: ${r.stdout}`).toBe(1);
+      expect(r.stdout).toMatch(failing);
+      expect(r.stdout).toMatch(/attestation FAIL\n$/);
+    }
+  });
+
+  it('exits 2 with the file and field for a bad policy or a missing file', async () => {
+    const bad = await tampered('policy.json', () => Buffer.from('{"selection": [{"alg": "md5", "pcrs": [0]}]}'));
+    const r = await outcome('attest', 'verify', bad);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/policy\.json: selection\.0\.alg: /);
+    const missing = await outcome('attest', 'verify', join(dir, 'nowhere'));
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read .*nowhere\/policy\.json: ENOENT/);
+  });
+});
+
+describe('bootlab eventlog show', () => {
+  it('prints every event with its decoded data and digests, and the replayed PCRs', async () => {
+    const r = await outcome('eventlog', 'show', join(device, 'eventlog.bin'));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/banks sha1, sha256, 18 events/);
+    expect(r.stdout).toMatch(/PCR  7 {2}EV_EFI_VARIABLE_DRIVER_CONFIG\n {7}EFI_GLOBAL_VARIABLE:SecureBoot = 01/);
+    expect(r.stdout).toMatch(/PCR 13 {2}EV_EVENT_TAG\n {7}tag 'ONIE': "\{\\"url\\":\\"http:/);
+    const policy = JSON.parse(await readFile(join(device, 'policy.json'), 'utf8')) as { golden: Array<{ pcr: number; value: string }> };
+    for (const g of policy.golden) expect(r.stdout).toContain(`sha256:${g.pcr}`.padEnd(10) + ` ${g.value}`);
+  });
+
+  it('exits 2 naming the field and offset of a log that does not decode', async () => {
+    await writeFile(join(dir, 'garbage.bin'), 'not an event log');
+    const r = await outcome('eventlog', 'show', 'garbage.bin');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/garbage\.bin: tcg-event-log: .* at offset \d+/);
+  });
+});
