@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DeviceIdentity } from '../device/identity.js';
 import { GOLDEN_PCRS, QUOTED_PCRS, goldenBootMeasurements, toTcgEvent } from '../device/onie/measured-boot.js';
 import { replayEvents } from '../trust/event-log-replay.js';
 import { encodePolicy } from '../trust/attestation-policy.js';
+import type { NonceLedger } from '../trust/nonce-ledger.js';
 import { verifyQuote, type QuoteCheck } from '../trust/quote-verifier.js';
 import type { VirtualTpm } from '../trust/vtpm.js';
 import type { PreparedImage } from './images.js';
@@ -24,8 +24,9 @@ export async function attestDevice(
   tpm: VirtualTpm,
   golden: { identity: DeviceIdentity; dbCertsDer: readonly Uint8Array[]; image: PreparedImage },
   artifactsDir: string | undefined,
+  nonces: NonceLedger,
 ): Promise<AttestationResult> {
-  const nonce = randomBytes(16);
+  const nonce = nonces.issue();
   const selection = [{ alg: 'sha256' as const, pcrs: QUOTED_PCRS }];
   const quote = tpm.quote(nonce, selection);
   const goldenValues = goldenPcrValues(golden);
@@ -38,6 +39,9 @@ export async function attestDevice(
     eventLog,
     expectedSelection: selection,
     golden: goldenValues,
+    // Enrolment is simulated: the verifier learnt the AK's qualified name when the device was registered.
+    expectedSigner: tpm.akQualifiedName,
+    nonces,
   });
   if (artifactsDir) {
     await writeFile(join(artifactsDir, 'ak.pub.pem'), tpm.ak.publicPem);

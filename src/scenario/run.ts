@@ -13,6 +13,7 @@ import { describeFaults, faultyPorts } from '../net/faults.js';
 import { TftpServer } from '../net/tftp/server.js';
 import { toFaultPlan, type FaultsSpec } from './faults-schema.js';
 import { TrustStore } from '../trust/trust-store.js';
+import { NonceLedger } from '../trust/nonce-ledger.js';
 import { attestDevice } from './attest.js';
 import { runDevice } from './device-run.js';
 import { checkExpectations, type DeviceResult, type ExpectationCheck } from './expectations.js';
@@ -125,6 +126,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     bus.emit({ type: 'run.servers', message: `DHCP on ${dhcpAddr.address}:${dhcpAddr.port}, HTTP on ${hostPort}, TFTP on ${tftpAddr.address}:${tftpAddr.port}` });
 
     const golden = s.attestation ? images.get(s.attestation.goldenImage) : undefined;
+    const nonces = new NonceLedger();
     const bySha = new Map([...images.values()].map((img) => [img.sha256.toString('hex'), img.name]));
     const results = await Promise.all(
       s.devices.map(async (d) => {
@@ -162,7 +164,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
           ...('haltReason' in out && out.haltReason !== undefined ? { haltReason: out.haltReason } : {}),
         };
         if (golden) {
-          const a = await attestDevice(run.tpm, { identity, dbCertsDer, image: golden }, dir);
+          const a = await attestDevice(run.tpm, { identity, dbCertsDer, image: golden }, dir, nonces);
           const failed = a.checks.filter((c) => !c.ok);
           result.attestation = { ok: a.ok, failed: failed.map((c) => c.name) };
           bus.emit({

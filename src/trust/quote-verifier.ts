@@ -6,6 +6,7 @@ import { formatSelection, selectionsEqual } from '../protocol/tpm2/pcr-selection
 import { decodeSignature } from '../protocol/tpm2/signature.js';
 import { replayEventLog } from './event-log-replay.js';
 import { selectedValues, type PcrBanks } from './pcr-bank.js';
+import type { NonceLedger } from './nonce-ledger.js';
 import { verifyTpm2Signature } from './tpm-signature.js';
 
 export interface QuoteCheck {
@@ -27,6 +28,10 @@ export interface QuoteVerifyInput {
   golden?: ReadonlyArray<{ alg: HashAlg; pcr: number; value: Uint8Array }> | undefined;
   /** The clockInfo of the last accepted quote from this TPM. */
   previous?: { clock: bigint; resetCount: number; restartCount: number } | undefined;
+  /** The AK's qualified name as enrolled: the quote's qualifiedSigner must be it. */
+  expectedSigner?: Uint8Array | undefined;
+  /** The nonces this verifier issued: the quote's must be one, and not seen before. */
+  nonces?: NonceLedger | undefined;
 }
 
 export interface QuoteVerdict {
@@ -61,8 +66,16 @@ export function verifyQuote(input: QuoteVerifyInput): QuoteVerdict {
   check('attest.type', attest.type === TPM_ST_ATTEST_QUOTE, `0x${hex(attest.type, 4)}${attest.type === TPM_ST_ATTEST_QUOTE ? ' (TPM_ST_ATTEST_QUOTE)' : ', expected 0x8018 (TPM_ST_ATTEST_QUOTE)'}`);
   const sigHash = checkSignature(input, check);
 
+  if (input.expectedSigner) {
+    const same = Buffer.from(attest.qualifiedSigner).equals(Buffer.from(input.expectedSigner));
+    check('attest.qualifiedSigner', same, same ? 'the enrolled AK' : `${hexOf(attest.qualifiedSigner)}, enrolled ${hexOf(input.expectedSigner)}`);
+  }
   const nonceOk = Buffer.from(attest.extraData).equals(Buffer.from(input.nonce));
   check('nonce', nonceOk, nonceOk ? 'extraData equals the nonce' : `extraData ${hexOf(attest.extraData)} is not the nonce ${hexOf(input.nonce)}`);
+  if (input.nonces) {
+    const r = input.nonces.redeem(attest.extraData);
+    check('nonce.fresh', r === 'fresh', r === 'fresh' ? 'issued by this verifier, first use' : r === 'replayed' ? 'already used by an earlier quote (replay)' : 'never issued by this verifier');
+  }
 
   const ci = attest.clockInfo;
   check('clock.safe', ci.safe === 1, ci.safe === 1 ? 'safe = 1' : 'safe = 0: the clock may have gone backwards');

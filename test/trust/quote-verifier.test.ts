@@ -6,6 +6,7 @@ import { EV_EFI_ACTION, EV_EVENT_TAG, EV_SEPARATOR } from '../../src/protocol/tc
 import type { HashAlg } from '../../src/protocol/tcg/hash-alg.js';
 import { decodeAttest } from '../../src/protocol/tpm2/attest.js';
 import { encodeSignature } from '../../src/protocol/tpm2/signature.js';
+import { NonceLedger } from '../../src/trust/nonce-ledger.js';
 import { verifyQuote, type QuoteVerifyInput } from '../../src/trust/quote-verifier.js';
 import { signTpm2 } from '../../src/trust/tpm-signature.js';
 import { VirtualTpm } from '../../src/trust/vtpm.js';
@@ -92,6 +93,28 @@ describe('verifyQuote', () => {
     const attest = Buffer.from(input.attest);
     attest[firmwareVersionOffset(attest)]! ^= 0x01;
     expect(failing({ ...input, attest })).toEqual(['signature']);
+  });
+
+  it('fails only nonce.fresh for a replayed quote and for a nonce the verifier never issued', () => {
+    const tpm = bootedTpm();
+    const ledger = new NonceLedger();
+    const nonce = ledger.issue();
+    const input = quoteInput(tpm, { nonce, nonces: ledger });
+    const q = tpm.quote(nonce, SELECTION);
+    const fresh = { ...input, attest: q.attest, signature: q.signature };
+    expect(failing(fresh)).toEqual([]);
+    expect(verifyQuote(fresh).checks.find((c) => c.name === 'nonce.fresh')?.detail).toMatch(/already used/);
+    const selfChosen = Buffer.alloc(16, 7);
+    const q2 = tpm.quote(selfChosen, SELECTION);
+    const v = verifyQuote({ ...input, nonce: selfChosen, attest: q2.attest, signature: q2.signature });
+    expect(v.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`)).toEqual(['nonce.fresh: never issued by this verifier']);
+  });
+
+  it('fails only attest.qualifiedSigner when the quote names another AK than the enrolled one', () => {
+    const tpm = bootedTpm();
+    const other = new VirtualTpm();
+    expect(failing(quoteInput(tpm, { expectedSigner: tpm.akQualifiedName }))).toEqual([]);
+    expect(failing(quoteInput(tpm, { expectedSigner: other.akQualifiedName }))).toEqual(['attest.qualifiedSigner']);
   });
 
   it('fails only the nonce when the verifier sent another nonce', () => {
