@@ -1,6 +1,7 @@
 import { EV_NO_ACTION } from '../protocol/tcg/event-types.js';
 import type { TcgEvent } from '../protocol/tcg/event-log.js';
 import { DIGEST_SIZE, HASH_ALGS, hashOf, type HashAlg } from '../protocol/tcg/hash-alg.js';
+import { pcrAttributes } from './pcr-attributes.js';
 
 /**
  * PCR values per bank. A bank that is not allocated holds no PCRs (an empty array), so
@@ -13,15 +14,21 @@ export const PCR_COUNT = 24;
 const STARTUP_LOCALITY = Buffer.from('StartupLocality\0', 'latin1');
 
 /**
- * All PCRs start at zero. A real TPM starts the DRTM PCRs 17–22 at FF…FF, but tpm2_eventlog's
- * replay (the oracle our logs are checked against) starts them at zero, and bootlab models no DRTM.
+ * PCRs as TPM2_Startup(CLEAR) leaves them: zero, except the DRTM PCRs 17–22, which hold
+ * FF…FF until a dynamic launch resets them (so a quote shows whether one happened). The
+ * firmware log never measures into 17–22, so replaying it from these values agrees with
+ * tpm2_eventlog, which prints only the PCRs a log touches.
  */
 export function createPcrBanks(banks: readonly HashAlg[]): PcrBanks {
   const out = {} as PcrBanks;
   for (const alg of HASH_ALGS) {
-    out[alg] = banks.includes(alg) ? Array.from({ length: PCR_COUNT }, () => new Uint8Array(DIGEST_SIZE[alg])) : [];
+    out[alg] = banks.includes(alg) ? Array.from({ length: PCR_COUNT }, (_, i) => initialPcrValue(alg, i)) : [];
   }
   return out;
+}
+
+export function initialPcrValue(alg: HashAlg, index: number): Uint8Array {
+  return new Uint8Array(DIGEST_SIZE[alg]).fill(pcrAttributes(index).initial === 'ones' ? 0xff : 0);
 }
 
 export function activeBanks(banks: PcrBanks): HashAlg[] {

@@ -15,7 +15,9 @@ import {
   qualifiedName,
   type PublicKeyParams,
 } from '../protocol/tpm2/public.js';
-import { applyEvent, createPcrBanks, selectedValues, type PcrBanks } from './pcr-bank.js';
+import { BootlabError } from '../errors.js';
+import { DRTM_PCRS, pcrAttributes } from './pcr-attributes.js';
+import { applyEvent, createPcrBanks, extendPcr, selectedValues, type PcrBanks } from './pcr-bank.js';
 import { signTpm2 } from './tpm-signature.js';
 
 export interface VirtualTpmOptions {
@@ -97,8 +99,10 @@ export class VirtualTpm {
     this.akQualifiedName = qualifiedName(ekQn, name);
   }
 
-  extend(pcr: number, eventType: number, data: Uint8Array, digests?: Partial<Record<HashAlg, Uint8Array>>): TcgEvent {
+  /** TPM2_PCR_Extend plus its log entry; `locality` must be one the PCR accepts extends from. */
+  extend(pcr: number, eventType: number, data: Uint8Array, digests?: Partial<Record<HashAlg, Uint8Array>>, locality = 0): TcgEvent {
     if (!Number.isInteger(pcr) || pcr < 0 || pcr >= PCR_COUNT) throw new RangeError(`PCR ${pcr} does not exist (0–${PCR_COUNT - 1})`);
+    checkLocality(pcr, locality, 'extend');
     const given = digests ? Object.keys(digests).filter((k) => digests[k as HashAlg] !== undefined) : [];
     const stray = given.filter((k) => !this.banks.includes(k as HashAlg));
     if (stray.length > 0) throw new RangeError(`digests for unallocated banks: ${stray.join(', ')}`);
@@ -118,6 +122,28 @@ export class VirtualTpm {
     applyEvent(this.pcrs, event);
     this.log.push(event);
     return event;
+  }
+
+  /**
+   * TPM2_PCR_Reset: only the resettable PCRs (16 and 23 from any locality, the DRTM PCRs
+   * from theirs) go back to zero. Not a firmware-log event: a log replay does not cover them.
+   */
+  resetPcr(pcr: number, locality = 0): void {
+    const attrs = pcrAttributes(pcr);
+    if (!attrs.reset.includes(locality)) {
+      throw new BootlabError('BL_TPM_LOCALITY', `PCR ${pcr} cannot be reset from locality ${locality} (TPM_RC_LOCALITY; resettable from ${attrs.reset.join(', ') || 'no locality'})`);
+    }
+    for (const alg of this.banks) this.pcrs[alg][pcr] = new Uint8Array(DIGEST_SIZE[alg]);
+  }
+
+  /**
+   * A dynamic launch (_TPM_Hash_Start … _TPM_Hash_End at locality 4): PCRs 17–22 go from
+   * FF…FF (or whatever they held) to zero, then PCR 17 is extended with H(code). Its
+   * measurements belong to the DRTM log, not the firmware log this TPM writes.
+   */
+  dynamicLaunch(code: Uint8Array): void {
+    for (const pcr of DRTM_PCRS) this.resetPcr(pcr, 4);
+    for (const alg of this.banks) extendPcr(this.pcrs, alg, 17, hashOf(alg, code));
   }
 
   pcr(alg: HashAlg, index: number): Uint8Array {
@@ -190,6 +216,13 @@ export class VirtualTpm {
     const elapsed = BigInt(Math.max(0, Math.floor(this.now() - this.startedAt)));
     this.lastClock = elapsed > this.lastClock ? elapsed : this.lastClock + 1n;
     return { clock: this.lastClock, resetCount: this.resetCount, restartCount: this.restartCount, safe: 1 };
+  }
+}
+
+function checkLocality(pcr: number, locality: number, what: 'extend'): void {
+  const allowed = pcrAttributes(pcr)[what];
+  if (!allowed.includes(locality)) {
+    throw new BootlabError('BL_TPM_LOCALITY', `PCR ${pcr} cannot be ${what}ed from locality ${locality} (TPM_RC_LOCALITY; allowed: ${allowed.join(', ')})`);
   }
 }
 

@@ -145,3 +145,50 @@ describe('VirtualTpm', () => {
     expect(s.ok && s.value.sigAlg).toBe('ecdsa');
   });
 });
+
+describe('VirtualTpm PCR rules (PC Client PTP attributes)', () => {
+  const sha256 = (...parts: Uint8Array[]): Buffer => {
+    const h = createHash('sha256');
+    for (const p of parts) h.update(p);
+    return h.digest();
+  };
+
+  it('starts the DRTM PCRs 17–22 at all ones and every other PCR at zero', () => {
+    const tpm = new VirtualTpm({ banks: ['sha256'] });
+    for (let pcr = 0; pcr < 24; pcr++) expect(hex(tpm.pcr('sha256', pcr)), `PCR ${pcr}`).toBe((pcr >= 17 && pcr <= 22 ? 'ff' : '00').repeat(32));
+  });
+
+  it('resets PCR 16 and 23 from any locality, never 0–15, and the DRTM PCRs only from their localities', () => {
+    const tpm = new VirtualTpm({ banks: ['sha256'] });
+    for (const pcr of [0, 7, 16, 23]) tpm.extend(pcr, EV_SEPARATOR, separator());
+    tpm.resetPcr(16, 3);
+    tpm.resetPcr(23);
+    expect(hex(tpm.pcr('sha256', 16))).toBe('00'.repeat(32));
+    expect(hex(tpm.pcr('sha256', 23))).toBe('00'.repeat(32));
+    expect(() => tpm.resetPcr(7)).toThrow(expect.objectContaining({ code: 'BL_TPM_LOCALITY' }));
+    expect(() => tpm.resetPcr(17, 0)).toThrow(/PCR 17 cannot be reset from locality 0/);
+    expect(() => tpm.resetPcr(21, 3)).toThrow(/TPM_RC_LOCALITY/);
+    tpm.resetPcr(21, 2);
+    expect(hex(tpm.pcr('sha256', 21))).toBe('00'.repeat(32));
+    expect(hex(tpm.pcr('sha256', 7))).toBe(hex(sha256(Buffer.alloc(32), sha256(separator()))));
+  });
+
+  it('refuses an extend of a DRTM PCR from locality 0 and takes it from the launch environment', () => {
+    const tpm = new VirtualTpm({ banks: ['sha256'] });
+    expect(() => tpm.extend(17, EV_EVENT_TAG, Buffer.from('x'))).toThrow(/PCR 17 cannot be extended from locality 0/);
+    expect(tpm.events()).toHaveLength(0);
+    tpm.extend(18, EV_EVENT_TAG, Buffer.from('x'), undefined, 3);
+    expect(hex(tpm.pcr('sha256', 18))).toBe(hex(sha256(Buffer.alloc(32, 0xff), sha256(Buffer.from('x')))));
+  });
+
+  it('a dynamic launch zeroes 17–22 and measures the launched code into 17; a quote shows it', () => {
+    const tpm = new VirtualTpm({ banks: ['sha1', 'sha256'] });
+    const code = Buffer.from('simulated SINIT/SKINIT secure loader');
+    tpm.dynamicLaunch(code);
+    expect(hex(tpm.pcr('sha256', 17))).toBe(hex(sha256(Buffer.alloc(32), sha256(code))));
+    expect(hex(tpm.pcr('sha1', 17))).toBe(hex(createHash('sha1').update(Buffer.alloc(20)).update(createHash('sha1').update(code).digest()).digest()));
+    for (const pcr of [18, 19, 20, 21, 22]) expect(hex(tpm.pcr('sha256', pcr))).toBe('00'.repeat(32));
+    const q = tpm.quote(Buffer.alloc(8), [{ alg: 'sha256', pcrs: [17, 18] }]);
+    expect(q.pcrValues.map((v) => hex(v.value))).toEqual([hex(tpm.pcr('sha256', 17)), '00'.repeat(32)]);
+  });
+});
