@@ -8,6 +8,7 @@ import type { Random } from '../random.js';
 import type { DeviceIdentity } from '../device/identity.js';
 import { prepareSandbox } from '../device/installer-sandbox.js';
 import { onieBootMachine, type OnieBootEmitted, type OnieBootOutput } from '../device/onie/boot-machine.js';
+import type { HashAlg } from '../protocol/tcg/hash-alg.js';
 import { onieEffects } from '../device/onie/onie-effects.js';
 import type { TrustStore } from '../trust/trust-store.js';
 import { VirtualTpm } from '../trust/vtpm.js';
@@ -17,6 +18,7 @@ export interface DeviceRunInput {
   identity: DeviceIdentity;
   trust: TrustStore;
   akType: 'ecc' | 'rsa';
+  banks: HashAlg[];
   dir: string;
   dhcpServer: { address: string; port: number };
   bindAddress: string;
@@ -46,7 +48,7 @@ export async function runDevice(input: DeviceRunInput): Promise<DeviceRun> {
   await mkdir(input.dir, { recursive: true });
   const consoleLog = createWriteStream(join(input.dir, 'console.log'));
   const sandbox = await prepareSandbox(join(input.dir, 'sandbox'), input.identity);
-  const tpm = new VirtualTpm({ banks: ['sha1', 'sha256'], akType: input.akType });
+  const tpm = new VirtualTpm({ banks: input.banks, akType: input.akType });
   const rejections: DeviceRun['rejections'] = [];
   const emit = (type: string, message: string, data?: Record<string, unknown>): void => {
     bus.emit({ type, device: id, message, ...(data ? { data } : {}) });

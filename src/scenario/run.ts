@@ -138,6 +138,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
           identity,
           trust,
           akType: d.tpm.ak,
+          banks: d.tpm.banks,
           dir,
           dhcpServer: dhcpAddr,
           bindAddress: s.bind,

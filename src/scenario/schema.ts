@@ -130,7 +130,19 @@ export const scenarioSchema = z
           .object({
             id: z.string().regex(/^[A-Za-z0-9._-]+$/, 'device ids are file-name safe'),
             identity: identity.default({}),
-            tpm: z.object({ ak: z.enum(['ecc', 'rsa']).default('ecc') }).strict().default({ ak: 'ecc' }),
+            tpm: z
+              .object({
+                ak: z.enum(['ecc', 'rsa']).default('ecc'),
+                /** Allocated PCR banks, in event-log order; the verifier quotes sha256, so it must be one. */
+                banks: z
+                  .array(z.enum(['sha1', 'sha256', 'sha384']))
+                  .min(1)
+                  .default(['sha1', 'sha256'])
+                  .refine((b) => new Set(b).size === b.length, 'each bank once')
+                  .refine((b) => b.includes('sha256'), 'the verifier quotes the sha256 bank: include sha256'),
+              })
+              .strict()
+              .default({ ak: 'ecc', banks: ['sha1', 'sha256'] }),
             expect: expectation,
           })
           .strict(),

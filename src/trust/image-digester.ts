@@ -7,6 +7,8 @@ export interface DigestedImage {
   /** Of the whole file as downloaded: what a TPM measurement records. */
   fileSha256: Buffer;
   fileSha1: Buffer;
+  /** Only when asked for (a device with a sha384 PCR bank). */
+  fileSha384?: Buffer;
   layout: SharchLayout | null;
   /** Why no layout: the header did not parse. */
   layoutError?: DecodeError;
@@ -24,6 +26,8 @@ export interface DigesterLimits {
   maxHeaderBytes?: number;
   /** Bytes kept after the signed range; a PEM CMS with a short chain is a few KiB. */
   maxSignatureBytes?: number;
+  /** Also hash the whole file with sha384, for a sha384 PCR bank. */
+  sha384?: boolean;
 }
 
 export const MAX_SIGNATURE_BYTES = 256 * 1024;
@@ -38,6 +42,7 @@ export class SignedImageDigester {
   private readonly maxSignature: number;
   private readonly fileSha256: Hash = createHash('sha256');
   private readonly fileSha1: Hash = createHash('sha1');
+  private readonly fileSha384: Hash | undefined;
   private readonly payloadSha1: Hash = createHash('sha1');
   /** Bytes seen but not yet hashed, while the header is still unknown. */
   private pending: Buffer[] = [];
@@ -56,6 +61,7 @@ export class SignedImageDigester {
   constructor(limits: DigesterLimits = {}) {
     this.maxHeader = limits.maxHeaderBytes ?? SHARCH_MAX_HEADER_BYTES;
     this.maxSignature = limits.maxSignatureBytes ?? MAX_SIGNATURE_BYTES;
+    if (limits.sha384) this.fileSha384 = createHash('sha384');
   }
 
   write(chunk: Uint8Array): void {
@@ -82,6 +88,7 @@ export class SignedImageDigester {
       size: this.position,
       fileSha256: this.fileSha256.digest(),
       fileSha1: this.fileSha1.digest(),
+      ...(this.fileSha384 ? { fileSha384: this.fileSha384.digest() } : {}),
       layout,
     };
     if (this.layoutError) result.layoutError = this.layoutError;
@@ -145,6 +152,7 @@ export class SignedImageDigester {
     if (b.length === 0) return;
     this.fileSha256.update(b);
     this.fileSha1.update(b);
+    this.fileSha384?.update(b);
     this.position += b.length;
   }
 

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -138,15 +139,24 @@ devices:
   - { id: a, expect: { outcome: installed, image: nos, attestation: pass } }
   - { id: b, identity: { mac: "52:54:00:00:00:0b" }, tpm: { ak: rsa }, expect: { outcome: installed, image: nos, attestation: pass } }
   - { id: c, identity: { machine: celestica_ds1000, switchAsic: bcm }, expect: { outcome: installed, image: nos, attestation: pass } }
+  - { id: d, tpm: { ak: rsa, banks: [sha256, sha384] }, expect: { outcome: installed, image: nos, attestation: pass } }
 `;
     const bus = new EventBus();
     const { parseScenario } = await import('../../src/scenario/load.js');
-    const report = await runScenario({ scenario: parseScenario(text, 'fleet.yaml'), file: 'fleet.yaml', baseDir: repo }, { bus });
+    const dir = join(artifacts, 'fleet');
+    const report = await runScenario({ scenario: parseScenario(text, 'fleet.yaml'), file: 'fleet.yaml', baseDir: repo }, { bus, artifactsDir: dir });
     expect(report.devices.flatMap((d) => d.checks.filter((c) => !c.ok))).toEqual([]);
     const leases = bus.history.filter((e) => e.type === 'dhcp.leased' && e.data?.['kind'] === 'discovery');
-    expect(new Set(leases.map((e) => e.data?.['address'])).size).toBe(3);
+    expect(new Set(leases.map((e) => e.data?.['address'])).size).toBe(4);
     // b's MAC has a reservation outside the dynamic range.
     expect(leases.find((e) => e.device === 'b')?.data?.['address']).toBe('192.0.2.5');
+    // d allocated sha256 and sha384 only: its log has those banks, and PCR 13's sha384 is the image's.
+    const log = decodeEventLog(await readFile(join(dir, 'd', 'eventlog.bin')));
+    if (!log.ok) throw log.error;
+    expect(log.value.specId.algorithms).toEqual(['sha256', 'sha384']);
+    const installer = log.value.events.find((e) => e.pcrIndex === 13)!;
+    const image = await readFile(join(dir, '.run', 'nos.bin'));
+    expect(Buffer.from(installer.digests.find((x) => x.alg === 'sha384')!.digest).equals(createHash('sha384').update(image).digest())).toBe(true);
     // VIVSO sub-option 1 is ONIE's first exact method.
     expect(bus.history.filter((e) => e.type === 'image.fetched').map((e) => e.message)).toEqual(
       expect.arrayContaining([expect.stringMatching(/^fetched vivso /)]),

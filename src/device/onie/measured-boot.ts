@@ -119,14 +119,14 @@ export function authorityMeasurement(authorityDer: Uint8Array): Measurement {
 
 /** The installer about to run: the digest is the image, the data says what and from where. */
 export function installerMeasurement(
-  image: { url: string; size: number; sha1: Uint8Array; sha256: Uint8Array },
+  image: { url: string; size: number; sha1: Uint8Array; sha256: Uint8Array; sha384?: Uint8Array | undefined },
 ): Measurement {
   const text = JSON.stringify({ url: image.url, size: image.size, sha256: Buffer.from(image.sha256).toString('hex') });
   return {
     pcr: PCR.installer,
     eventType: EV_EVENT_TAG,
     data: taggedEvent(TAG_INSTALLER, Buffer.from(text)),
-    digests: { sha1: image.sha1, sha256: image.sha256 },
+    digests: { sha1: image.sha1, sha256: image.sha256, ...(image.sha384 ? { sha384: image.sha384 } : {}) },
   };
 }
 

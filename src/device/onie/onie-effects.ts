@@ -114,7 +114,7 @@ export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
       d.console(`Info: Fetching ${candidate.url} ...`);
       // exec_installer deletes the previous download before every attempt.
       await rm(d.sandbox.installerPath, { force: true });
-      const digester = new SignedImageDigester();
+      const digester = new SignedImageDigester({ sha384: d.tpm.banks.includes('sha384') });
       const server = candidate.waterfallServer;
       if (server !== undefined && silentServers.has(server)) {
         throw new PeerError('BL_TFTP_SKIPPED', `skipped: ${server} timed out earlier in this waterfall`);
@@ -171,6 +171,7 @@ export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
           size: image.digest.size,
           sha1: image.digest.fileSha1,
           sha256: image.digest.fileSha256,
+          sha384: image.digest.fileSha384,
         }),
       );
     },

@@ -83,3 +83,42 @@ describe('bootlab artifacts checked by tpm2-tools', () => {
     await expect(run('tpm2_checkquote', [...base, '-f', 'tampered.pcrs', '-q', nonce], { cwd: device })).rejects.toThrow();
   });
 });
+
+describe('a device with sha256 + sha384 banks and an RSA AK, checked by tpm2-tools', () => {
+  it('tpm2_eventlog replays both banks to bootlab values; tpm2_checkquote accepts the RSA quote and rejects a flipped message byte', async () => {
+    const { parseScenario } = await import('../../../src/scenario/load.js');
+    const text = `
+name: sha384
+servers:
+  dhcp:
+    pool: { start: 192.0.2.10, end: 192.0.2.20 }
+    classes: [{ name: onie, match: { vendorClassPrefix: "onie_vendor:" }, options: { defaultUrl: "http://{http}/nos.bin" } }]
+images: [{ name: nos, source: images/demo-nos, publish: [nos.bin] }]
+trust: { db: [db-ca] }
+attestation: { goldenImage: nos }
+devices:
+  - { id: big, tpm: { ak: rsa, banks: [sha256, sha384] }, expect: { outcome: installed, attestation: pass } }
+`;
+    const dir = join(root, 'sha384');
+    const report = await runScenario({ scenario: parseScenario(text, 'sha384.yaml'), file: 'sha384.yaml', baseDir: repo }, { artifactsDir: dir });
+    expect(report.ok).toBe(true);
+    const dev = join(dir, 'big');
+    const { stdout, stderr } = await run('tpm2_eventlog', [join(dev, 'eventlog.bin')]);
+    expect(`${stdout}${stderr}`).not.toMatch(/WARN|ERROR/);
+    const log = decodeEventLog(await readFile(join(dev, 'eventlog.bin')));
+    if (!log.ok) throw log.error;
+    const ours = replayEventLog(log.value);
+    for (const bank of ['sha256', 'sha384'] as const) {
+      const theirs = pcrsFromEventlogYaml(stdout, bank);
+      expect([...theirs.keys()]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 13]);
+      for (const [pcr, value] of theirs) expect(value, `${bank} PCR ${pcr}`).toBe(Buffer.from(ours[bank][pcr]!).toString('hex'));
+    }
+    const nonce = (await readFile(join(dev, 'nonce.hex'), 'utf8')).trim();
+    const args = ['-u', 'ak.pub.pem', '-s', 'quote.sig', '-f', 'quote.pcrs', '-g', 'sha256', '-q', nonce];
+    await run('tpm2_checkquote', [...args, '-m', 'quote.msg'], { cwd: dev });
+    const msg = Buffer.from(await readFile(join(dev, 'quote.msg')));
+    msg[msg.length - 1] = msg[msg.length - 1]! ^ 0x01;
+    await writeFile(join(dev, 'flipped.msg'), msg);
+    await expect(run('tpm2_checkquote', [...args, '-m', 'flipped.msg'], { cwd: dev })).rejects.toThrow();
+  });
+});
