@@ -1,4 +1,5 @@
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, generateKeyPairSync, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { policyPcr } from '../protocol/tpm2/policy.js';
 import { EV_NO_ACTION } from '../protocol/tcg/event-types.js';
 import { defaultSpecId, encodeEventLog, PCR_COUNT, type TcgEvent } from '../protocol/tcg/event-log.js';
 import { DIGEST_SIZE, hashOf, type HashAlg } from '../protocol/tcg/hash-alg.js';
@@ -67,6 +68,8 @@ export class VirtualTpm {
   readonly firmwareVersion: bigint;
 
   private readonly akPrivate: KeyObject;
+  /** Wraps sealed objects that leave the TPM, as a storage parent key does. */
+  private readonly storageKey = randomBytes(32);
   private readonly now: () => number;
   private readonly startedAt: number;
   private pcrs: PcrBanks;
@@ -187,6 +190,54 @@ export class VirtualTpm {
       throw new RangeError('a restricted key does not sign data that starts with TPM_GENERATED_VALUE (TPM_RC_TICKET)');
     }
     return signTpm2(this.akPrivate, message, SIGN_HASH);
+  }
+
+  /**
+   * Seals a secret to an authPolicy (e.g. `policyPcr` over golden values, computed by a
+   * verifier before the device ever booted). The blob can be stored anywhere: it is
+   * encrypted under this TPM's storage key and bound to the policy, so neither another
+   * TPM nor an edited policy can open it.
+   */
+  seal(secret: Uint8Array, authPolicy: Uint8Array): Buffer {
+    if (secret.length > 128) throw new RangeError(`a sealed data object holds at most 128 bytes (MAX_SYM_DATA), got ${secret.length}`);
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.storageKey, iv);
+    cipher.setAAD(authPolicy);
+    const body = Buffer.concat([cipher.update(secret), cipher.final()]);
+    const head = Buffer.alloc(2);
+    head.writeUInt16BE(authPolicy.length);
+    return Buffer.concat([head, authPolicy, iv, cipher.getAuthTag(), body]);
+  }
+
+  /**
+   * TPM2_Unseal in a policy session that ran TPM2_PolicyPCR(selection): the session digest
+   * is computed from the PCRs as they are now and must equal the object's authPolicy.
+   */
+  unseal(blob: Uint8Array, session: { selection: Array<{ alg: HashAlg; pcrs: number[] }>; policyAlg?: HashAlg }): Buffer {
+    const b = Buffer.from(blob);
+    const fail = (detail: string): never => {
+      throw new BootlabError('BL_TPM_UNSEAL', detail);
+    };
+    if (b.length < 2) fail('the sealed blob is truncated');
+    const policyLength = b.readUInt16BE(0);
+    if (b.length < 2 + policyLength + 12 + 16) fail('the sealed blob is truncated');
+    const authPolicy = b.subarray(2, 2 + policyLength);
+    const iv = b.subarray(2 + policyLength, 14 + policyLength);
+    const tag = b.subarray(14 + policyLength, 30 + policyLength);
+    const sel = normalizeSelection(session.selection);
+    for (const { alg } of sel) if (!this.banks.includes(alg)) fail(`bank ${alg} is not allocated`);
+    const sessionDigest = policyPcr(sel, selectedValues(this.pcrs, sel), session.policyAlg ?? 'sha256');
+    if (sessionDigest.length !== authPolicy.length || !timingSafeEqual(sessionDigest, authPolicy)) {
+      fail('TPM_RC_POLICY_FAIL: the PCRs do not have the values the secret was sealed to');
+    }
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', this.storageKey, iv);
+      decipher.setAAD(authPolicy);
+      decipher.setAuthTag(tag);
+      return Buffer.concat([decipher.update(b.subarray(30 + policyLength)), decipher.final()]);
+    } catch {
+      return fail('TPM_RC_INTEGRITY: the blob was not sealed by this TPM, or it was altered');
+    }
   }
 
   /** The current clockInfo, as the next attestation would report it. */
