@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import type { DeviceIdentity } from '../device/identity.js';
 import { GOLDEN_PCRS, QUOTED_PCRS, goldenBootMeasurements, toTcgEvent } from '../device/onie/measured-boot.js';
 import { replayEvents } from '../trust/event-log-replay.js';
+import { formatSelection } from '../protocol/tpm2/pcr-selection.js';
+import { policyPcr } from '../protocol/tpm2/policy.js';
 import { encodePolicy } from '../trust/attestation-policy.js';
 import type { NonceLedger } from '../trust/nonce-ledger.js';
 import { verifyQuote, type QuoteCheck } from '../trust/quote-verifier.js';
@@ -22,14 +24,13 @@ export interface AttestationResult {
  */
 export async function attestDevice(
   tpm: VirtualTpm,
-  golden: { identity: DeviceIdentity; dbCertsDer: readonly Uint8Array[]; image: PreparedImage },
+  goldenValues: Array<{ alg: 'sha256'; pcr: number; value: Uint8Array }>,
   artifactsDir: string | undefined,
   nonces: NonceLedger,
 ): Promise<AttestationResult> {
   const nonce = nonces.issue();
   const selection = [{ alg: 'sha256' as const, pcrs: QUOTED_PCRS }];
   const quote = tpm.quote(nonce, selection);
-  const goldenValues = goldenPcrValues(golden);
   const eventLog = tpm.eventLog();
   const verdict = verifyQuote({
     attest: quote.attest,
@@ -72,4 +73,24 @@ export function goldenPcrValues(g: {
   }).map((m) => toTcgEvent(m, ['sha256']));
   const banks = replayEvents(events, ['sha256']);
   return GOLDEN_PCRS.map((pcr) => ({ alg: 'sha256' as const, pcr, value: banks.sha256[pcr]! }));
+}
+
+/**
+ * The provisioning side seals `secret` to the golden values (TPM2_PolicyPCR over them,
+ * computed without the device), and the device's NOS then asks its TPM to unseal it: the
+ * TPM gives it up only when its PCRs are the golden ones now.
+ */
+export function releaseSealedSecret(
+  tpm: VirtualTpm,
+  goldenValues: ReadonlyArray<{ alg: 'sha256'; pcr: number; value: Uint8Array }>,
+  secret: string,
+): { released: boolean; detail: string } {
+  const selection = [{ alg: 'sha256' as const, pcrs: goldenValues.map((g) => g.pcr) }];
+  const blob = tpm.seal(Buffer.from(secret), policyPcr(selection, goldenValues.map((g) => g.value)));
+  try {
+    const got = tpm.unseal(blob, { selection });
+    return { released: got.toString() === secret, detail: `unsealed ${got.length} bytes under PolicyPCR(${formatSelection(selection)})` };
+  } catch (e) {
+    return { released: false, detail: (e as Error).message };
+  }
 }

@@ -13,6 +13,8 @@ export interface DeviceResult {
   durationMs: number;
   /** The verifier's verdict; `failed` names the checks that did not hold. */
   attestation?: { ok: boolean; failed: string[] };
+  /** What the TPM did with the secret sealed to the golden boot, when the scenario has one. */
+  secret?: { released: boolean; detail: string };
 }
 
 export interface ExpectationCheck {
@@ -53,6 +55,10 @@ export function checkExpectations(expect: DeviceExpectation, r: DeviceResult): E
         r.attestation && !r.attestation.ok ? ` (${r.attestation.failed.join(', ')})` : ''
       }`,
     });
+  }
+  if (expect.secret !== undefined) {
+    const got = r.secret === undefined ? 'not sealed' : r.secret.released ? 'released' : 'withheld';
+    checks.push({ what: 'secret', ok: got === expect.secret, detail: `expected ${expect.secret}, TPM ${got}${r.secret && !r.secret.released ? ` (${r.secret.detail})` : ''}` });
   }
   if (expect.within !== undefined) {
     checks.push({

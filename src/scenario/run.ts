@@ -14,7 +14,7 @@ import { TftpServer } from '../net/tftp/server.js';
 import { toFaultPlan, type FaultsSpec } from './faults-schema.js';
 import { TrustStore } from '../trust/trust-store.js';
 import { NonceLedger } from '../trust/nonce-ledger.js';
-import { attestDevice } from './attest.js';
+import { attestDevice, goldenPcrValues, releaseSealedSecret } from './attest.js';
 import { runDevice } from './device-run.js';
 import { checkExpectations, type DeviceResult, type ExpectationCheck } from './expectations.js';
 import { prepareImage, readPemFile, type PreparedImage } from './images.js';
@@ -165,7 +165,18 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
           ...('haltReason' in out && out.haltReason !== undefined ? { haltReason: out.haltReason } : {}),
         };
         if (golden) {
-          const a = await attestDevice(run.tpm, { identity, dbCertsDer, image: golden }, dir, nonces);
+          // The verifier's reference for this device, from what it knows without the device.
+          const goldenValues = goldenPcrValues({ identity, dbCertsDer, image: golden });
+          const secret = s.attestation?.secret;
+          if (secret !== undefined) {
+            result.secret = releaseSealedSecret(run.tpm, goldenValues, secret);
+            bus.emit({
+              type: result.secret.released ? 'secret.released' : 'secret.withheld',
+              device: d.id,
+              message: result.secret.released ? 'TPM released the sealed NOS secret (golden boot)' : `TPM withheld the sealed NOS secret: ${result.secret.detail}`,
+            });
+          }
+          const a = await attestDevice(run.tpm, goldenValues, dir, nonces);
           const failed = a.checks.filter((c) => !c.ok);
           result.attestation = { ok: a.ok, failed: failed.map((c) => c.name) };
           bus.emit({

@@ -59,6 +59,8 @@ const expectation = z
     /** Rejections the device must have recorded (reason codes), in order. */
     rejected: z.array(z.string()).optional(),
     attestation: z.enum(['pass', 'fail']).optional(),
+    /** Whether the device's TPM gives up the secret sealed to the golden boot (attestation.secret). */
+    secret: z.enum(['released', 'withheld']).optional(),
     /** Wall-clock budget for this device, e.g. 30s. */
     within: duration.optional(),
   })
@@ -152,6 +154,11 @@ export const scenarioSchema = z
       .object({
         /** The image whose measurement the verifier's golden values are computed from. */
         goldenImage: z.string(),
+        /**
+         * A secret (e.g. the NOS configuration key) sealed to the golden values with
+         * TPM2_PolicyPCR before the device boots: its TPM releases it only after a golden boot.
+         */
+        secret: z.string().min(1).max(128, 'a sealed secret holds at most 128 bytes').optional(),
       })
       .strict()
       .optional(),

@@ -35,7 +35,7 @@ describe('shipped scenarios over real sockets on loopback', () => {
     expect(report.devices[0]!.checks.filter((c) => !c.ok)).toEqual([]);
     expect(report.ok).toBe(true);
     const device = report.devices[0]!;
-    expect(device).toMatchObject({ outcome: 'installed', installedImage: 'demo-nos', attestation: { ok: true } });
+    expect(device).toMatchObject({ outcome: 'installed', installedImage: 'demo-nos', attestation: { ok: true }, secret: { released: true } });
     const types = events.filter((e) => e.device === 'switch-1').map((e) => e.type);
     const order = ['dhcp.leased', 'candidate.trying', 'image.fetched', 'image.accepted', 'installer.exited', 'nos.installed', 'attestation.verdict'];
     expect(order.map((t) => types.indexOf(t))).toEqual([...order.map((t) => types.indexOf(t))].sort((a, b) => a - b));
@@ -50,7 +50,7 @@ describe('shipped scenarios over real sockets on loopback', () => {
     expect(consoleText).toMatch(/ONIE: Executing installer: http:\/\/127\.0\.0\.1:\d+\/demo-nos\.bin/);
     expect(consoleText).toMatch(/NOS install successful/);
     expect((await stat(join(dir, 'switch-1', 'sandbox', 'dev', 'vda'))).size).toBeGreaterThan(0);
-    for (const f of ['ak.pub.pem', 'quote.msg', 'quote.sig', 'quote.pcrs', 'nonce.hex']) {
+    for (const f of ['ak.pub.pem', 'quote.msg', 'quote.sig', 'quote.pcrs', 'nonce.hex', 'policy.json']) {
       expect((await stat(join(dir, 'switch-1', f))).size).toBeGreaterThan(0);
     }
   });
@@ -78,6 +78,7 @@ describe('shipped scenarios over real sockets on loopback', () => {
     expect(device.outcome).toBe('gave-up');
     expect(device.passes).toBe(2);
     expect(device.attestation?.ok).toBe(false);
+    expect(device.secret).toMatchObject({ released: false, detail: expect.stringMatching(/TPM_RC_POLICY_FAIL/) });
     expect(events.some((e) => e.type === 'installer.exited')).toBe(false);
   });
 
