@@ -39,6 +39,7 @@ export function registerAttestCommands(program: Command): void {
         eventLog,
         expectedSelection: policy.value.selection,
         golden: policy.value.golden,
+        referencePcr: policy.value.referencePcr,
       });
       for (const c of verdict.checks) process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(18)} ${c.detail}\n`);
       process.stdout.write(`${dir}: attestation ${verdict.ok ? 'PASS' : 'FAIL'}\n`);

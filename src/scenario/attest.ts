@@ -1,7 +1,16 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DeviceIdentity } from '../device/identity.js';
-import { GOLDEN_PCRS, QUOTED_PCRS, goldenBootMeasurements, toTcgEvent } from '../device/onie/measured-boot.js';
+import {
+  GOLDEN_PCRS,
+  GOLDEN_PCRS_WITH_LIST,
+  PCR,
+  QUOTED_PCRS,
+  goldenBootMeasurements,
+  referenceListMeasurement,
+  toTcgEvent,
+} from '../device/onie/measured-boot.js';
+import type { SignedReferenceList } from '../trust/reference-list.js';
 import { replayEvents } from '../trust/event-log-replay.js';
 import { formatSelection } from '../protocol/tpm2/pcr-selection.js';
 import { policyPcr } from '../protocol/tpm2/policy.js';
@@ -27,6 +36,7 @@ export async function attestDevice(
   goldenValues: Array<{ alg: 'sha256'; pcr: number; value: Uint8Array }>,
   artifactsDir: string | undefined,
   nonces: NonceLedger,
+  referenceMode = false,
 ): Promise<AttestationResult> {
   const nonce = nonces.issue();
   const selection = [{ alg: 'sha256' as const, pcrs: QUOTED_PCRS }];
@@ -43,6 +53,7 @@ export async function attestDevice(
     // Enrolment is simulated: the verifier learnt the AK's qualified name when the device was registered.
     expectedSigner: tpm.akQualifiedName,
     nonces,
+    ...(referenceMode ? { referencePcr: PCR.referenceList } : {}),
   });
   if (artifactsDir) {
     await writeFile(join(artifactsDir, 'ak.pub.pem'), tpm.ak.publicPem);
@@ -51,28 +62,34 @@ export async function attestDevice(
     await writeFile(join(artifactsDir, 'quote.pcrs'), quote.pcrsFile);
     await writeFile(join(artifactsDir, 'nonce.hex'), `${nonce.toString('hex')}\n`);
     // What this verifier required, so `bootlab attest verify` can check the same files again.
-    await writeFile(join(artifactsDir, 'policy.json'), encodePolicy({ selection, golden: goldenValues }));
+    await writeFile(join(artifactsDir, 'policy.json'), encodePolicy({ selection, golden: goldenValues, ...(referenceMode ? { referencePcr: PCR.referenceList } : {}) }));
   }
   return { ok: verdict.ok, checks: verdict.checks, nonce };
 }
 
-/** Golden sha256 values of PCRs 0, 4, 5, 7 and 13 for a clean install of the reference image. */
+/**
+ * Golden sha256 values for a clean install of the reference image: PCRs 0, 4, 5, 7 and 13;
+ * with a reference list, 0, 4, 5, 7 and 12 (which then depends on the list alone, so any
+ * listed installer gives the same value).
+ */
 export function goldenPcrValues(g: {
   identity: DeviceIdentity;
   dbCertsDer: readonly Uint8Array[];
   image: PreparedImage;
+  referenceList?: SignedReferenceList | undefined;
 }): Array<{ alg: 'sha256'; pcr: number; value: Uint8Array }> {
   if (!g.image.authorityDer) {
     throw new Error(`golden image ${g.image.name} is not trusted by the run's db (${g.image.refusal ?? 'no authority'})`);
   }
-  const events = goldenBootMeasurements(g.identity, g.dbCertsDer, {
+  const measurements = goldenBootMeasurements(g.identity, g.dbCertsDer, {
     authorityDer: g.image.authorityDer,
     size: g.image.size,
     sha1: g.image.sha1,
     sha256: g.image.sha256,
-  }).map((m) => toTcgEvent(m, ['sha256']));
-  const banks = replayEvents(events, ['sha256']);
-  return GOLDEN_PCRS.map((pcr) => ({ alg: 'sha256' as const, pcr, value: banks.sha256[pcr]! }));
+  });
+  if (g.referenceList) measurements.push(referenceListMeasurement({ id: g.referenceList.list.id, version: g.referenceList.list.version, bytes: g.referenceList.bytes }));
+  const banks = replayEvents(measurements.map((m) => toTcgEvent(m, ['sha256'])), ['sha256']);
+  return (g.referenceList ? GOLDEN_PCRS_WITH_LIST : GOLDEN_PCRS).map((pcr) => ({ alg: 'sha256' as const, pcr, value: banks.sha256[pcr]! }));
 }
 
 /**

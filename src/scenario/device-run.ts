@@ -9,6 +9,7 @@ import type { DeviceIdentity } from '../device/identity.js';
 import { prepareSandbox } from '../device/installer-sandbox.js';
 import { onieBootMachine, type OnieBootEmitted, type OnieBootOutput } from '../device/onie/boot-machine.js';
 import type { HashAlg } from '../protocol/tcg/hash-alg.js';
+import type { SignedReferenceList } from '../trust/reference-list.js';
 import { onieEffects } from '../device/onie/onie-effects.js';
 import type { TrustStore } from '../trust/trust-store.js';
 import { VirtualTpm } from '../trust/vtpm.js';
@@ -30,6 +31,7 @@ export interface DeviceRunInput {
   maxPasses: number;
   passDelayMs: number;
   installerTimeoutMs: number;
+  referenceList?: SignedReferenceList | undefined;
   /** Wall-clock limit for the whole boot. */
   deadlineMs: number;
   bus: EventBus;
@@ -66,6 +68,7 @@ export async function runDevice(input: DeviceRunInput): Promise<DeviceRun> {
     clock: input.clock,
     random: input.random,
     installerTimeoutMs: input.installerTimeoutMs,
+    referenceList: input.referenceList,
     emit,
     console: (line) => consoleLog.write(`${line}\n`),
   });

@@ -19,7 +19,9 @@ import { runDevice } from './device-run.js';
 import { checkExpectations, type DeviceResult, type ExpectationCheck } from './expectations.js';
 import { prepareImage, readPemFile, type PreparedImage } from './images.js';
 import { scenarioPath, type LoadedScenario } from './load.js';
-import { createRunPki } from './pki.js';
+import { createRunPki, type RunPki } from './pki.js';
+import { signReferenceList, type SignedReferenceList } from '../trust/reference-list.js';
+import { ScenarioError } from '../errors.js';
 import { publish } from './server-events.js';
 import { toClassRule, toOptionValues, toReservation } from './dhcp-schema.js';
 
@@ -126,6 +128,16 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     bus.emit({ type: 'run.servers', message: `DHCP on ${dhcpAddr.address}:${dhcpAddr.port}, HTTP on ${hostPort}, TFTP on ${tftpAddr.address}:${tftpAddr.port}` });
 
     const golden = s.attestation ? images.get(s.attestation.goldenImage) : undefined;
+    const referenceList = s.attestation?.referenceList ? buildReferenceList(s.name, s.attestation.referenceList, images, pki, file) : undefined;
+    if (referenceList && golden && !referenceList.list.entries.some((e) => e.name === golden.name)) {
+      throw new ScenarioError(file, 'attestation.referenceList.images', `the golden image ${golden.name} must be in the reference list`);
+    }
+    if (referenceList) {
+      bus.emit({
+        type: 'reference-list.signed',
+        message: `reference list ${referenceList.list.id} v${referenceList.list.version}: ${referenceList.list.entries.map((e) => e.name).join(', ')}, signed by ${s.attestation!.referenceList!.signedBy}`,
+      });
+    }
     const nonces = new NonceLedger();
     const bySha = new Map([...images.values()].map((img) => [img.sha256.toString('hex'), img.name]));
     const results = await Promise.all(
@@ -149,6 +161,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
           maxPasses: s.onie.maxPasses,
           passDelayMs: s.onie.passDelay,
           installerTimeoutMs: s.onie.installerTimeout,
+          referenceList,
           deadlineMs: d.expect.within ?? opts.defaultDeadlineMs ?? 600_000,
           bus,
         });
@@ -166,7 +179,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
         };
         if (golden) {
           // The verifier's reference for this device, from what it knows without the device.
-          const goldenValues = goldenPcrValues({ identity, dbCertsDer, image: golden });
+          const goldenValues = goldenPcrValues({ identity, dbCertsDer, image: golden, referenceList });
           const secret = s.attestation?.secret;
           if (secret !== undefined) {
             result.secret = releaseSealedSecret(run.tpm, goldenValues, secret);
@@ -176,7 +189,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
               message: result.secret.released ? 'TPM released the sealed NOS secret (golden boot)' : `TPM withheld the sealed NOS secret: ${result.secret.detail}`,
             });
           }
-          const a = await attestDevice(run.tpm, goldenValues, dir, nonces);
+          const a = await attestDevice(run.tpm, goldenValues, dir, nonces, referenceList !== undefined);
           const failed = a.checks.filter((c) => !c.ok);
           result.attestation = { ok: a.ok, failed: failed.map((c) => c.name) };
           bus.emit({
@@ -211,6 +224,22 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     // Artifacts keep .run/ (test PKI, built images) so a user can re-check them with openssl.
     if (!keep) await rm(root, { recursive: true, force: true });
   }
+}
+
+/** The scenario's reference list: one entry per named image, signed with a key of the run's PKI. */
+function buildReferenceList(
+  name: string,
+  spec: { images: string[]; signedBy: 'vendor' | 'rogue' | 'db-ca'; version: number },
+  images: Map<string, PreparedImage>,
+  pki: RunPki,
+  file: string,
+): SignedReferenceList {
+  const entries = spec.images.map((imageName, i) => {
+    const img = images.get(imageName);
+    if (!img) throw new ScenarioError(file, `attestation.referenceList.images.${i}`, `no image named "${imageName}" (have: ${[...images.keys()].join(', ')})`);
+    return { stage: 'nos-installer', name: img.name, sha256: img.sha256.toString('hex') };
+  });
+  return signReferenceList({ id: name, version: spec.version, entries }, pki[spec.signedBy]);
 }
 
 function stripUndefined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {

@@ -159,6 +159,19 @@ export const scenarioSchema = z
          * TPM2_PolicyPCR before the device boots: its TPM releases it only after a golden boot.
          */
         secret: z.string().min(1).max(128, 'a sealed secret holds at most 128 bytes').optional(),
+        /**
+         * A signed list of known-good installers (DIGLIM-style) provisioned on every device:
+         * measured once into PCR 12, which only unknown installers move. Golden values then
+         * cover PCR 12 instead of 13, so any listed installer attests.
+         */
+        referenceList: z
+          .object({
+            images: z.array(z.string()).min(1),
+            signedBy: z.enum(['vendor', 'rogue', 'db-ca']).default('vendor'),
+            version: z.number().int().nonnegative().default(1),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .optional(),

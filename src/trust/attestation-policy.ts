@@ -10,6 +10,8 @@ import { PCR_COUNT } from '../protocol/tcg/event-log.js';
 export interface AttestationPolicy {
   selection: Array<{ alg: HashAlg; pcrs: number[] }>;
   golden: Array<{ alg: HashAlg; pcr: number; value: Uint8Array }>;
+  /** The PCR a reference list is measured into: unknown stages logged there fail. */
+  referencePcr?: number;
 }
 
 const alg = z.enum(HASH_ALGS as [HashAlg, ...HashAlg[]]);
@@ -26,6 +28,7 @@ const policyFileSchema = z
           .refine((g) => g.value.length === 2 * DIGEST_SIZE[g.alg], { message: 'the digest length does not match its bank' }),
       )
       .default([]),
+    referencePcr: pcr.optional(),
   })
   .strict();
 
@@ -34,6 +37,7 @@ export function encodePolicy(p: AttestationPolicy): string {
     {
       selection: p.selection,
       golden: p.golden.map((g) => ({ alg: g.alg, pcr: g.pcr, value: Buffer.from(g.value).toString('hex') })),
+      ...(p.referencePcr !== undefined ? { referencePcr: p.referencePcr } : {}),
     },
     null,
     2,
@@ -55,6 +59,10 @@ export function decodePolicy(text: string): { ok: true; value: AttestationPolicy
   }
   return {
     ok: true,
-    value: { selection: r.data.selection, golden: r.data.golden.map((g) => ({ alg: g.alg, pcr: g.pcr, value: Buffer.from(g.value, 'hex') })) },
+    value: {
+      selection: r.data.selection,
+      golden: r.data.golden.map((g) => ({ alg: g.alg, pcr: g.pcr, value: Buffer.from(g.value, 'hex') })),
+      ...(r.data.referencePcr !== undefined ? { referencePcr: r.data.referencePcr } : {}),
+    },
   };
 }

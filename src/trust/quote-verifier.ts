@@ -6,7 +6,9 @@ import { formatSelection, selectionsEqual } from '../protocol/tpm2/pcr-selection
 import { decodeSignature } from '../protocol/tpm2/signature.js';
 import { replayEventLog } from './event-log-replay.js';
 import { selectedValues, type PcrBanks } from './pcr-bank.js';
+import { EV_EVENT_TAG } from '../protocol/tcg/event-types.js';
 import type { NonceLedger } from './nonce-ledger.js';
+import { TAG_UNKNOWN_STAGE } from './reference-list.js';
 import { verifyTpm2Signature } from './tpm-signature.js';
 
 export interface QuoteCheck {
@@ -32,6 +34,8 @@ export interface QuoteVerifyInput {
   expectedSigner?: Uint8Array | undefined;
   /** The nonces this verifier issued: the quote's must be one, and not seen before. */
   nonces?: NonceLedger | undefined;
+  /** The PCR a reference list is measured into: every stage the log shows there as unknown fails. */
+  referencePcr?: number | undefined;
 }
 
 export interface QuoteVerdict {
@@ -121,7 +125,22 @@ export function verifyQuote(input: QuoteVerifyInput): QuoteVerdict {
     }
   }
 
+  if (input.referencePcr !== undefined && log.ok) {
+    const unknown = log.value.events.filter((e) => e.pcrIndex === input.referencePcr && e.eventType === EV_EVENT_TAG && taggedId(e.data) === TAG_UNKNOWN_STAGE);
+    check(
+      'reference.stages',
+      unknown.length === 0,
+      unknown.length === 0
+        ? `every stage was in the reference list (PCR ${input.referencePcr})`
+        : `not in the reference list: ${unknown.map((e) => Buffer.from(e.data.subarray(8)).toString('utf8')).join('; ')}`,
+    );
+  }
+
   return done(replayed ? { attest, replayed } : { attest });
+}
+
+function taggedId(data: Uint8Array): number | undefined {
+  return data.length >= 8 ? Buffer.from(data).readUInt32LE(0) : undefined;
 }
 
 /**

@@ -92,6 +92,20 @@ describe('shipped scenarios over real sockets on loopback', () => {
     expect(events.filter((e) => e.type === 'candidate.failed' && /HTTP 404/.test(e.message))).toHaveLength(12);
   });
 
+  it('reference-list: the listed installer attests; a validly signed, unlisted one fails with the stage named', async () => {
+    const { report, dir } = await runShipped('reference-list');
+    expect(report.devices.flatMap((d) => d.checks.filter((c) => !c.ok))).toEqual([]);
+    const byId = Object.fromEntries(report.devices.map((d) => [d.id, d]));
+    expect(byId['switch-1']).toMatchObject({ installedImage: 'demo-nos', attestation: { ok: true }, secret: { released: true } });
+    expect(byId['switch-2']).toMatchObject({ installedImage: 'diag', attestation: { ok: false, failed: ['golden.sha256:12', 'reference.stages'] } });
+    // The policy a run writes keeps the reference PCR, so the CLI finds the same failure offline.
+    const policy = JSON.parse(await readFile(join(dir, 'switch-2', 'policy.json'), 'utf8')) as { referencePcr?: number; golden: Array<{ pcr: number }> };
+    expect(policy.referencePcr).toBe(12);
+    expect(policy.golden.map((g) => g.pcr)).toEqual([0, 4, 5, 7, 12]);
+    const cli = await run('node', [join(repo, 'dist/cli/bin.js'), 'attest', 'verify', join(dir, 'switch-2')]).catch((e: { code: number; stdout: string }) => e);
+    expect(cli).toMatchObject({ code: 1, stdout: expect.stringMatching(/^FAIL reference\.stages +not in the reference list: .*diag\.bin/m) });
+  });
+
   it('the CLI prints the quickstart verdict and exits 0 (npm start runs exactly this)', async () => {
     const { stdout } = await run('node', ['dist/cli/bin.js', 'run', 'scenarios/quickstart.yaml'], { cwd: repo });
     expect(stdout).toMatch(/switch-1 attestation PASS/);

@@ -24,6 +24,7 @@ import {
   EFI_IMAGE_SECURITY_DATABASE_GUID,
 } from '../../protocol/tcg/event-data.js';
 import type { DeviceIdentity } from '../identity.js';
+import { TAG_REFERENCE_LIST, TAG_UNKNOWN_STAGE } from '../../trust/reference-list.js';
 import { oniePlatform } from '../identity.js';
 
 /**
@@ -38,6 +39,9 @@ import { oniePlatform } from '../identity.js';
  * | 4   | the ONIE kernel the boot manager starts                | EV_EFI_ACTION, EV_EFI_BOOT_SERVICES_APPLICATION |
  * | 5   | ExitBootServices                                       | EV_EFI_ACTION                          |
  * | 7   | each db certificate that authorised an installer (once)| EV_EFI_VARIABLE_AUTHORITY              |
+ * | 12  | the signed reference list (digest = the list), then   | EV_EVENT_TAG 'DLST', then 'UNKN'       |
+ * |     | each installer NOT in it (digest = image); only when a |                                        |
+ * |     | reference list is provisioned (DIGLIM, tpm.md §5)      |                                        |
  * | 13  | each installer image before it runs (digest = image)   | EV_EVENT_TAG 'ONIE'                    |
  * | 14  | each image rejected by verification                    | EV_EVENT_TAG 'RJCT'                    |
  *
@@ -45,15 +49,21 @@ import { oniePlatform } from '../identity.js';
  * golden values hold for every switch of one platform and firmware release. URLs do go
  * into event data, where the log reader can see them without changing a PCR.
  */
-export const PCR = { firmware: 0, bootManagerCode: 4, bootManagerData: 5, secureBoot: 7, installer: 13, rejected: 14 } as const;
+export const PCR = { firmware: 0, bootManagerCode: 4, bootManagerData: 5, secureBoot: 7, referenceList: 12, installer: 13, rejected: 14 } as const;
 
 /** What the verifier quotes, and the subset with golden values (14 varies with faults). */
-export const QUOTED_PCRS = [0, 4, 5, 7, 13, 14];
+export const QUOTED_PCRS = [0, 4, 5, 7, 12, 13, 14];
 export const GOLDEN_PCRS = [0, 4, 5, 7, 13];
+/**
+ * With a reference list, 12 replaces 13 among the golden PCRs: 12 then depends only on
+ * which list was trusted (and any unknown stage), 13 on which listed installer ran.
+ */
+export const GOLDEN_PCRS_WITH_LIST = [0, 4, 5, 7, 12];
 
 /** TCG_PCClientTaggedEvent ids: ASCII tags read as big-endian u32. */
 export const TAG_INSTALLER = 0x4f4e4945; // 'ONIE'
 export const TAG_REJECTED = 0x524a4354; // 'RJCT'
+
 
 export interface Measurement {
   pcr: number;
@@ -126,6 +136,25 @@ export function installerMeasurement(
     pcr: PCR.installer,
     eventType: EV_EVENT_TAG,
     data: taggedEvent(TAG_INSTALLER, Buffer.from(text)),
+    digests: { sha1: image.sha1, sha256: image.sha256, ...(image.sha384 ? { sha384: image.sha384 } : {}) },
+  };
+}
+
+/** The reference list the device trusted: digest = the signed list bytes, so a verifier can compute PCR 12 ahead. */
+export function referenceListMeasurement(list: { id: string; version: number; bytes: Uint8Array }): Measurement {
+  const text = JSON.stringify({ id: list.id, version: list.version, sha256: createHash('sha256').update(list.bytes).digest('hex') });
+  return { pcr: PCR.referenceList, eventType: EV_EVENT_TAG, data: taggedEvent(TAG_REFERENCE_LIST, Buffer.from(text)), digests: digestsOf(list.bytes) };
+}
+
+/** An installer the reference list does not know: it, and only it, moves PCR 12. */
+export function unknownStageMeasurement(
+  image: { url: string; sha1: Uint8Array; sha256: Uint8Array; sha384?: Uint8Array | undefined },
+): Measurement {
+  const text = JSON.stringify({ stage: 'nos-installer', url: image.url, sha256: Buffer.from(image.sha256).toString('hex') });
+  return {
+    pcr: PCR.referenceList,
+    eventType: EV_EVENT_TAG,
+    data: taggedEvent(TAG_UNKNOWN_STAGE, Buffer.from(text)),
     digests: { sha1: image.sha1, sha256: image.sha256, ...(image.sha384 ? { sha384: image.sha384 } : {}) },
   };
 }

@@ -10,6 +10,7 @@ import type { Dhcp4OptionEntry } from '../../protocol/dhcp4/packet.js';
 import { SignedImageDigester } from '../../trust/image-digester.js';
 import { verifyDigestedImage } from '../../trust/image-verifier.js';
 import type { TrustStore } from '../../trust/trust-store.js';
+import { listedStage, verifyReferenceList, type ReferenceList, type SignedReferenceList } from '../../trust/reference-list.js';
 import type { VirtualTpm } from '../../trust/vtpm.js';
 import type { DeviceIdentity } from '../identity.js';
 import { runInstaller, type SandboxLayout } from '../installer-sandbox.js';
@@ -22,7 +23,9 @@ import {
   authorityMeasurement,
   installerMeasurement,
   preBootMeasurements,
+  referenceListMeasurement,
   rejectionMeasurement,
+  unknownStageMeasurement,
   toTcgEvent,
   type Measurement,
 } from './measured-boot.js';
@@ -44,6 +47,8 @@ export interface OnieDeviceDeps {
   clock: Clock;
   random: Random;
   installerTimeoutMs: number;
+  /** A signed list of known-good stages provisioned on the device (DIGLIM-style measurement). */
+  referenceList?: SignedReferenceList | undefined;
   /** Publishes a device event on the run's bus. */
   emit: (type: string, message: string, data?: Record<string, unknown>) => void;
   /** The device's serial console: ONIE's own messages and the installer's output. */
@@ -62,6 +67,8 @@ const WGET_TIMEOUT_MS = 3_000;
 
 export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
   const authorities = new Set<string>();
+  /** The reference list as loaded at power-on (undefined: none provisioned, or refused). */
+  let loadedList: ReferenceList | undefined;
   /** Waterfall servers that timed out this pass: ONIE leaves the rest of their paths. */
   const silentServers = new Set<string>();
   const measure = (m: Measurement): void => {
@@ -91,6 +98,18 @@ export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
       d.console('bootlab firmware: measured boot, Secure Boot enabled');
       for (const m of preBootMeasurements(d.identity, d.trust.db.map((c) => c.raw))) measure(m);
       d.console(`ONIE: version ${d.identity.onieVersion}, platform ${d.identity.arch}-${d.identity.machine}-r${d.identity.machineRev}`);
+      if (d.referenceList) {
+        const v = verifyReferenceList(d.referenceList, d.trust);
+        if (v.ok) {
+          loadedList = v.list;
+          measure(referenceListMeasurement({ id: v.list.id, version: v.list.version, bytes: d.referenceList.bytes }));
+          d.console(`ONIE: reference list ${v.list.id} v${v.list.version} loaded (${v.list.entries.length} stages), signed by "${v.signer}"`);
+          d.emit('reference-list.loaded', `reference list ${v.list.id} v${v.list.version}: ${v.list.entries.length} known stages`, { id: v.list.id, sha256: v.sha256.toString('hex') });
+        } else {
+          d.console(`ONIE: reference list refused (${v.reason}): every stage counts as unknown`);
+          d.emit('reference-list.refused', `reference list refused: ${v.reason}: ${v.detail}`, { reason: v.reason });
+        }
+      }
       d.emit('device.booted', 'firmware and ONIE stages measured');
     },
 
@@ -165,15 +184,19 @@ export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
         authorities.add(key);
         measure(authorityMeasurement(verdict.authority.certDer));
       }
-      measure(
-        installerMeasurement({
-          url: image.candidate.url,
-          size: image.digest.size,
-          sha1: image.digest.fileSha1,
-          sha256: image.digest.fileSha256,
-          sha384: image.digest.fileSha384,
-        }),
-      );
+      const stage = {
+        url: image.candidate.url,
+        size: image.digest.size,
+        sha1: image.digest.fileSha1,
+        sha256: image.digest.fileSha256,
+        sha384: image.digest.fileSha384,
+      };
+      measure(installerMeasurement(stage));
+      if (d.referenceList) {
+        const known = loadedList && listedStage(loadedList, stage.sha256);
+        if (known) d.console(`ONIE: ${image.candidate.url} is known stage "${known.name}" (${known.stage}): its PCR 12 is unchanged`);
+        else measure(unknownStageMeasurement(stage));
+      }
     },
 
     async handoff(image, vars, signal) {
