@@ -18,7 +18,8 @@ export interface DeviceRunInput {
   id: string;
   identity: DeviceIdentity;
   trust: TrustStore;
-  akType: 'ecc' | 'rsa';
+  akType: 'ecc' | 'rsa' | 'rsa-pss';
+  ekType: 'ecc' | 'rsa';
   banks: HashAlg[];
   dir: string;
   dhcpServer: { address: string; port: number };
@@ -50,7 +51,12 @@ export async function runDevice(input: DeviceRunInput): Promise<DeviceRun> {
   await mkdir(input.dir, { recursive: true });
   const consoleLog = createWriteStream(join(input.dir, 'console.log'));
   const sandbox = await prepareSandbox(join(input.dir, 'sandbox'), input.identity);
-  const tpm = new VirtualTpm({ banks: input.banks, akType: input.akType });
+  const tpm = new VirtualTpm({
+    banks: input.banks,
+    akType: input.akType === 'ecc' ? 'ecc' : 'rsa',
+    akScheme: input.akType === 'rsa-pss' ? 'rsapss' : 'rsassa',
+    ekType: input.ekType,
+  });
   const rejections: DeviceRun['rejections'] = [];
   const emit = (type: string, message: string, data?: Record<string, unknown>): void => {
     bus.emit({ type, device: id, message, ...(data ? { data } : {}) });

@@ -150,6 +150,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
           identity,
           trust,
           akType: d.tpm.ak,
+          ekType: d.tpm.ek,
           banks: d.tpm.banks,
           dir,
           dhcpServer: dhcpAddr,

@@ -134,7 +134,9 @@ export const scenarioSchema = z
             identity: identity.default({}),
             tpm: z
               .object({
-                ak: z.enum(['ecc', 'rsa']).default('ecc'),
+                /** ecc: ECDSA P-256; rsa: RSASSA-2048; rsa-pss: RSAPSS-2048. */
+                ak: z.enum(['ecc', 'rsa', 'rsa-pss']).default('ecc'),
+                ek: z.enum(['ecc', 'rsa']).default('ecc'),
                 /** Allocated PCR banks, in event-log order; the verifier quotes sha256, so it must be one. */
                 banks: z
                   .array(z.enum(['sha1', 'sha256', 'sha384']))
@@ -144,7 +146,7 @@ export const scenarioSchema = z
                   .refine((b) => b.includes('sha256'), 'the verifier quotes the sha256 bank: include sha256'),
               })
               .strict()
-              .default({ ak: 'ecc', banks: ['sha1', 'sha256'] }),
+              .default({ ak: 'ecc', ek: 'ecc', banks: ['sha1', 'sha256'] }),
             expect: expectation,
           })
           .strict(),

@@ -24,8 +24,12 @@ import { signTpm2 } from './tpm-signature.js';
 export interface VirtualTpmOptions {
   /** Allocated PCR banks, in the order the event log lists them. Default sha1 + sha256. */
   banks?: HashAlg[] | undefined;
-  /** Attestation key type. Default ECC P-256 (fast to generate); RSA is 2048-bit RSASSA. */
+  /** Attestation key type. Default ECC P-256 (fast to generate); RSA is 2048-bit. */
   akType?: 'ecc' | 'rsa' | undefined;
+  /** The RSA AK's signing scheme (its template fixes it, as a restricted key's does). Default RSASSA. */
+  akScheme?: 'rsassa' | 'rsapss' | undefined;
+  /** Endorsement key type. Default ECC P-256; RSA is the 2048-bit template of the EK profile. */
+  ekType?: 'ecc' | 'rsa' | undefined;
   firmwareVersion?: bigint | undefined;
   /** Milliseconds; clockInfo.clock counts from the construction of the TPM. Default Date.now. */
   now?: (() => number) | undefined;
@@ -62,12 +66,13 @@ export class VirtualTpm {
   readonly banks: HashAlg[];
   readonly ak: AkInfo;
   /** The EK the AK's qualified name descends from. */
-  readonly ek: { publicPem: string; name: Buffer; qualifiedName: Buffer };
+  readonly ek: { publicPem: string; name: Buffer; qualifiedName: Buffer; type: 'ecc' | 'rsa'; tpm2bPublic: Buffer };
   /** QN(AK) = nameAlg ‖ H(QN(EK) ‖ Name(AK)): the quote's qualifiedSigner. */
   readonly akQualifiedName: Buffer;
   readonly firmwareVersion: bigint;
 
   private readonly akPrivate: KeyObject;
+  private readonly akScheme: 'rsassa' | 'rsapss';
   /** Wraps sealed objects that leave the TPM, as a storage parent key does. */
   private readonly storageKey = randomBytes(32);
   private readonly now: () => number;
@@ -87,16 +92,19 @@ export class VirtualTpm {
     this.startedAt = this.now();
     this.firmwareVersion = opts.firmwareVersion ?? DEFAULT_FIRMWARE_VERSION;
 
-    const ekKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const ekType = opts.ekType ?? 'ecc';
+    const ekKeys = ekType === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const ekPub = ekPublic(publicParams(ekKeys.publicKey));
     const ekName = objectName(ekPub);
     const ekQn = qualifiedName(hierarchyQualifiedName(TPM_RH_ENDORSEMENT), ekName);
-    this.ek = { publicPem: pem(ekKeys.publicKey), name: ekName, qualifiedName: ekQn };
+    this.ek = { publicPem: pem(ekKeys.publicKey), name: ekName, qualifiedName: ekQn, type: ekType, tpm2bPublic: encodeTpm2bPublic(ekPub) };
 
     const type = opts.akType ?? 'ecc';
+    this.akScheme = opts.akScheme ?? 'rsassa';
+    if (type === 'ecc' && this.akScheme !== 'rsassa') throw new RangeError('an ECC AK signs with ECDSA; rsapss needs an RSA AK');
     const akKeys = type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
     this.akPrivate = akKeys.privateKey;
-    const akPub = akPublic(publicParams(akKeys.publicKey));
+    const akPub = akPublic(publicParams(akKeys.publicKey), this.akScheme);
     const name = objectName(akPub);
     this.ak = { publicPem: pem(akKeys.publicKey), tpm2bPublic: encodeTpm2bPublic(akPub), name, type };
     this.akQualifiedName = qualifiedName(ekQn, name);
@@ -163,7 +171,7 @@ export class VirtualTpm {
     return this.log;
   }
 
-  /** TPM2_Quote with the AK, signing scheme RSASSA/ECDSA-SHA256. */
+  /** TPM2_Quote with the AK, signing with its scheme (RSASSA, RSAPSS or ECDSA) over SHA-256. */
   quote(nonce: Uint8Array, selection: Array<{ alg: HashAlg; pcrs: number[] }>): TpmQuote {
     const sel = normalizeSelection(selection);
     for (const { alg } of sel) if (!this.banks.includes(alg)) throw new RangeError(`bank ${alg} is not allocated`);
@@ -178,7 +186,7 @@ export class VirtualTpm {
     });
     let i = 0;
     const pcrValues = sel.flatMap(({ alg, pcrs }) => pcrs.map((pcr) => ({ alg, pcr, value: values[i++]! })));
-    return { attest, signature: signTpm2(this.akPrivate, attest, SIGN_HASH), pcrsFile: encodePcrsFile(sel, values), pcrValues };
+    return { attest, signature: signTpm2(this.akPrivate, attest, SIGN_HASH, this.akScheme), pcrsFile: encodePcrsFile(sel, values), pcrValues };
   }
 
   /**
@@ -189,7 +197,7 @@ export class VirtualTpm {
     if (message.length >= 4 && Buffer.from(message.subarray(0, 4)).readUInt32BE(0) === TPM_GENERATED_VALUE) {
       throw new RangeError('a restricted key does not sign data that starts with TPM_GENERATED_VALUE (TPM_RC_TICKET)');
     }
-    return signTpm2(this.akPrivate, message, SIGN_HASH);
+    return signTpm2(this.akPrivate, message, SIGN_HASH, this.akScheme);
   }
 
   /**

@@ -152,7 +152,7 @@ trust: { db: [db-ca] }
 attestation: { goldenImage: nos }
 devices:
   - { id: a, expect: { outcome: installed, image: nos, attestation: pass } }
-  - { id: b, identity: { mac: "52:54:00:00:00:0b" }, tpm: { ak: rsa }, expect: { outcome: installed, image: nos, attestation: pass } }
+  - { id: b, identity: { mac: "52:54:00:00:00:0b" }, tpm: { ak: rsa-pss, ek: rsa }, expect: { outcome: installed, image: nos, attestation: pass } }
   - { id: c, identity: { machine: celestica_ds1000, switchAsic: bcm }, expect: { outcome: installed, image: nos, attestation: pass } }
   - { id: d, tpm: { ak: rsa, banks: [sha256, sha384] }, expect: { outcome: installed, image: nos, attestation: pass } }
 `;

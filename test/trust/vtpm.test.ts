@@ -192,3 +192,18 @@ describe('VirtualTpm PCR rules (PC Client PTP attributes)', () => {
     expect(q.pcrValues.map((v) => hex(v.value))).toEqual([hex(tpm.pcr('sha256', 17)), '00'.repeat(32)]);
   });
 });
+
+describe('VirtualTpm key types', () => {
+  it('makes an RSAPSS AK whose template names RSAPSS and whose quotes are RSAPSS signatures, under an RSA EK', () => {
+    const tpm = new VirtualTpm({ akType: 'rsa', akScheme: 'rsapss', ekType: 'rsa' });
+    const ak = decodeTpm2bPublic(tpm.ak.tpm2bPublic);
+    expect(ak.ok && ak.value.scheme).toEqual({ alg: 0x0016, hash: 'sha256' });
+    const ek = decodeTpm2bPublic(tpm.ek.tpm2bPublic);
+    expect(ek.ok && ek.value.type).toBe('rsa');
+    expect(tpm.ek.type).toBe('rsa');
+    const q = tpm.quote(Buffer.alloc(4), [{ alg: 'sha256', pcrs: [0] }]);
+    const sig = decodeSignature(q.signature);
+    expect(sig.ok && sig.value.sigAlg).toBe('rsapss');
+    expect(() => new VirtualTpm({ akType: 'ecc', akScheme: 'rsapss' })).toThrow(/needs an RSA AK/);
+  });
+});

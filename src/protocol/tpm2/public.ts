@@ -60,14 +60,14 @@ export type TpmtPublic = TpmtPublicCommon &
 
 export type PublicKeyParams = { type: 'rsa'; modulus: Uint8Array; exponent?: number } | { type: 'ecc'; x: Uint8Array; y: Uint8Array };
 
-/** The AK template of tpm.md §2.2: restricted signing key, RSASSA or ECDSA with SHA-256. */
-export function akPublic(key: PublicKeyParams): TpmtPublic {
+/** The AK template of tpm.md §2.2: restricted signing key, RSASSA (or RSAPSS) or ECDSA with SHA-256. */
+export function akPublic(key: PublicKeyParams, rsaScheme: 'rsassa' | 'rsapss' = 'rsassa'): TpmtPublic {
   const common = { nameAlg: 'sha256' as const, objectAttributes: AK_OBJECT_ATTRIBUTES, authPolicy: new Uint8Array(), symmetric: null };
   if (key.type === 'rsa') {
     return {
       ...common,
       type: 'rsa',
-      scheme: { alg: 0x0014, hash: 'sha256' },
+      scheme: { alg: rsaScheme === 'rsassa' ? 0x0014 : 0x0016, hash: 'sha256' },
       keyBits: key.modulus.length * 8,
       exponent: key.exponent === undefined || key.exponent === 65537 ? 0 : key.exponent,
       modulus: key.modulus,

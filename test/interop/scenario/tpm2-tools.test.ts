@@ -98,6 +98,7 @@ trust: { db: [db-ca] }
 attestation: { goldenImage: nos }
 devices:
   - { id: big, tpm: { ak: rsa, banks: [sha256, sha384] }, expect: { outcome: installed, attestation: pass } }
+  - { id: pss, tpm: { ak: rsa-pss, ek: rsa }, expect: { outcome: installed, attestation: pass } }
 `;
     const dir = join(root, 'sha384');
     const report = await runScenario({ scenario: parseScenario(text, 'sha384.yaml'), file: 'sha384.yaml', baseDir: repo }, { artifactsDir: dir });
@@ -120,5 +121,18 @@ devices:
     msg[msg.length - 1] = msg[msg.length - 1]! ^ 0x01;
     await writeFile(join(dev, 'flipped.msg'), msg);
     await expect(run('tpm2_checkquote', [...args, '-m', 'flipped.msg'], { cwd: dev })).rejects.toThrow();
+    // An RSAPSS AK (under an RSA EK). Debian's tpm2_checkquote 5.4 verifies RSASSA only, so
+    // openssl checks the PSS signature (TPMT_SIGNATURE minus sigAlg, hash and size) over
+    // quote.msg, with the TPM's salt length (the digest size), and refuses a flipped byte.
+    const pss = join(dir, 'pss');
+    const tpmtSig = await readFile(join(pss, 'quote.sig'));
+    expect(tpmtSig.readUInt16BE(0)).toBe(0x0016);
+    await writeFile(join(pss, 'sig.raw'), tpmtSig.subarray(6));
+    const dgst = ['dgst', '-sha256', '-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:32', '-verify', 'ak.pub.pem', '-signature', 'sig.raw'];
+    expect((await run('openssl', [...dgst, 'quote.msg'], { cwd: pss })).stdout).toMatch(/Verified OK/);
+    const pssMsg = Buffer.from(await readFile(join(pss, 'quote.msg')));
+    pssMsg[10] = pssMsg[10]! ^ 0x01;
+    await writeFile(join(pss, 'flipped.msg'), pssMsg);
+    await expect(run('openssl', [...dgst, 'flipped.msg'], { cwd: pss })).rejects.toThrow();
   });
 });
