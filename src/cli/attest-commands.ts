@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { BootlabError } from '../errors.js';
@@ -7,6 +8,15 @@ import { decodePolicy } from '../trust/attestation-policy.js';
 import { replayEventLog } from '../trust/event-log-replay.js';
 import { formatEventLog } from '../trust/event-log-text.js';
 import { verifyQuote } from '../trust/quote-verifier.js';
+import { defaultIdentity } from '../device/identity-defaults.js';
+import { QUOTED_PCRS } from '../device/onie/measured-boot.js';
+import { formatSelection } from '../protocol/tpm2/pcr-selection.js';
+import { policyPcr } from '../protocol/tpm2/policy.js';
+import { SeededRandom } from '../random.js';
+import { goldenPcrValues } from '../scenario/attest.js';
+import { encodePolicy } from '../trust/attestation-policy.js';
+import { verifyImageFile } from '../trust/image-verifier.js';
+import { TrustStore } from '../trust/trust-store.js';
 
 /** `bootlab attest verify` and `bootlab eventlog show`: the verifier's side, on files. */
 export function registerAttestCommands(program: Command): void {
@@ -44,6 +54,54 @@ export function registerAttestCommands(program: Command): void {
       for (const c of verdict.checks) process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(18)} ${c.detail}\n`);
       process.stdout.write(`${dir}: attestation ${verdict.ok ? 'PASS' : 'FAIL'}\n`);
       if (!verdict.ok) process.exitCode = 1;
+    });
+
+  attest
+    .command('policy')
+    .description(
+      'compute, before any switch boots, the golden PCR values of a clean install of IMAGE on a platform, as policy.json (for `attest verify`), and the TPM2_PolicyPCR digest a secret can be sealed to',
+    )
+    .requiredOption('--image <file>', 'the signed installer a clean install runs')
+    .requiredOption('--db <pem...>', "the switches' db certificates (PEM), in the order the firmware lists them")
+    .option('--machine <vendor_model>', 'ONIE machine (default accton_as7326_56x)')
+    .option('--arch <arch>', 'ONIE arch (default x86_64)')
+    .option('--machine-rev <n>', 'machine revision (default 0)')
+    .option('--onie-version <v>', 'ONIE release (default 2025.02.00.01)')
+    .option('-o, --output <file>', 'write policy.json here (default: print it)')
+    .action(async (opts: { image: string; db: string[]; machine?: string; arch?: string; machineRev?: string; onieVersion?: string; output?: string }) => {
+      const trust = TrustStore.fromPem(await Promise.all(opts.db.map((f) => readText(f))));
+      const verdict = await verifyImageFile(opts.image, trust);
+      if (!verdict.ok) throw new BootlabError('BL_CLI_INPUT', `${opts.image} is not trusted by the given db (${verdict.reason}: ${verdict.detail}): a golden boot must install a trusted image`);
+      if (opts.machineRev !== undefined && !/^\d+$/.test(opts.machineRev)) throw new BootlabError('BL_CLI_INPUT', `--machine-rev ${opts.machineRev} is not a number`);
+      const identity = defaultIdentity(new SeededRandom(1), {
+        ...(opts.machine ? { machine: opts.machine } : {}),
+        ...(opts.arch ? { arch: opts.arch } : {}),
+        ...(opts.machineRev !== undefined ? { machineRev: Number(opts.machineRev) } : {}),
+        ...(opts.onieVersion ? { onieVersion: opts.onieVersion } : {}),
+      });
+      const golden = goldenPcrValues({
+        identity,
+        dbCertsDer: trust.db.map((c: X509Certificate) => c.raw),
+        image: {
+          name: opts.image,
+          path: opts.image,
+          size: verdict.digest.size,
+          sha1: verdict.digest.fileSha1,
+          sha256: verdict.digest.fileSha256,
+          authorityDer: verdict.authority.certDer,
+          published: [],
+        },
+      });
+      const policy = encodePolicy({ selection: [{ alg: 'sha256', pcrs: QUOTED_PCRS }], golden });
+      const sealTo = [{ alg: 'sha256' as const, pcrs: golden.map((g) => g.pcr) }];
+      const digest = policyPcr(sealTo, golden.map((g) => g.value));
+      if (opts.output) {
+        await writeFile(opts.output, policy);
+        for (const g of golden) process.stdout.write(`golden ${`sha256:${g.pcr}`.padEnd(10)} ${Buffer.from(g.value).toString('hex')}\n`);
+        process.stdout.write(`PolicyPCR(${formatSelection(sealTo)}) ${digest.toString('hex')}\n${opts.output}: written\n`);
+      } else {
+        process.stdout.write(policy);
+      }
     });
 
   program

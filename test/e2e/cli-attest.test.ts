@@ -91,6 +91,31 @@ describe('bootlab attest verify', () => {
   });
 });
 
+describe('bootlab attest policy', () => {
+  it("computes from the signed image and db alone the golden values the run's verifier used", async () => {
+    const run = join(dir, 'art', '.run');
+    const r = await outcome('attest', 'policy', '--image', join(run, 'demo-nos.bin'), '--db', join(run, 'pki', 'db-ca.TEST-ONLY.cert.pem'), '-o', 'pre.json');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^PolicyPCR\(sha256:0,4,5,7,13\) [0-9a-f]{64}$/m);
+    const pre = JSON.parse(await readFile(join(dir, 'pre.json'), 'utf8')) as unknown;
+    const runs = JSON.parse(await readFile(join(device, 'policy.json'), 'utf8')) as unknown;
+    expect(pre).toEqual(runs);
+    expect((await outcome('attest', 'verify', device, '--policy', 'pre.json')).code).toBe(0);
+    // Another platform boots other firmware: its golden values do not fit this switch.
+    await outcome('attest', 'policy', '--image', join(run, 'demo-nos.bin'), '--db', join(run, 'pki', 'db-ca.TEST-ONLY.cert.pem'), '--machine', 'celestica_ds1000', '-o', 'other.json');
+    const other = await outcome('attest', 'verify', device, '--policy', 'other.json');
+    expect(other.code).toBe(1);
+    expect(other.stdout).toMatch(/^FAIL golden\.sha256:0 /m);
+  });
+
+  it('refuses (exit 2) an image the given db does not trust', async () => {
+    const run = join(dir, 'art', '.run');
+    const r = await outcome('attest', 'policy', '--image', join(run, 'demo-nos.bin'), '--db', join(run, 'pki', 'rogue.TEST-ONLY.cert.pem'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/not trusted by the given db \(untrusted-signer/);
+  });
+});
+
 describe('bootlab eventlog show', () => {
   it('prints every event with its decoded data and digests, and the replayed PCRs', async () => {
     const r = await outcome('eventlog', 'show', join(device, 'eventlog.bin'));
