@@ -112,13 +112,9 @@ export async function runInstaller(opts: RunInstallerOptions): Promise<Installer
     HOME: sandbox.root,
     TERM: 'dumb',
     ONIE_SYSROOT: sandbox.root,
-    onie_exec_url: opts.execUrl,
     onie_installer: sandbox.installerPath,
+    ...onieInstallerVariables(opts.execUrl, opts.discoVars),
   };
-  for (const [name, value] of Object.entries(opts.discoVars)) {
-    // A name no shell can read would only be noise in the environment.
-    if (/^[A-Za-z0-9_]+$/.test(name)) env[`onie_disco_${name}`] = value;
-  }
   Object.assign(env, opts.extraEnv ?? {});
 
   const maxOutput = opts.maxOutputChars ?? DEFAULT_MAX_OUTPUT;
@@ -286,4 +282,14 @@ async function isDirectlyExecutable(path: string): Promise<boolean> {
   } finally {
     await fh.close();
   }
+}
+
+/** What ONIE tells an installer about how it was found: onie_exec_url and the onie_disco_* variables. */
+export function onieInstallerVariables(execUrl: string, discoVars: Record<string, string>): Record<string, string> {
+  const vars: Record<string, string> = { onie_exec_url: execUrl };
+  for (const [name, value] of Object.entries(discoVars)) {
+    // A name no shell can read would only be noise in the environment.
+    if (/^[A-Za-z0-9_]+$/.test(name)) vars[`onie_disco_${name}`] = value;
+  }
+  return vars;
 }

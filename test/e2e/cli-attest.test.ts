@@ -96,7 +96,7 @@ describe('bootlab attest policy', () => {
     const run = join(dir, 'art', '.run');
     const r = await outcome('attest', 'policy', '--image', join(run, 'demo-nos.bin'), '--db', join(run, 'pki', 'db-ca.TEST-ONLY.cert.pem'), '-o', 'pre.json');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^PolicyPCR\(sha256:0,4,5,7,13\) [0-9a-f]{64}$/m);
+    expect(r.stdout).toMatch(/^PolicyPCR\(sha256:0,1,4,5,7,8,9,13\) [0-9a-f]{64}$/m);
     const pre = JSON.parse(await readFile(join(dir, 'pre.json'), 'utf8')) as unknown;
     const runs = JSON.parse(await readFile(join(device, 'policy.json'), 'utf8')) as unknown;
     expect(pre).toEqual(runs);
@@ -120,7 +120,7 @@ describe('bootlab eventlog show', () => {
   it('prints every event with its decoded data and digests, and the replayed PCRs', async () => {
     const r = await outcome('eventlog', 'show', join(device, 'eventlog.bin'));
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/banks sha1, sha256, 18 events/);
+    expect(r.stdout).toMatch(/banks sha1, sha256, 25 events/);
     expect(r.stdout).toMatch(/PCR  7 {2}EV_EFI_VARIABLE_DRIVER_CONFIG\n {7}EFI_GLOBAL_VARIABLE:SecureBoot = 01/);
     expect(r.stdout).toMatch(/PCR 13 {2}EV_EVENT_TAG\n {7}tag 'ONIE': "\{\\"url\\":\\"http:/);
     const policy = JSON.parse(await readFile(join(device, 'policy.json'), 'utf8')) as { golden: Array<{ pcr: number; value: string }> };

@@ -5,8 +5,10 @@ import {
   EV_EFI_ACTION,
   EV_EFI_BOOT_SERVICES_APPLICATION,
   EV_EFI_VARIABLE_AUTHORITY,
+  EV_EFI_VARIABLE_BOOT,
   EV_EFI_VARIABLE_DRIVER_CONFIG,
   EV_EVENT_TAG,
+  EV_IPL,
   EV_POST_CODE,
   EV_S_CRTM_VERSION,
   EV_SEPARATOR,
@@ -49,16 +51,30 @@ import { oniePlatform } from '../identity.js';
  * golden values hold for every switch of one platform and firmware release. URLs do go
  * into event data, where the log reader can see them without changing a PCR.
  */
-export const PCR = { firmware: 0, bootManagerCode: 4, bootManagerData: 5, secureBoot: 7, referenceList: 12, installer: 13, rejected: 14 } as const;
+export const PCR = {
+  firmware: 0,
+  platformConfig: 1,
+  bootManagerCode: 4,
+  bootManagerData: 5,
+  secureBoot: 7,
+  bootCommands: 8,
+  bootFiles: 9,
+  referenceList: 12,
+  installer: 13,
+  rejected: 14,
+  installerConfig: 15,
+} as const;
 
-/** What the verifier quotes, and the subset with golden values (14 varies with faults). */
-export const QUOTED_PCRS = [0, 4, 5, 7, 12, 13, 14];
-export const GOLDEN_PCRS = [0, 4, 5, 7, 13];
+/** What the verifier quotes, and the subset with golden values (14 varies with faults, 15 per device). */
+export const QUOTED_PCRS = [0, 1, 4, 5, 7, 8, 9, 12, 13, 14, 15];
+export const GOLDEN_PCRS = [0, 1, 4, 5, 7, 8, 9, 13];
 /**
  * With a reference list, 12 replaces 13 among the golden PCRs: 12 then depends only on
  * which list was trusted (and any unknown stage), 13 on which listed installer ran.
  */
-export const GOLDEN_PCRS_WITH_LIST = [0, 4, 5, 7, 12];
+export const GOLDEN_PCRS_WITH_LIST = [0, 1, 4, 5, 7, 8, 9, 12];
+/** Tagged event of the installer's configuration (PCR 15). */
+export const TAG_INSTALLER_CONFIG = 0x434f4e46; // 'CONF'
 
 /** TCG_PCClientTaggedEvent ids: ASCII tags read as big-endian u32. */
 export const TAG_INSTALLER = 0x4f4e4945; // 'ONIE'
@@ -88,10 +104,17 @@ export function preBootMeasurements(id: DeviceIdentity, dbCertsDer: readonly Uin
   // Simulated code: deterministic stand-ins for the firmware volume and the ONIE kernel,
   // so the same platform and release always produce the same digests.
   const firmwareCode = Buffer.from(`bootlab simulated firmware\0${fw.vendor}\0${fw.version}\0${id.arch}`);
+  const onieGrub = Buffer.from(`bootlab simulated ONIE GRUB\0${id.onieVersion}\0${id.arch}`);
   const onieKernel = Buffer.from(`bootlab simulated ONIE kernel\0${id.onieVersion}\0${oniePlatform(id)}`);
+  const onieInitrd = Buffer.from(`bootlab simulated ONIE initramfs\0${id.onieVersion}\0${oniePlatform(id)}`);
+  // What ONIE's grub.cfg runs (no per-device values: golden values hold for a fleet).
+  const cmdline = `console=ttyS0,115200n8 boot_reason=install onie_platform=${oniePlatform(id)}`;
+  const grubCommands = [`grub_cmd: linux /onie/vmlinuz ${cmdline}`, `kernel_cmdline: /onie/vmlinuz ${cmdline}`, 'grub_cmd: initrd /onie/initrd.img'];
   const m: Measurement[] = [
     { pcr: PCR.firmware, eventType: EV_S_CRTM_VERSION, data: crtmVersion(`${fw.vendor} ${fw.version}`) },
     { pcr: PCR.firmware, eventType: EV_POST_CODE, data: Buffer.from('POST CODE'), digests: digestsOf(firmwareCode) },
+    // BootOrder = Boot0000, the ONIE entry.
+    { pcr: PCR.platformConfig, eventType: EV_EFI_VARIABLE_BOOT, data: uefiVariableData(EFI_GLOBAL_VARIABLE_GUID, 'BootOrder', Uint8Array.of(0, 0)) },
     {
       pcr: PCR.secureBoot,
       eventType: EV_EFI_VARIABLE_DRIVER_CONFIG,
@@ -109,9 +132,15 @@ export function preBootMeasurements(id: DeviceIdentity, dbCertsDer: readonly Uin
     {
       pcr: PCR.bootManagerCode,
       eventType: EV_EFI_BOOT_SERVICES_APPLICATION,
-      data: efiImageLoadEvent({ location: 0x7e000000n, length: BigInt(onieKernel.length), linkTime: 0n, devicePath: new Uint8Array() }),
-      digests: digestsOf(onieKernel),
+      data: efiImageLoadEvent({ location: 0x7e000000n, length: BigInt(onieGrub.length), linkTime: 0n, devicePath: new Uint8Array() }),
+      digests: digestsOf(onieGrub),
     },
+    // GRUB measures each file it loads into 9 and each command it runs into 8. The event
+    // data is "grub_cmd: CMD" (or "kernel_cmdline: LINE") NUL-terminated; the digest covers
+    // CMD alone, which is what tpm2_eventlog checks.
+    { pcr: PCR.bootFiles, eventType: EV_IPL, data: cString('/onie/vmlinuz'), digests: digestsOf(onieKernel) },
+    { pcr: PCR.bootFiles, eventType: EV_IPL, data: cString('/onie/initrd.img'), digests: digestsOf(onieInitrd) },
+    ...grubCommands.map((c) => ({ pcr: PCR.bootCommands, eventType: EV_IPL, data: cString(c), digests: digestsOf(Buffer.from(c.slice(c.indexOf(': ') + 2))) })),
     { pcr: PCR.bootManagerData, eventType: EV_EFI_ACTION, data: efiAction('Exit Boot Services Invocation') },
     { pcr: PCR.bootManagerData, eventType: EV_EFI_ACTION, data: efiAction('Exit Boot Services Returned with Success') },
   );
@@ -159,6 +188,19 @@ export function unknownStageMeasurement(
   };
 }
 
+/**
+ * What the installer is told (onie_exec_url and the onie_disco_* variables, sorted), just
+ * before it runs. The digest covers the data, so a verifier can check the log's text; it is
+ * per device (addresses, URLs), so PCR 15 is quoted but never golden.
+ */
+export function installerConfigMeasurement(env: Record<string, string>): Measurement {
+  const text = Object.keys(env)
+    .sort()
+    .map((k) => `${k}=${env[k]}`)
+    .join('\n');
+  return { pcr: PCR.installerConfig, eventType: EV_EVENT_TAG, data: taggedEvent(TAG_INSTALLER_CONFIG, Buffer.from(text)) };
+}
+
 /** A refused image: the digest covers the data, so a verifier can recompute it from the log. */
 export function rejectionMeasurement(r: { url: string; reason: string; sha256: Uint8Array }): Measurement {
   const text = JSON.stringify({ url: r.url, reason: r.reason, sha256: Buffer.from(r.sha256).toString('hex') });
@@ -192,6 +234,10 @@ export function toTcgEvent(m: Measurement, banks: readonly HashAlg[]): TcgEvent 
     }),
     data: m.data,
   };
+}
+
+function cString(text: string): Buffer {
+  return Buffer.from(`${text}\0`);
 }
 
 function digestsOf(bytes: Uint8Array): Record<'sha1' | 'sha256' | 'sha384', Buffer> {

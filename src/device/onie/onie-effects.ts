@@ -13,7 +13,7 @@ import type { TrustStore } from '../../trust/trust-store.js';
 import { listedStage, verifyReferenceList, type ReferenceList, type SignedReferenceList } from '../../trust/reference-list.js';
 import type { VirtualTpm } from '../../trust/vtpm.js';
 import type { DeviceIdentity } from '../identity.js';
-import { runInstaller, type SandboxLayout } from '../installer-sandbox.js';
+import { onieInstallerVariables, runInstaller, type SandboxLayout } from '../installer-sandbox.js';
 import type { OnieBootEffects } from './boot-machine.js';
 import { onieDhcpClientOptions } from './dhcp-client-options.js';
 import { onieDiscoVars } from './disco-vars.js';
@@ -21,6 +21,7 @@ import { onieCandidates } from './discovery.js';
 import { onieRequestHeaders, onieUserAgent } from './http-headers.js';
 import {
   authorityMeasurement,
+  installerConfigMeasurement,
   installerMeasurement,
   preBootMeasurements,
   referenceListMeasurement,
@@ -200,6 +201,7 @@ export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
     },
 
     async handoff(image, vars, signal) {
+      measure(installerConfigMeasurement(onieInstallerVariables(image.candidate.url, vars)));
       d.console(`ONIE: Executing installer: ${image.candidate.url}`);
       const result = await runInstaller({
         sandbox: d.sandbox,
