@@ -30,26 +30,28 @@ import { TAG_REFERENCE_LIST, TAG_UNKNOWN_STAGE } from '../../trust/reference-lis
 import { oniePlatform } from '../identity.js';
 
 /**
- * What an ONIE switch measures, and where. PCRs 0–7 follow the TCG PC Client profile;
- * PCR 13 and 14 are bootlab's own (ONIE measures nothing, so there is no convention):
+ * What an ONIE switch measures, and where (README's table says why). PCRs 0–9 follow the
+ * TCG PC Client profile and GRUB; 12–15 are bootlab's own, since ONIE measures nothing:
  *
- * | PCR | what                                                   | event                                  |
- * |-----|--------------------------------------------------------|----------------------------------------|
- * | 0   | firmware version and firmware code                     | EV_S_CRTM_VERSION, EV_POST_CODE        |
- * | 7   | Secure Boot state and the db list                      | EV_EFI_VARIABLE_DRIVER_CONFIG          |
- * | 0–7 | end of pre-boot                                        | EV_SEPARATOR                           |
- * | 4   | the ONIE kernel the boot manager starts                | EV_EFI_ACTION, EV_EFI_BOOT_SERVICES_APPLICATION |
- * | 5   | ExitBootServices                                       | EV_EFI_ACTION                          |
- * | 7   | each db certificate that authorised an installer (once)| EV_EFI_VARIABLE_AUTHORITY              |
- * | 12  | the signed reference list (digest = the list), then   | EV_EVENT_TAG 'DLST', then 'UNKN'       |
- * |     | each installer NOT in it (digest = image); only when a |                                        |
- * |     | reference list is provisioned (DIGLIM, tpm.md §5)      |                                        |
- * | 13  | each installer image before it runs (digest = image)   | EV_EVENT_TAG 'ONIE'                    |
- * | 14  | each image rejected by verification                    | EV_EVENT_TAG 'RJCT'                    |
+ * | PCR | what                                                     | event                                   |
+ * |-----|----------------------------------------------------------|-----------------------------------------|
+ * | 0   | firmware version and firmware code                       | EV_S_CRTM_VERSION, EV_POST_CODE         |
+ * | 1   | BootOrder                                                | EV_EFI_VARIABLE_BOOT                    |
+ * | 7   | Secure Boot state and the db list                        | EV_EFI_VARIABLE_DRIVER_CONFIG           |
+ * | 0–7 | end of pre-boot                                          | EV_SEPARATOR                            |
+ * | 4   | ONIE's GRUB, started by the boot manager                 | EV_EFI_ACTION, EV_EFI_BOOT_SERVICES_APPLICATION |
+ * | 9   | the ONIE kernel and initramfs GRUB loads                 | EV_IPL                                  |
+ * | 8   | GRUB's commands and the kernel command line              | EV_IPL                                  |
+ * | 5   | ExitBootServices                                         | EV_EFI_ACTION                           |
+ * | 12  | a provisioned reference list, then installers not in it  | EV_EVENT_TAG 'DLST', 'UNKN'             |
+ * | 7   | each db certificate that authorised an installer (once)  | EV_EFI_VARIABLE_AUTHORITY               |
+ * | 13  | each installer image before it runs (digest = image)     | EV_EVENT_TAG 'ONIE'                     |
+ * | 14  | each image rejected by verification                      | EV_EVENT_TAG 'RJCT'                     |
+ * | 15  | the installer's configuration (per device: never golden) | EV_EVENT_TAG 'CONF'                     |
  *
- * Per-device values (serial, MAC, URLs with ephemeral ports) never go into a digest, so
- * golden values hold for every switch of one platform and firmware release. URLs do go
- * into event data, where the log reader can see them without changing a PCR.
+ * Per-device values (serial, MAC, URLs with ephemeral ports) never go into a golden PCR's
+ * digest, so golden values hold for every switch of one platform and firmware release.
+ * URLs do go into event data, where the log reader can see them without changing a PCR.
  */
 export const PCR = {
   firmware: 0,
