@@ -92,18 +92,31 @@ export function goldenPcrValues(g: {
   return (g.referenceList ? GOLDEN_PCRS_WITH_LIST : GOLDEN_PCRS).map((pcr) => ({ alg: 'sha256' as const, pcr, value: banks.sha256[pcr]! }));
 }
 
+/** The golden values as the PCR policy a secret is sealed to: TPM2_PolicyPCR over them. */
+function goldenSelection(goldenValues: ReadonlyArray<{ alg: 'sha256'; pcr: number; value: Uint8Array }>): Array<{ alg: 'sha256'; pcrs: number[] }> {
+  return [{ alg: 'sha256', pcrs: goldenValues.map((g) => g.pcr) }];
+}
+
 /**
- * The provisioning side seals `secret` to the golden values (TPM2_PolicyPCR over them,
- * computed without the device), and the device's NOS then asks its TPM to unseal it: the
- * TPM gives it up only when its PCRs are the golden ones now.
+ * Provisioning, before the device boots: `secret` sealed to its TPM under a PolicyPCR of
+ * the golden values, which the verifier computed without the device.
  */
-export function releaseSealedSecret(
+export function sealToGoldenBoot(
   tpm: VirtualTpm,
   goldenValues: ReadonlyArray<{ alg: 'sha256'; pcr: number; value: Uint8Array }>,
   secret: string,
+): Buffer {
+  return tpm.seal(Buffer.from(secret), policyPcr(goldenSelection(goldenValues), goldenValues.map((g) => g.value)));
+}
+
+/** After the install boot, the NOS asks its TPM for the secret: released only if the PCRs are the golden ones now. */
+export function unsealAfterBoot(
+  tpm: VirtualTpm,
+  blob: Uint8Array,
+  goldenValues: ReadonlyArray<{ alg: 'sha256'; pcr: number; value: Uint8Array }>,
+  secret: string,
 ): { released: boolean; detail: string } {
-  const selection = [{ alg: 'sha256' as const, pcrs: goldenValues.map((g) => g.pcr) }];
-  const blob = tpm.seal(Buffer.from(secret), policyPcr(selection, goldenValues.map((g) => g.value)));
+  const selection = goldenSelection(goldenValues);
   try {
     const got = tpm.unseal(blob, { selection });
     return { released: got.toString() === secret, detail: `unsealed ${got.length} bytes under PolicyPCR(${formatSelection(selection)})` };

@@ -33,6 +33,8 @@ export interface DeviceRunInput {
   passDelayMs: number;
   installerTimeoutMs: number;
   referenceList?: SignedReferenceList | undefined;
+  /** Called with the device's TPM before power-on: provisioning (e.g. sealing a secret to it). */
+  provision?: ((tpm: VirtualTpm) => void) | undefined;
   /** Wall-clock limit for the whole boot. */
   deadlineMs: number;
   bus: EventBus;
@@ -57,6 +59,7 @@ export async function runDevice(input: DeviceRunInput): Promise<DeviceRun> {
     akScheme: input.akType === 'rsa-pss' ? 'rsapss' : 'rsassa',
     ekType: input.ekType,
   });
+  input.provision?.(tpm);
   const rejections: DeviceRun['rejections'] = [];
   const emit = (type: string, message: string, data?: Record<string, unknown>): void => {
     bus.emit({ type, device: id, message, ...(data ? { data } : {}) });

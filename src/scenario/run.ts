@@ -14,7 +14,7 @@ import { TftpServer } from '../net/tftp/server.js';
 import { toFaultPlan, type FaultsSpec } from './faults-schema.js';
 import { TrustStore } from '../trust/trust-store.js';
 import { NonceLedger } from '../trust/nonce-ledger.js';
-import { attestDevice, goldenPcrValues, releaseSealedSecret } from './attest.js';
+import { attestDevice, goldenPcrValues, sealToGoldenBoot, unsealAfterBoot } from './attest.js';
 import { runDevice } from './device-run.js';
 import { checkExpectations, type DeviceResult, type ExpectationCheck } from './expectations.js';
 import { prepareImage, readPemFile, type PreparedImage } from './images.js';
@@ -141,11 +141,21 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     const nonces = new NonceLedger();
     const bySha = new Map([...images.values()].map((img) => [img.sha256.toString('hex'), img.name]));
     const results = await Promise.all(
-      s.devices.map(async (d) => {
+      // The verifier's reference for each device, from what it knows without the device,
+      // fixed before any device powers on; the secret is sealed to it at provisioning.
+      s.devices.map((d) => {
         const deviceRandom = random.fork(d.id);
         const identity = defaultIdentity(deviceRandom, stripUndefined(d.identity));
+        const goldenValues = golden ? goldenPcrValues({ identity, dbCertsDer, image: golden, referenceList }) : undefined;
+        return { d, deviceRandom, identity, goldenValues };
+      }).map(async ({ d, deviceRandom, identity, goldenValues }) => {
         const dir = join(root, d.id);
+        const secret = s.attestation?.secret;
+        let sealed: Buffer | undefined;
         const run = await runDevice({
+          provision: (tpm) => {
+            if (goldenValues && secret !== undefined) sealed = sealToGoldenBoot(tpm, goldenValues, secret);
+          },
           id: d.id,
           identity,
           trust,
@@ -178,12 +188,9 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
             : {}),
           ...('haltReason' in out && out.haltReason !== undefined ? { haltReason: out.haltReason } : {}),
         };
-        if (golden) {
-          // The verifier's reference for this device, from what it knows without the device.
-          const goldenValues = goldenPcrValues({ identity, dbCertsDer, image: golden, referenceList });
-          const secret = s.attestation?.secret;
-          if (secret !== undefined) {
-            result.secret = releaseSealedSecret(run.tpm, goldenValues, secret);
+        if (goldenValues) {
+          if (sealed && secret !== undefined) {
+            result.secret = unsealAfterBoot(run.tpm, sealed, goldenValues, secret);
             bus.emit({
               type: result.secret.released ? 'secret.released' : 'secret.withheld',
               device: d.id,
