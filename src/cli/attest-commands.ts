@@ -9,7 +9,8 @@ import { replayEventLog } from '../trust/event-log-replay.js';
 import { formatEventLog } from '../trust/event-log-text.js';
 import { verifyQuote } from '../trust/quote-verifier.js';
 import { defaultIdentity } from '../device/identity-defaults.js';
-import { QUOTED_PCRS } from '../device/onie/measured-boot.js';
+import { PCR, QUOTED_PCRS } from '../device/onie/measured-boot.js';
+import { decodeSignedReferenceList, verifyReferenceList, type SignedReferenceList } from '../trust/reference-list.js';
 import { formatSelection } from '../protocol/tpm2/pcr-selection.js';
 import { policyPcr } from '../protocol/tpm2/policy.js';
 import { SeededRandom } from '../random.js';
@@ -67,9 +68,22 @@ export function registerAttestCommands(program: Command): void {
     .option('--arch <arch>', 'ONIE arch (default x86_64)')
     .option('--machine-rev <n>', 'machine revision (default 0)')
     .option('--onie-version <v>', 'ONIE release (default 2025.02.00.01)')
+    .option('--reference-list <file>', 'a signed reference list (reference-list.json): golden PCR 12 from the list instead of 13 from the image')
     .option('-o, --output <file>', 'write policy.json here (default: print it)')
-    .action(async (opts: { image: string; db: string[]; machine?: string; arch?: string; machineRev?: string; onieVersion?: string; output?: string }) => {
+    .action(async (opts: { image: string; db: string[]; machine?: string; arch?: string; machineRev?: string; onieVersion?: string; referenceList?: string; output?: string }) => {
       const trust = TrustStore.fromPem(await Promise.all(opts.db.map((f) => readText(f))));
+      let referenceList: SignedReferenceList | undefined;
+      if (opts.referenceList) {
+        let signed;
+        try {
+          signed = decodeSignedReferenceList(await readText(opts.referenceList));
+        } catch (e) {
+          throw new BootlabError('BL_CLI_INPUT', `${opts.referenceList}: ${(e as Error).message}`);
+        }
+        const v = verifyReferenceList(signed, trust);
+        if (!v.ok) throw new BootlabError('BL_CLI_INPUT', `${opts.referenceList}: refused (${v.reason}): ${v.detail}`);
+        referenceList = { list: v.list, ...signed };
+      }
       const verdict = await verifyImageFile(opts.image, trust);
       if (!verdict.ok) throw new BootlabError('BL_CLI_INPUT', `${opts.image} is not trusted by the given db (${verdict.reason}: ${verdict.detail}): a golden boot must install a trusted image`);
       if (opts.machineRev !== undefined && !/^\d+$/.test(opts.machineRev)) throw new BootlabError('BL_CLI_INPUT', `--machine-rev ${opts.machineRev} is not a number`);
@@ -91,8 +105,9 @@ export function registerAttestCommands(program: Command): void {
           authorityDer: verdict.authority.certDer,
           published: [],
         },
+        referenceList,
       });
-      const policy = encodePolicy({ selection: [{ alg: 'sha256', pcrs: QUOTED_PCRS }], golden });
+      const policy = encodePolicy({ selection: [{ alg: 'sha256', pcrs: QUOTED_PCRS }], golden, ...(referenceList ? { referencePcr: PCR.referenceList } : {}) });
       const sealTo = [{ alg: 'sha256' as const, pcrs: golden.map((g) => g.pcr) }];
       const digest = policyPcr(sealTo, golden.map((g) => g.value));
       if (opts.output) {

@@ -20,7 +20,7 @@ import { checkExpectations, type DeviceResult, type ExpectationCheck } from './e
 import { prepareImage, readPemFile, type PreparedImage } from './images.js';
 import { scenarioPath, type LoadedScenario } from './load.js';
 import { createRunPki, type RunPki } from './pki.js';
-import { signReferenceList, type SignedReferenceList } from '../trust/reference-list.js';
+import { encodeSignedReferenceList, signReferenceList, type SignedReferenceList } from '../trust/reference-list.js';
 import { ScenarioError } from '../errors.js';
 import { publish } from './server-events.js';
 import { toClassRule, toOptionValues, toReservation } from './dhcp-schema.js';
@@ -133,6 +133,8 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
       throw new ScenarioError(file, 'attestation.referenceList.images', `the golden image ${golden.name} must be in the reference list`);
     }
     if (referenceList) {
+      // Published with the run's other inputs, for `bootlab attest policy --reference-list`.
+      await writeFile(join(work, 'reference-list.json'), encodeSignedReferenceList(referenceList));
       bus.emit({
         type: 'reference-list.signed',
         message: `reference list ${referenceList.list.id} v${referenceList.list.version}: ${referenceList.list.entries.map((e) => e.name).join(', ')}, signed by ${s.attestation!.referenceList!.signedBy}`,

@@ -93,3 +93,17 @@ export function listedStage(list: ReferenceList, sha256: Uint8Array): ReferenceL
   const hex = Buffer.from(sha256).toString('hex');
   return list.entries.find((e) => e.sha256 === hex);
 }
+
+/** A signed list as one file: the signed bytes, the signature and the signer's certificate. */
+export function encodeSignedReferenceList(s: SignedReferenceList): string {
+  return `${JSON.stringify({ list: s.bytes.toString('utf8'), signature: s.signature.toString('base64'), certificate: s.certPem }, null, 2)}\n`;
+}
+
+export function decodeSignedReferenceList(text: string): { bytes: Buffer; signature: Buffer; certPem: string } {
+  const r = z.object({ list: z.string(), signature: z.string().regex(/^[A-Za-z0-9+/=]+$/), certificate: z.string() }).strict().safeParse(JSON.parse(text));
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    throw new Error(`signed reference list: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+  }
+  return { bytes: Buffer.from(r.data.list, 'utf8'), signature: Buffer.from(r.data.signature, 'base64'), certPem: r.data.certificate };
+}

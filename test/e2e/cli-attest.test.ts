@@ -108,6 +108,21 @@ describe('bootlab attest policy', () => {
     expect(other.stdout).toMatch(/^FAIL golden\.sha256:0 /m);
   });
 
+  it('computes golden PCR 12 from a signed reference list: the listed install passes, the unlisted one fails by name', async () => {
+    await bootlab('run', join(repo, 'scenarios', 'reference-list.yaml'), '--artifacts', 'rl');
+    const run = join(dir, 'rl', '.run');
+    const r = await outcome('attest', 'policy', '--image', join(run, 'demo-nos.bin'), '--db', join(run, 'pki', 'db-ca.TEST-ONLY.cert.pem'), '--reference-list', join(run, 'reference-list.json'), '-o', 'rl.json');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^golden sha256:12 /m);
+    expect((await outcome('attest', 'verify', join(dir, 'rl', 'switch-1'), '--policy', 'rl.json')).code).toBe(0);
+    const unlisted = await outcome('attest', 'verify', join(dir, 'rl', 'switch-2'), '--policy', 'rl.json');
+    expect(unlisted.code).toBe(1);
+    expect(unlisted.stdout).toMatch(/^FAIL reference\.stages +not in the reference list: .*diag\.bin/m);
+    // A list signed outside db is refused before anything is computed.
+    const rogue = await outcome('attest', 'policy', '--image', join(run, 'demo-nos.bin'), '--db', join(run, 'pki', 'rogue.TEST-ONLY.cert.pem'), '--reference-list', join(run, 'reference-list.json'));
+    expect(rogue.code).toBe(2);
+  }, 60_000);
+
   it('refuses (exit 2) an image the given db does not trust', async () => {
     const run = join(dir, 'art', '.run');
     const r = await outcome('attest', 'policy', '--image', join(run, 'demo-nos.bin'), '--db', join(run, 'pki', 'rogue.TEST-ONLY.cert.pem'));
