@@ -8,6 +8,7 @@ import { decodeEventLog } from '../../../src/protocol/tcg/event-log.js';
 import { replayEventLog } from '../../../src/trust/event-log-replay.js';
 import { loadScenario } from '../../../src/scenario/load.js';
 import { runScenario } from '../../../src/scenario/run.js';
+import { oneInstallerScenario } from '../one-installer-scenario.js';
 
 /**
  * The artifacts of a real run, checked by tpm2-tools (Debian 12: 5.4). 5.4 is lenient
@@ -87,19 +88,14 @@ describe('bootlab artifacts checked by tpm2-tools', () => {
 describe('a device with sha256 + sha384 banks and an RSA AK, checked by tpm2-tools', () => {
   it('tpm2_eventlog replays both banks to bootlab values; tpm2_checkquote accepts the RSA quote and rejects a flipped message byte', async () => {
     const { parseScenario } = await import('../../../src/scenario/load.js');
-    const text = `
-name: sha384
-servers:
-  dhcp:
-    pool: { start: 192.0.2.10, end: 192.0.2.20 }
-    classes: [{ name: onie, match: { vendorClassPrefix: "onie_vendor:" }, options: { defaultUrl: "http://{http}/nos.bin" } }]
-images: [{ name: nos, source: images/demo-nos, publish: [nos.bin] }]
-trust: { db: [db-ca] }
-attestation: { goldenImage: nos }
-devices:
-  - { id: big, tpm: { ak: rsa, banks: [sha256, sha384] }, expect: { outcome: installed, attestation: pass } }
-  - { id: pss, tpm: { ak: rsa-pss, ek: rsa }, expect: { outcome: installed, attestation: pass } }
-`;
+    const text = oneInstallerScenario(
+      'sha384',
+      [
+        '  - { id: big, tpm: { ak: rsa, banks: [sha256, sha384] }, expect: { outcome: installed, attestation: pass } }',
+        '  - { id: pss, tpm: { ak: rsa-pss, ek: rsa }, expect: { outcome: installed, attestation: pass } }',
+      ].join('\n'),
+      { golden: true },
+    );
     const dir = join(root, 'sha384');
     const report = await runScenario({ scenario: parseScenario(text, 'sha384.yaml'), file: 'sha384.yaml', baseDir: repo }, { artifactsDir: dir });
     expect(report.ok).toBe(true);

@@ -12,6 +12,7 @@ import type { HashAlg } from '../../../src/protocol/tcg/hash-alg.js';
 import { policyPcr } from '../../../src/protocol/tpm2/policy.js';
 import { parseScenario } from '../../../src/scenario/load.js';
 import { runScenario } from '../../../src/scenario/run.js';
+import { oneInstallerScenario } from '../one-installer-scenario.js';
 import { replayEventLog } from '../../../src/trust/event-log-replay.js';
 import { VirtualTpm } from '../../../src/trust/vtpm.js';
 
@@ -97,20 +98,7 @@ afterAll(async () => {
 
 describe('bootlab vTPM against swtpm', () => {
   it("a device's measured boot, extended into swtpm, gives bootlab's PCRs in sha1, sha256 and sha384; PolicyPCR over them agrees", async () => {
-    const scenario = parseScenario(
-      `
-name: swtpm
-servers:
-  dhcp:
-    pool: { start: 192.0.2.10, end: 192.0.2.20 }
-    classes: [{ name: onie, match: { vendorClassPrefix: "onie_vendor:" }, options: { defaultUrl: "http://{http}/nos.bin" } }]
-images: [{ name: nos, source: images/demo-nos, publish: [nos.bin] }]
-trust: { db: [db-ca] }
-devices:
-  - { id: sw, tpm: { banks: [sha1, sha256, sha384] }, expect: { outcome: installed } }
-`,
-      'swtpm.yaml',
-    );
+    const scenario = parseScenario(oneInstallerScenario('swtpm', '  - { id: sw, tpm: { banks: [sha1, sha256, sha384] }, expect: { outcome: installed } }'), 'swtpm.yaml');
     const artifacts = join(dir, 'run');
     expect((await runScenario({ scenario, file: 'swtpm.yaml', baseDir: repo }, { artifactsDir: artifacts })).ok).toBe(true);
     const log = decodeEventLog(await readFile(join(artifacts, 'sw', 'eventlog.bin')));
