@@ -34,12 +34,19 @@ export function registerImageCommands(program: Command): void {
 
   image
     .command('verify')
-    .description('verify a signed image against a db of trusted certificates; exit 0 only when trusted')
+    .description('verify a signed image against a db of trusted certificates and a dbx of revoked ones; exit 0 only when trusted')
     .argument('<image>', 'signed image')
     .requiredOption('--db <pem...>', 'trusted certificate files (PEM)')
-    .action(async (file: string, opts: { db: string[] }) => {
+    .option('--dbx <pem...>', 'revoked certificate files (PEM): no image signed under them is trusted')
+    .option('--dbx-sha256 <hex...>', 'revoked images, by the sha256 of their signed content (header + payload) or of the whole file')
+    .action(async (file: string, opts: { db: string[]; dbx?: string[]; dbxSha256?: string[] }) => {
       const pems = await Promise.all(opts.db.map((p) => readText(p, '--db')));
-      const v = await verifyImageFile(file, TrustStore.fromPem(pems));
+      const dbxPems = await Promise.all((opts.dbx ?? []).map((p) => readText(p, '--dbx')));
+      const digests = (opts.dbxSha256 ?? []).map((h) => {
+        if (!/^[0-9a-fA-F]{64}$/.test(h)) throw new BootlabError('BL_CLI_INPUT', `--dbx-sha256 ${h}: expected 64 hex digits`);
+        return Buffer.from(h, 'hex');
+      });
+      const v = await verifyImageFile(file, TrustStore.fromPem(pems, { pems: dbxPems, sha256: digests }));
       if (v.ok) {
         process.stdout.write(`${file}: trusted; signer "${v.signer.subject}", authority "${v.authority.subject}"\n`);
       } else {

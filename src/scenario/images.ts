@@ -16,6 +16,8 @@ export interface PreparedImage {
   size: number;
   sha256: Buffer;
   sha1: Buffer;
+  /** Of the signed content (header + payload): what a dbx digest entry names. */
+  signedSha256?: Buffer;
   /** The db certificate that authorises this image for the run's trust store, if any. */
   authorityDer?: Buffer;
   /** Why the run's own trust store refuses it, if it does. */
@@ -53,6 +55,7 @@ export async function prepareImage(
     size: verdict.digest.size,
     sha256: verdict.digest.fileSha256,
     sha1: verdict.digest.fileSha1,
+    ...(verdict.digest.signedSha256 ? { signedSha256: verdict.digest.signedSha256 } : {}),
     published: [...spec.publish, ...spec.publishTftp.map((p) => `tftp:${p}`)],
     ...(verdict.ok ? { authorityDer: verdict.authority.certDer } : { refusal: verdict.reason }),
   };

@@ -63,12 +63,21 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
         entry in pki ? pki[entry as keyof typeof pki].certPem : readPemFile(scenarioPath(loaded, entry), file, `trust.db.${i}`),
       ),
     );
-    const trust = TrustStore.fromPem(dbPems);
-    const dbCertsDer = trust.db.map((c: X509Certificate) => c.raw);
+    const dbxImages = s.trust.dbx.filter((e) => e.startsWith('image:')).map((e) => e.slice('image:'.length));
+    const dbxPems = await Promise.all(
+      s.trust.dbx
+        .map((entry, i) => ({ entry, i }))
+        .filter(({ entry }) => !entry.startsWith('image:'))
+        .map(({ entry, i }) => (entry in pki ? pki[entry as keyof typeof pki].certPem : readPemFile(scenarioPath(loaded, entry), file, `trust.dbx.${i}`))),
+    );
+    // Images are built with the certificate part of the trust store; revoked image digests
+    // join it once those images exist.
+    const certTrust = TrustStore.fromPem(dbPems, { pems: dbxPems });
+    const dbCertsDer = certTrust.db.map((c: X509Certificate) => c.raw);
 
     const images = new Map<string, PreparedImage>();
     for (const spec of s.images) {
-      const img = await prepareImage(spec, scenarioPath(loaded, spec.source), pki, trust, { work, www, tftp: tftpRoot }, file);
+      const img = await prepareImage(spec, scenarioPath(loaded, spec.source), pki, certTrust, { work, www, tftp: tftpRoot }, file);
       images.set(img.name, img);
       bus.emit({
         type: 'image.prepared',
@@ -78,6 +87,14 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
         data: { name: img.name, sha256: img.sha256.toString('hex'), published: img.published },
       });
     }
+
+    const revokedDigests = dbxImages.map((name, i) => {
+      const img = images.get(name);
+      if (!img) throw new ScenarioError(file, `trust.dbx`, `image:${name}: no image named "${name}" (have: ${[...images.keys()].join(', ')}) (entry ${i})`);
+      if (!img.signedSha256) throw new ScenarioError(file, 'trust.dbx', `image:${name} is not a sharch image, so it has no signed content to revoke`);
+      return img.signedSha256;
+    });
+    const trust = new TrustStore([...certTrust.db], { certs: [...certTrust.dbx.certs], sha256: revokedDigests });
 
     const http = new HttpImageServer({ root: www, bind: { address: s.bind, port: 0 } }, { onEvent: publish.http(bus) });
     const httpAddr = await http.start();

@@ -113,6 +113,11 @@ export const scenarioSchema = z
       .object({
         /** Certificates in the devices' db: keys of the run's test PKI or PEM files. */
         db: z.array(z.string()).min(1),
+        /**
+         * The devices' dbx: revoked certificates (test PKI keys or PEM files) and revoked
+         * images (`image:NAME`, by the sha256 of that scenario image's signed content).
+         */
+        dbx: z.array(z.string()).default([]),
       })
       .strict(),
     onie: z

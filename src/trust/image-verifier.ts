@@ -18,7 +18,9 @@ export type ImageRejection =
   | 'unsupported-digest'
   | 'digest-mismatch'
   | 'bad-signature'
-  | 'untrusted-signer';
+  | 'untrusted-signer'
+  | 'revoked-digest'
+  | 'revoked-signer';
 
 export type ImageVerdict =
   | {
@@ -46,6 +48,9 @@ export function verifyDigestedImage(d: DigestedImage, store: TrustStore): ImageV
   if (d.payloadSha1Actual !== layout.payloadSha1) {
     return reject('payload-checksum', `payload sha1 is ${d.payloadSha1Actual}, the header says ${layout.payloadSha1}`);
   }
+  // dbx first, as UEFI does: a revoked image stays revoked however it is (re-)signed.
+  const revoked = store.revokedDigest(d.signedSha256, d.fileSha256);
+  if (revoked) return reject('revoked-digest', `dbx lists sha256 ${revoked.toString('hex')} (${revoked.equals(d.signedSha256) ? 'the signed header and payload' : 'the whole file'})`);
   if (d.signatureError) return reject('malformed-signature', d.signatureError.message);
   if (!d.signature || d.signature.length === 0) return reject('no-signature', `nothing follows the payload at offset ${signedEnd}`);
 
@@ -86,6 +91,10 @@ export function verifyDigestedImage(d: DigestedImage, store: TrustStore): ImageV
 
   const decision = store.authorise(signer, certs);
   if (!decision) return reject('untrusted-signer', `"${subjectLine(signer)}" (issuer "${signer.issuer.split('\n').join(', ')}") does not chain to any of ${store.db.length} db certificates`);
+  const revokedCert = store.revokedIn(decision.path);
+  if (revokedCert) {
+    return reject('revoked-signer', `dbx revokes "${subjectLine(revokedCert)}", on the chain ${decision.path.map((c) => `"${subjectLine(c)}"`).join(' → ')}`);
+  }
   return {
     ok: true,
     signer: { subject: subjectLine(signer), sha256Fingerprint: createHash('sha256').update(signer.raw).digest('hex'), certDer: Buffer.from(signer.raw) },

@@ -22,26 +22,33 @@ export interface TrustDecision {
  */
 export class TrustStore {
   readonly db: readonly X509Certificate[];
+  /** UEFI's forbidden database: revoked certificates, and sha256 digests of revoked images. */
+  readonly dbx: { readonly certs: readonly X509Certificate[]; readonly sha256: readonly Buffer[] };
 
-  constructor(db: X509Certificate[]) {
+  constructor(db: X509Certificate[], dbx: { certs?: X509Certificate[]; sha256?: Uint8Array[] } = {}) {
     this.db = Object.freeze([...db]);
+    for (const d of dbx.sha256 ?? []) if (d.length !== 32) throw new BootlabError('BL_TRUST_INPUT', `a dbx digest is a 32-byte sha256, got ${d.length} bytes`);
+    this.dbx = Object.freeze({ certs: Object.freeze([...(dbx.certs ?? [])]), sha256: Object.freeze((dbx.sha256 ?? []).map((d) => Buffer.from(d))) });
   }
 
-  /** Every CERTIFICATE block of every PEM text given. */
-  static fromPem(pems: string | string[]): TrustStore {
-    const certs: X509Certificate[] = [];
-    for (const [i, text] of (Array.isArray(pems) ? pems : [pems]).entries()) {
-      const blocks = pemDecodeAll(text).filter((b) => b.label === 'CERTIFICATE');
-      if (blocks.length === 0) throw new BootlabError('BL_TRUST_INPUT', `trust store entry ${i}: no PEM CERTIFICATE block`);
-      for (const b of blocks) {
-        try {
-          certs.push(new X509Certificate(b.der));
-        } catch (e) {
-          throw new BootlabError('BL_TRUST_INPUT', `trust store entry ${i}: not a certificate: ${(e as Error).message}`, { cause: e });
-        }
-      }
+  /** Every CERTIFICATE block of every PEM text given (db), and optionally dbx certificates and digests. */
+  static fromPem(pems: string | string[], dbx: { pems?: string[]; sha256?: Uint8Array[] } = {}): TrustStore {
+    return new TrustStore(certificatesOf(pems, 'db'), { certs: certificatesOf(dbx.pems ?? [], 'dbx'), sha256: dbx.sha256 ?? [] });
+  }
+
+  /** The first certificate of `path` that dbx revokes, if any (a revoked root revokes all under it). */
+  revokedIn(path: readonly X509Certificate[]): X509Certificate | undefined {
+    return path.find((c) => this.dbx.certs.some((r) => r.raw.equals(c.raw)));
+  }
+
+  /** Whether dbx names one of these image digests. */
+  revokedDigest(...digests: ReadonlyArray<Uint8Array | undefined>): Buffer | undefined {
+    for (const d of digests) {
+      if (!d) continue;
+      const hit = this.dbx.sha256.find((r) => r.equals(Buffer.from(d)));
+      if (hit) return hit;
     }
-    return new TrustStore(certs);
+    return undefined;
   }
 
   /**
@@ -65,6 +72,22 @@ export class TrustStore {
     }
     return undefined;
   }
+}
+
+function certificatesOf(pems: string | string[], which: 'db' | 'dbx'): X509Certificate[] {
+  const certs: X509Certificate[] = [];
+  for (const [i, text] of (Array.isArray(pems) ? pems : [pems]).entries()) {
+    const blocks = pemDecodeAll(text).filter((b) => b.label === 'CERTIFICATE');
+    if (blocks.length === 0) throw new BootlabError('BL_TRUST_INPUT', `${which === 'db' ? 'trust store' : 'dbx'} entry ${i}: no PEM CERTIFICATE block`);
+    for (const b of blocks) {
+      try {
+        certs.push(new X509Certificate(b.der));
+      } catch (e) {
+        throw new BootlabError('BL_TRUST_INPUT', `${which === 'db' ? 'trust store' : 'dbx'} entry ${i}: not a certificate: ${(e as Error).message}`, { cause: e });
+      }
+    }
+  }
+  return certs;
 }
 
 function issued(issuer: X509Certificate, subject: X509Certificate): boolean {

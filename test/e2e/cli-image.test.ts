@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -34,6 +35,11 @@ describe('bootlab image', () => {
     expect(signed.stdout).toMatch(/signed \d+ bytes as "CN=signer \(TEST ONLY\)"/);
     const ok = await bootlab('image', 'verify', 'nos.signed.bin', '--db', 'db.pem');
     expect(ok.stdout).toMatch(/trusted; signer "CN=signer \(TEST ONLY\)", authority "CN=db CA \(TEST ONLY\)"/);
+    const revoked = await bootlab('image', 'verify', 'nos.signed.bin', '--db', 'db.pem', '--dbx', 'signer.pem').catch((e: unknown) => e);
+    expect(revoked).toMatchObject({ code: 1, stdout: expect.stringMatching(/REJECTED: revoked-signer: dbx revokes "CN=signer \(TEST ONLY\)"/) });
+    const sha = createHash('sha256').update(await readFile(join(dir, 'nos.signed.bin'))).digest('hex');
+    const byDigest = await bootlab('image', 'verify', 'nos.signed.bin', '--db', 'db.pem', '--dbx-sha256', sha).catch((e: unknown) => e);
+    expect(byDigest).toMatchObject({ code: 1, stdout: expect.stringMatching(/REJECTED: revoked-digest: .*the whole file/) });
     const refused = await bootlab('image', 'verify', 'nos.signed.bin', '--db', 'other.pem').catch((e: unknown) => e);
     expect(refused).toMatchObject({ code: 1 });
     expect((refused as { stdout: string }).stdout).toMatch(/REJECTED: untrusted-signer/);

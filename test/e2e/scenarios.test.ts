@@ -134,6 +134,28 @@ describe('shipped scenarios over real sockets on loopback', () => {
   });
 });
 
+describe('dbx in a scenario', () => {
+  it('a revoked image (dbx image:NAME) is refused as revoked-digest and ONIE goes on to a good one', async () => {
+    const text = `
+name: dbx
+servers:
+  dhcp:
+    pool: { start: 192.0.2.10, end: 192.0.2.20 }
+    classes: [{ name: onie, match: { vendorClassPrefix: "onie_vendor:" }, options: { defaultUrl: "http://{http}/old.bin" } }]
+images:
+  - { name: old, source: images/diag, publish: [old.bin] }
+  - { name: nos, source: images/demo-nos, publish: [onie-installer] }
+trust: { db: [db-ca], dbx: ["image:old"] }
+devices:
+  - { id: s, expect: { outcome: installed, image: nos, rejected: [revoked-digest] } }
+`;
+    const { parseScenario } = await import('../../src/scenario/load.js');
+    const report = await runScenario({ scenario: parseScenario(text, 'dbx.yaml'), file: 'dbx.yaml', baseDir: repo });
+    expect(report.devices.flatMap((d) => d.checks.filter((c) => !c.ok))).toEqual([]);
+    expect(report.devices[0]!.rejections[0]?.detail).toMatch(/dbx lists sha256/);
+  });
+});
+
 describe('a small fleet in one run', () => {
   it('boots three switches at once: distinct leases, each installs, each attests with its own AK', async () => {
     const text = `

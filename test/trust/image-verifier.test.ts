@@ -124,6 +124,27 @@ describe('signImage + verifyImageFile', () => {
     expect((await verifyImageFile(bare, TrustStore.fromPem(mid.certPem))).ok).toBe(true);
   });
 
+  it('rejects an image dbx lists by digest, however it is signed, before looking at the signature', async () => {
+    const v = await verifyImageFile(signed, store);
+    if (!v.ok) throw new Error(v.detail);
+    const revoked = TrustStore.fromPem(pki.dbCa.certPem, { sha256: [v.digest.signedSha256!] });
+    expect(rejected(await verifyImageFile(signed, revoked))).toMatchObject({ reason: 'revoked-digest', detail: expect.stringMatching(/signed header and payload/) });
+    // Signed again (by the db CA itself): the content is the same, so it stays revoked.
+    const resigned = join(work, 'resigned.bin');
+    await signImage(unsigned, pki.dbCa, resigned);
+    expect(rejected(await verifyImageFile(resigned, revoked)).reason).toBe('revoked-digest');
+    // The whole-file digest works too.
+    expect(rejected(await verifyImageFile(signed, TrustStore.fromPem(pki.dbCa.certPem, { sha256: [v.digest.fileSha256] }))).reason).toBe('revoked-digest');
+  });
+
+  it('rejects a signer whose certificate, or whose issuer, dbx revokes, naming the chain', async () => {
+    const bySigner = rejected(await verifyImageFile(signed, TrustStore.fromPem(pki.dbCa.certPem, { pems: [pki.vendorSigner.certPem] })));
+    expect(bySigner).toMatchObject({ reason: 'revoked-signer', detail: expect.stringMatching(/dbx revokes "CN=bootlab NOS vendor image signer \(TEST ONLY\)", on the chain .* → "CN=bootlab db CA/) });
+    expect(rejected(await verifyImageFile(signed, TrustStore.fromPem(pki.dbCa.certPem, { pems: [pki.dbCa.certPem] }))).reason).toBe('revoked-signer');
+    // A dbx entry for someone else changes nothing.
+    expect((await verifyImageFile(signed, TrustStore.fromPem(pki.dbCa.certPem, { pems: [pki.rogueSigner.certPem] }))).ok).toBe(true);
+  });
+
   it('rejects the rogue signer as untrusted', async () => {
     const out = join(work, 'rogue.bin');
     await signImage(unsigned, pki.rogueSigner, out);
