@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { BootlabError } from '../errors.js';
 import { buildImage } from '../image/build.js';
+import { formatInspection, inspectImage } from '../image/inspect.js';
 import { signImage } from '../image/sign.js';
 import { verifyImageFile } from '../trust/image-verifier.js';
 import { TrustStore } from '../trust/trust-store.js';
@@ -14,8 +15,9 @@ export function registerImageCommands(program: Command): void {
     .description('build an ONIE self-extracting installer (sharch) from a directory holding install.sh')
     .argument('<dir>', 'installer source directory')
     .requiredOption('-o, --output <file>', 'image to write')
-    .action(async (dir: string, opts: { output: string }) => {
-      const r = await buildImage(dir, opts.output);
+    .option('--updater', 'mark it an ONIE updater (ONIE-UPDATER-COOKIE) instead of a NOS installer')
+    .action(async (dir: string, opts: { output: string; updater?: boolean }) => {
+      const r = await buildImage(dir, opts.output, { updater: opts.updater === true });
       process.stdout.write(`${r.path}: ${r.size} bytes, payload ${r.payloadSize} bytes, payload_sha1 ${r.payloadSha1}\n`);
     });
 
@@ -53,6 +55,20 @@ export function registerImageCommands(program: Command): void {
         process.stdout.write(`${file}: REJECTED: ${v.reason}: ${v.detail}\n`);
         process.exitCode = 1;
       }
+    });
+
+  image
+    .command('inspect')
+    .description('show an image\'s layout, digests and signers (nothing is run or extracted); with --db also the verdict')
+    .argument('<image>', 'image')
+    .option('--db <pem...>', 'trusted certificate files (PEM): add the verdict')
+    .option('--json', 'print the report as JSON')
+    .action(async (file: string, opts: { db?: string[]; json?: boolean }) => {
+      const trust = opts.db ? TrustStore.fromPem(await Promise.all(opts.db.map((p) => readText(p, '--db')))) : undefined;
+      const report = await inspectImage(file, trust).catch((e: NodeJS.ErrnoException) => {
+        throw new BootlabError('BL_CLI_INPUT', `cannot read ${file}: ${e.code ?? e.message}`);
+      });
+      process.stdout.write(opts.json ? `${JSON.stringify(report, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v), 2)}\n` : formatInspection(file, report));
     });
 }
 

@@ -10,6 +10,8 @@ import { encodeUstarHeader, ustarEnd, ustarEntryLength, ustarPadding, type Ustar
 export interface BuildImageOptions {
   /** mtime of every tar entry, seconds since the epoch. Default 0, so a build is reproducible. */
   mtime?: number;
+  /** An ONIE updater (ONIE-UPDATER-COOKIE in the header) rather than a NOS installer. */
+  updater?: boolean;
 }
 
 export interface BuiltImage {
@@ -55,7 +57,7 @@ export async function buildImage(dir: string, out: string, opts: BuildImageOptio
   });
   if (hashed !== payloadSize) throw new BootlabError('BL_IMAGE_SOURCE', `${dir}: tar came out ${hashed} bytes, expected ${payloadSize}`);
   const payloadSha1 = sha1.digest('hex');
-  const header = renderSharchHeader({ payloadSha1, payloadSize });
+  const header = renderSharchHeader({ payloadSha1, payloadSize, updaterCookie: opts.updater === true });
 
   await writeFileAtomically(out, 0o755, async (append) => {
     await append(header);

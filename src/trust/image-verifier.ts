@@ -54,7 +54,7 @@ export function verifyDigestedImage(d: DigestedImage, store: TrustStore): ImageV
   if (d.signatureError) return reject('malformed-signature', d.signatureError.message);
   if (!d.signature || d.signature.length === 0) return reject('no-signature', `nothing follows the payload at offset ${signedEnd}`);
 
-  const parsed = parseCms(d.signature);
+  const parsed = parseDetachedCms(d.signature);
   if (typeof parsed === 'string') return reject('malformed-signature', parsed);
   const { signerInfo, certs } = parsed;
 
@@ -115,13 +115,13 @@ export async function verifyImageFile(
   return { ...verifyDigestedImage(digest, store), digest };
 }
 
-interface ParsedCms {
+export interface ParsedCms {
   signerInfo: SignerInfo;
   certs: X509Certificate[];
 }
 
 /** A SignedData in PEM (any label) or DER; a string says why not. */
-function parseCms(sig: Buffer): ParsedCms | string {
+export function parseDetachedCms(sig: Buffer): ParsedCms | string {
   let der = sig;
   if (sig.subarray(0, 64).includes('-----BEGIN ')) {
     const block = pemDecodeAll(sig.toString('latin1'))[0];

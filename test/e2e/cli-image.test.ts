@@ -56,4 +56,21 @@ describe('bootlab image', () => {
     expect((noKey as { stderr: string }).stderr).toMatch(/--key absent\.key: ENOENT/);
     expect((noKey as { stderr: string }).stderr).not.toMatch(/\n\s+at /);
   });
+
+  it('inspects a signed installer, an updater and a file that is no image, without running anything', async () => {
+    await bootlab('image', 'build', join(repo, 'images', 'demo-nos'), '-o', 'i.bin');
+    await bootlab('image', 'sign', 'i.bin', '--key', 'signer.key', '--cert', 'signer.pem', '-o', 'i.signed.bin');
+    const shown = await bootlab('image', 'inspect', 'i.signed.bin', '--db', 'db.pem');
+    expect(shown.stdout).toMatch(/i\.signed\.bin: \d+ bytes, ONIE self-extracting NOS installer \(sharch\)/);
+    expect(shown.stdout).toMatch(/payload_sha1 [0-9a-f]{40} \(matches\)/);
+    expect(shown.stdout).toMatch(/signature +\d+ bytes after the payload: detached CMS SignedData \(PEM\), sha256, ecdsa-with-SHA256/);
+    expect(shown.stdout).toMatch(/certificate +"CN=signer \(TEST ONLY\)", issued by "CN=db CA \(TEST ONLY\)"/);
+    expect(shown.stdout).toMatch(/verdict +trusted: signer "CN=signer \(TEST ONLY\)"/);
+    const json = JSON.parse((await bootlab('image', 'inspect', 'i.bin', '--json')).stdout) as { kind: string; trailer?: unknown; signedSha256: string };
+    expect(json).toMatchObject({ kind: 'nos-installer', signedSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(json.trailer).toBeUndefined();
+    await bootlab('image', 'build', join(repo, 'images', 'onie-updater'), '--updater', '-o', 'u.bin');
+    expect((await bootlab('image', 'inspect', 'u.bin')).stdout).toMatch(/ONIE updater \(sharch with ONIE-UPDATER-COOKIE\)/);
+    expect((await bootlab('image', 'inspect', 'db.pem')).stdout).toMatch(/not an ONIE sharch image\n {2}layout +sharch: /);
+  });
 });
