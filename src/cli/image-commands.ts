@@ -4,6 +4,7 @@ import { BootlabError } from '../errors.js';
 import { buildImage } from '../image/build.js';
 import { formatInspection, inspectImage } from '../image/inspect.js';
 import { signImage } from '../image/sign.js';
+import { verifyDetachedSignature } from '../trust/detached-signature.js';
 import { verifyImageFile } from '../trust/image-verifier.js';
 import { TrustStore } from '../trust/trust-store.js';
 
@@ -41,14 +42,16 @@ export function registerImageCommands(program: Command): void {
     .requiredOption('--db <pem...>', 'trusted certificate files (PEM)')
     .option('--dbx <pem...>', 'revoked certificate files (PEM): no image signed under them is trusted')
     .option('--dbx-sha256 <hex...>', 'revoked images, by the sha256 of their signed content (header + payload) or of the whole file')
-    .action(async (file: string, opts: { db: string[]; dbx?: string[]; dbxSha256?: string[] }) => {
+    .option('--sig <file>', "a detached CMS signature file (DER or PEM) for any file, as iPXE's imgverify checks: the image need not be a sharch")
+    .action(async (file: string, opts: { db: string[]; dbx?: string[]; dbxSha256?: string[]; sig?: string }) => {
       const pems = await Promise.all(opts.db.map((p) => readText(p, '--db')));
       const dbxPems = await Promise.all((opts.dbx ?? []).map((p) => readText(p, '--dbx')));
       const digests = (opts.dbxSha256 ?? []).map((h) => {
         if (!/^[0-9a-fA-F]{64}$/.test(h)) throw new BootlabError('BL_CLI_INPUT', `--dbx-sha256 ${h}: expected 64 hex digits`);
         return Buffer.from(h, 'hex');
       });
-      const v = await verifyImageFile(file, TrustStore.fromPem(pems, { pems: dbxPems, sha256: digests }));
+      const store = TrustStore.fromPem(pems, { pems: dbxPems, sha256: digests });
+      const v = opts.sig ? await verifyDetachedSignature(file, await readBytes(opts.sig, '--sig'), store) : await verifyImageFile(file, store);
       if (v.ok) {
         process.stdout.write(`${file}: trusted; signer "${v.signer.subject}", authority "${v.authority.subject}"\n`);
       } else {
@@ -70,6 +73,14 @@ export function registerImageCommands(program: Command): void {
       });
       process.stdout.write(opts.json ? `${JSON.stringify(report, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v), 2)}\n` : formatInspection(file, report));
     });
+}
+
+async function readBytes(path: string, flag: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    throw new BootlabError('BL_CLI_INPUT', `${flag} ${path}: ${(e as Error).message}`);
+  }
 }
 
 async function readText(path: string, flag: string): Promise<string> {

@@ -31,7 +31,7 @@ export type ImageVerdict =
     }
   | { ok: false; reason: ImageRejection; detail: string };
 
-const reject = (reason: ImageRejection, detail: string): ImageVerdict => ({ ok: false, reason, detail });
+export const reject = (reason: ImageRejection, detail: string): ImageVerdict => ({ ok: false, reason, detail });
 
 /**
  * Checks a digested image the way SONiC's verify_image_sign.sh does with openssl (detached
@@ -151,7 +151,7 @@ function single(attrs: SignerInfo['signedAttrs'] & object, type: string): Buffer
 }
 
 /** The signer names its certificate by issuer and serial, or by subject key identifier. */
-function findSigner(si: SignerInfo, certs: X509Certificate[], store: TrustStore): X509Certificate | undefined {
+export function findSigner(si: SignerInfo, certs: X509Certificate[], store: TrustStore): X509Certificate | undefined {
   const candidates = [...certs, ...store.db];
   const ias = si.sid.issuerAndSerialNumber;
   if (ias) {

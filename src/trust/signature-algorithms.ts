@@ -44,17 +44,22 @@ export function digestForKey(key: KeyObject): 'sha256' | null {
  * 'unsupported' when the algorithm is not one of ours or does not fit the key.
  */
 export function verifySignature(alg: AlgorithmIdentifier, data: Uint8Array, signature: Uint8Array, key: KeyObject): boolean | 'unsupported' {
-  const type = key.asymmetricKeyType;
-  const fits =
-    (alg.algorithm === OID.ecdsaWithSHA256 && type === 'ec') ||
-    // Some signers name the key type rather than the signature algorithm for ECDSA.
-    (alg.algorithm === OID.ecPublicKey && type === 'ec') ||
-    ((alg.algorithm === OID.rsaEncryption || alg.algorithm === OID.sha256WithRSAEncryption) && type === 'rsa') ||
-    (alg.algorithm === OID.ed25519 && type === 'ed25519');
-  if (!fits) return 'unsupported';
+  if (!algorithmFitsKey(alg, key)) return 'unsupported';
   try {
     return verify(digestForKey(key), data, key, signature);
   } catch {
     return false;
   }
+}
+
+/** Whether a SignerInfo's signature algorithm is one of ours and fits the signer's key. */
+export function algorithmFitsKey(alg: AlgorithmIdentifier, key: KeyObject): boolean {
+  const type = key.asymmetricKeyType;
+  return (
+    (alg.algorithm === OID.ecdsaWithSHA256 && type === 'ec') ||
+    // Some signers name the key type rather than the signature algorithm for ECDSA.
+    (alg.algorithm === OID.ecPublicKey && type === 'ec') ||
+    ((alg.algorithm === OID.rsaEncryption || alg.algorithm === OID.sha256WithRSAEncryption) && type === 'rsa') ||
+    (alg.algorithm === OID.ed25519 && type === 'ed25519')
+  );
 }
