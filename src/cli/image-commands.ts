@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { BootlabError } from '../errors.js';
 import { buildImage } from '../image/build.js';
@@ -7,8 +8,36 @@ import { signImage } from '../image/sign.js';
 import { verifyDetachedSignature } from '../trust/detached-signature.js';
 import { verifyImageFile } from '../trust/image-verifier.js';
 import { TrustStore } from '../trust/trust-store.js';
+import { createSecureBootPki } from '../trust/secure-boot-pki.js';
+import type { KeyPair } from '../trust/test-pki.js';
 
 export function registerImageCommands(program: Command): void {
+  program
+    .command('keys')
+    .description('test keys for signing and trust')
+    .command('init')
+    .description('create a UEFI-shaped TEST PKI in DIR: PK, KEK, a db CA with vendor and operator signers, a revoked signer, and db.pem / dbx.pem to verify with')
+    .argument('<dir>', 'directory to create (must not hold keys already)')
+    .action(async (dir: string) => {
+      await mkdir(dir, { recursive: true });
+      const existing = (await readdir(dir)).filter((f) => f.endsWith('.pem'));
+      if (existing.length > 0) throw new BootlabError('BL_CLI_INPUT', `${dir} already holds ${existing.length} .pem files (${existing[0]}, …): keys init never overwrites keys`);
+      const pki = createSecureBootPki();
+      const names: Array<[string, KeyPair]> = [['pk', pki.pk], ['kek', pki.kek], ['db-ca', pki.dbCa], ['vendor', pki.vendor], ['operator', pki.operator], ['revoked', pki.revoked]];
+      for (const [name, pair] of names) {
+        await writeFile(join(dir, `${name}.TEST-ONLY.cert.pem`), pair.certPem);
+        await writeFile(join(dir, `${name}.TEST-ONLY.key.pem`), pair.keyPem, { mode: 0o600 });
+      }
+      await writeFile(join(dir, 'db.pem'), pki.dbCa.certPem);
+      await writeFile(join(dir, 'dbx.pem'), pki.revoked.certPem);
+      process.stdout.write(
+        `${dir}: TEST ONLY keys: ${names.map(([n]) => n).join(', ')} (<name>.TEST-ONLY.cert.pem / .key.pem), db.pem (the db CA), dbx.pem (the revoked signer)\n` +
+          `sign:   bootlab image sign IMAGE --key ${join(dir, 'vendor.TEST-ONLY.key.pem')} --cert ${join(dir, 'vendor.TEST-ONLY.cert.pem')} -o SIGNED\n` +
+          `verify: bootlab image verify SIGNED --db ${join(dir, 'db.pem')} --dbx ${join(dir, 'dbx.pem')}\n`,
+      );
+    });
+
+
   const image = program.command('image').description('build, sign and verify ONIE installer images');
 
   image

@@ -73,4 +73,19 @@ describe('bootlab image', () => {
     expect((await bootlab('image', 'inspect', 'u.bin')).stdout).toMatch(/ONIE updater \(sharch with ONIE-UPDATER-COOKIE\)/);
     expect((await bootlab('image', 'inspect', 'db.pem')).stdout).toMatch(/not an ONIE sharch image\n {2}layout +sharch: /);
   });
+
+  it('keys init makes a UEFI-shaped TEST PKI whose signers verify against its db, except the one its dbx revokes', async () => {
+    const out = await bootlab('keys', 'init', 'keys');
+    expect(out.stdout).toMatch(/keys: TEST ONLY keys: pk, kek, db-ca, vendor, operator, revoked/);
+    await bootlab('image', 'build', join(repo, 'images', 'demo-nos'), '-o', 'k.bin');
+    const verdicts: Record<string, string> = {};
+    for (const who of ['vendor', 'operator', 'revoked']) {
+      await bootlab('image', 'sign', 'k.bin', '--key', `keys/${who}.TEST-ONLY.key.pem`, '--cert', `keys/${who}.TEST-ONLY.cert.pem`, '-o', `k.${who}.bin`);
+      const r = await bootlab('image', 'verify', `k.${who}.bin`, '--db', 'keys/db.pem', '--dbx', 'keys/dbx.pem').catch((e: { stdout: string }) => e);
+      verdicts[who] = r.stdout.includes('trusted;') ? 'trusted' : (/REJECTED: ([a-z-]+)/.exec(r.stdout)?.[1] ?? r.stdout);
+    }
+    expect(verdicts).toEqual({ vendor: 'trusted', operator: 'trusted', revoked: 'revoked-signer' });
+    const again = await bootlab('keys', 'init', 'keys').catch((e: { code: number; stderr: string }) => e);
+    expect(again).toMatchObject({ code: 2, stderr: expect.stringMatching(/never overwrites keys/) });
+  });
 });
