@@ -54,7 +54,11 @@ export async function downloadImage(url: string, opts: DownloadOptions): Promise
   if (!(timeoutMs > 0)) throw new RangeError(`downloadImage: timeoutMs must be positive, got ${timeoutMs}`);
   const ownAgent = opts.dispatcher
     ? undefined
-    : new Agent({ connect: { timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, pipelining: 0 });
+    : // Keep-alive (undici's default), though the agent lives for one request: with keep-alive
+      // off undici asks the server to close, and a FIN that arrives while the body is paused
+      // under backpressure (a disk slower than loopback) trips an uncatchable assertion in
+      // undici 7 (nodejs/undici#5360, fixed only in 8, which needs Node 22).
+      new Agent({ connect: { timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
   const dispatcher = opts.dispatcher ?? ownAgent!;
   let fileOpened = false;
   try {

@@ -1,0 +1,140 @@
+/**
+ * Image verification speed: a signed installer of --mib MiB (256 by default) verified by
+ * bootlab (streaming digest + CMS check, `verifyImageFile`) and by `openssl cms -verify`
+ * over the same byte ranges SONiC's verifier uses, in one run; then the rate at which a
+ * device hashes while it downloads (HTTP on loopback into the digester) against Node's raw
+ * sha256 rate over the same bytes in memory. Prints the medians and both ratios.
+ *
+ *   npm run bench:verify [-- --mib 256 --runs 3]
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { cpus, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildImage } from '../../src/image/build.js';
+import { signImage } from '../../src/image/sign.js';
+import { downloadImage } from '../../src/net/http-image-client.js';
+import { HttpImageServer } from '../../src/net/http-image-server.js';
+import { SignedImageDigester } from '../../src/trust/image-digester.js';
+import { verifyImageFile } from '../../src/trust/image-verifier.js';
+import { createTestPki } from '../../src/trust/test-pki.js';
+import { TrustStore } from '../../src/trust/trust-store.js';
+
+const { values } = parseArgs({ options: { mib: { type: 'string', default: '256' }, runs: { type: 'string', default: '3' } } });
+const mib = Number(values.mib);
+const runs = Number(values.runs);
+if (!(mib >= 1 && mib <= 4096) || !(runs >= 1 && runs <= 20)) throw new Error('--mib is 1..4096 and --runs 1..20');
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const seconds = async (f: () => Promise<unknown>): Promise<number> => {
+  const t = performance.now();
+  await f();
+  return (performance.now() - t) / 1000;
+};
+
+function openssl(args: string[]): void {
+  const r = spawnSync('openssl', args, { encoding: 'utf8', timeout: 600_000 });
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('openssl is not installed: apt-get install -y --no-install-recommends openssl');
+  if (r.status !== 0) throw new Error(`openssl ${args.slice(0, 2).join(' ')} failed: ${r.stderr}`);
+}
+
+/** Copies bytes [start, end) of a file, streaming: SONiC's head/tail split of an image. */
+async function copyRange(from: string, to: string, start: number, end?: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const out = createWriteStream(to);
+    createReadStream(from, { start, ...(end !== undefined ? { end: end - 1 } : {}) })
+      .on('error', reject)
+      .pipe(out)
+      .on('finish', resolve)
+      .on('error', reject);
+  });
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'bootlab-bench-verify-'));
+try {
+  const src = join(dir, 'src');
+  await mkdir(src);
+  await writeFile(join(src, 'install.sh'), '#!/bin/sh\necho bench\n', { mode: 0o755 });
+  // Random content in 16 MiB pieces: a big file without holding it in memory.
+  const payload = createWriteStream(join(src, 'rootfs.img'));
+  for (let i = 0; i < Math.floor(mib / 16); i++) if (!payload.write(randomBytes(16 << 20))) await new Promise<void>((r) => payload.once('drain', () => r()));
+  if (mib % 16) payload.write(randomBytes((mib % 16) << 20));
+  await new Promise<void>((r) => payload.end(() => r()));
+  const unsigned = join(dir, 'image.bin');
+  const built = await buildImage(src, unsigned);
+  const pki = createTestPki();
+  const signed = join(dir, 'image.signed.bin');
+  await signImage(unsigned, pki.vendorSigner, signed);
+  const size = (await stat(signed)).size;
+  const store = TrustStore.fromPem(pki.dbCa.certPem);
+  await writeFile(join(dir, 'db.pem'), pki.dbCa.certPem);
+  const signedEnd = built.size;
+  await copyRange(signed, join(dir, 'data'), 0, signedEnd);
+  await copyRange(signed, join(dir, 'sig.pem'), signedEnd);
+
+  console.log(`verify bench: ${(size / 2 ** 20).toFixed(1)} MiB signed image, ${runs} runs each (median), ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Linux ${release()}, Node ${process.version}`);
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    ours.push(
+      await seconds(async () => {
+        const v = await verifyImageFile(signed, store);
+        if (!v.ok) throw new Error(`bootlab refused the bench image: ${v.reason}: ${v.detail}`);
+      }),
+    );
+    theirs.push(
+      await seconds(async () =>
+        openssl(['cms', '-verify', '-binary', '-inform', 'pem', '-in', join(dir, 'sig.pem'), '-content', join(dir, 'data'), '-CAfile', join(dir, 'db.pem'), '-purpose', 'any', '-no_check_time', '-out', '/dev/null']),
+      ),
+    );
+  }
+  const vOurs = median(ours);
+  const vTheirs = median(theirs);
+  console.log(`  bootlab verifyImageFile        ${vOurs.toFixed(3)} s  (${(size / 2 ** 20 / vOurs).toFixed(0)} MiB/s)`);
+  console.log(`  openssl cms -verify            ${vTheirs.toFixed(3)} s  (${(size / 2 ** 20 / vTheirs).toFixed(0)} MiB/s)`);
+  console.log(`  bootlab / openssl time         ${(vOurs / vTheirs).toFixed(2)}×  (target ≤ 1.1×: ${vOurs / vTheirs <= 1.1 ? 'met' : 'NOT met'})`);
+
+  // Hash while downloading: loopback HTTP into the digester, against raw sha256 in memory.
+  const www = join(dir, 'www');
+  await mkdir(www);
+  await copyRange(signed, join(www, 'image.bin'), 0);
+  const http = new HttpImageServer({ root: www, bind: { address: '127.0.0.1', port: 0 } });
+  const addr = await http.start();
+  const download: number[] = [];
+  const raw: number[] = [];
+  try {
+    for (let i = 0; i < runs; i++) {
+      download.push(
+        await seconds(async () => {
+          const digester = new SignedImageDigester();
+          await downloadImage(`http://127.0.0.1:${addr.port}/image.bin`, { headers: {}, to: join(dir, 'dl.bin'), onChunk: (c) => digester.write(c), timeoutMs: 30_000 });
+          digester.finish();
+        }),
+      );
+    }
+  } finally {
+    await http.stop();
+  }
+  // The raw rate: sha256 alone over the same bytes, already in memory (read in 64 MiB pieces).
+  for (let i = 0; i < runs; i++) {
+    const pieces: Buffer[] = [];
+    for await (const c of createReadStream(signed, { highWaterMark: 64 << 20 })) pieces.push(c as Buffer);
+    raw.push(
+      await seconds(async () => {
+        const h = createHash('sha256');
+        for (const p of pieces) h.update(p);
+        h.digest();
+      }),
+    );
+  }
+  const rDl = size / 2 ** 20 / median(download);
+  const rRaw = size / 2 ** 20 / median(raw);
+  console.log(`  download + hash (HTTP, loopback) ${rDl.toFixed(0)} MiB/s`);
+  console.log(`  raw sha256 in memory             ${rRaw.toFixed(0)} MiB/s`);
+  console.log(`  hash-while-download / raw        ${(rDl / rRaw).toFixed(2)}×  (target ≥ 0.8×: ${rDl / rRaw >= 0.8 ? 'met' : 'NOT met'})`);
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
