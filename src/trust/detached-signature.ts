@@ -65,6 +65,8 @@ export async function verifyDetachedSignature(contentPath: string, signature: Bu
   if (!decision) return done(reject('untrusted-signer', `"${subjectLine(signer)}" does not chain to any of ${store.db.length} db certificates`));
   const revokedCert = store.revokedIn(decision.path);
   if (revokedCert) return done(reject('revoked-signer', `dbx revokes "${subjectLine(revokedCert)}"`));
+  const stale = store.outOfTimeIn(decision.path);
+  if (stale) return done(reject('expired-signer', `"${subjectLine(stale)}" is valid ${stale.validFrom} to ${stale.validTo}, not at ${store.checkTimeAt!.toISOString()}`));
   return done({
     ok: true,
     signer: { subject: subjectLine(signer), sha256Fingerprint: createHash('sha256').update(signer.raw).digest('hex'), certDer: Buffer.from(signer.raw) },

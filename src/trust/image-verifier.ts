@@ -20,7 +20,8 @@ export type ImageRejection =
   | 'bad-signature'
   | 'untrusted-signer'
   | 'revoked-digest'
-  | 'revoked-signer';
+  | 'revoked-signer'
+  | 'expired-signer';
 
 export type ImageVerdict =
   | {
@@ -95,6 +96,8 @@ export function verifyDigestedImage(d: DigestedImage, store: TrustStore): ImageV
   if (revokedCert) {
     return reject('revoked-signer', `dbx revokes "${subjectLine(revokedCert)}", on the chain ${decision.path.map((c) => `"${subjectLine(c)}"`).join(' → ')}`);
   }
+  const stale = store.outOfTimeIn(decision.path);
+  if (stale) return reject('expired-signer', `"${subjectLine(stale)}" is valid ${stale.validFrom} to ${stale.validTo}, not at ${store.checkTimeAt!.toISOString()}`);
   return {
     ok: true,
     signer: { subject: subjectLine(signer), sha256Fingerprint: createHash('sha256').update(signer.raw).digest('hex'), certDer: Buffer.from(signer.raw) },

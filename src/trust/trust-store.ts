@@ -15,25 +15,38 @@ export interface TrustDecision {
 /**
  * A device's image trust store, shaped like the UEFI `db` variable SONiC reads its
  * certificates from (onie.md §5.2): a flat list, every entry equally trusted, whether it
- * is a root CA, an intermediate or a signer's own certificate.
- *
- * Validity dates are NOT checked, on purpose: SONiC verifies with `openssl cms -verify
- * -no_check_time` because a switch booting from ONIE often has no trustworthy clock.
+ * is a root CA, an intermediate or a signer's own certificate; and `dbx`, what is revoked.
+ * Validity dates are checked only when asked (`checkTimeAt`).
  */
 export class TrustStore {
   readonly db: readonly X509Certificate[];
   /** UEFI's forbidden database: revoked certificates, and sha256 digests of revoked images. */
   readonly dbx: { readonly certs: readonly X509Certificate[]; readonly sha256: readonly Buffer[] };
 
-  constructor(db: X509Certificate[], dbx: { certs?: X509Certificate[]; sha256?: Uint8Array[] } = {}) {
+  /**
+   * When set, every certificate on a signer's chain must be valid at this time. Unset by
+   * default, as SONiC verifies with `-no_check_time`: a switch fresh off the dock often has
+   * no trustworthy clock.
+   */
+  readonly checkTimeAt: Date | undefined;
+
+  constructor(db: X509Certificate[], dbx: { certs?: X509Certificate[]; sha256?: Uint8Array[] } = {}, opts: { checkTimeAt?: Date } = {}) {
+    this.checkTimeAt = opts.checkTimeAt;
     this.db = Object.freeze([...db]);
     for (const d of dbx.sha256 ?? []) if (d.length !== 32) throw new BootlabError('BL_TRUST_INPUT', `a dbx digest is a 32-byte sha256, got ${d.length} bytes`);
     this.dbx = Object.freeze({ certs: Object.freeze([...(dbx.certs ?? [])]), sha256: Object.freeze((dbx.sha256 ?? []).map((d) => Buffer.from(d))) });
   }
 
   /** Every CERTIFICATE block of every PEM text given (db), and optionally dbx certificates and digests. */
-  static fromPem(pems: string | string[], dbx: { pems?: string[]; sha256?: Uint8Array[] } = {}): TrustStore {
-    return new TrustStore(certificatesOf(pems, 'db'), { certs: certificatesOf(dbx.pems ?? [], 'dbx'), sha256: dbx.sha256 ?? [] });
+  static fromPem(pems: string | string[], dbx: { pems?: string[]; sha256?: Uint8Array[] } = {}, opts: { checkTimeAt?: Date } = {}): TrustStore {
+    return new TrustStore(certificatesOf(pems, 'db'), { certs: certificatesOf(dbx.pems ?? [], 'dbx'), sha256: dbx.sha256 ?? [] }, opts);
+  }
+
+  /** With time checks on: the first certificate of `path` not valid at that time. */
+  outOfTimeIn(path: readonly X509Certificate[]): X509Certificate | undefined {
+    const at = this.checkTimeAt?.getTime();
+    if (at === undefined) return undefined;
+    return path.find((c) => at < new Date(c.validFrom).getTime() || at > new Date(c.validTo).getTime());
   }
 
   /** The first certificate of `path` that dbx revokes, if any (a revoked root revokes all under it). */

@@ -40,6 +40,11 @@ describe('bootlab image', () => {
     const sha = createHash('sha256').update(await readFile(join(dir, 'nos.signed.bin'))).digest('hex');
     const byDigest = await bootlab('image', 'verify', 'nos.signed.bin', '--db', 'db.pem', '--dbx-sha256', sha).catch((e: unknown) => e);
     expect(byDigest).toMatchObject({ code: 1, stdout: expect.stringMatching(/REJECTED: revoked-digest: .*the whole file/) });
+    const expired = await bootlab('image', 'verify', 'nos.signed.bin', '--db', 'db.pem', '--check-time', '2099-01-01').catch((e: unknown) => e);
+    expect(expired).toMatchObject({ code: 1, stdout: expect.stringMatching(/REJECTED: expired-signer: "CN=signer \(TEST ONLY\)" is valid/) });
+    expect((await bootlab('image', 'verify', 'nos.signed.bin', '--db', 'db.pem', '--check-time')).stdout).toMatch(/trusted;/);
+    const badDate = await bootlab('image', 'verify', 'nos.signed.bin', '--db', 'db.pem', '--check-time', 'soon').catch((e: unknown) => e);
+    expect(badDate).toMatchObject({ code: 2, stderr: expect.stringMatching(/--check-time soon: not a date/) });
     const refused = await bootlab('image', 'verify', 'nos.signed.bin', '--db', 'other.pem').catch((e: unknown) => e);
     expect(refused).toMatchObject({ code: 1 });
     expect((refused as { stdout: string }).stdout).toMatch(/REJECTED: untrusted-signer/);

@@ -145,6 +145,16 @@ describe('signImage + verifyImageFile', () => {
     expect((await verifyImageFile(signed, TrustStore.fromPem(pki.dbCa.certPem, { pems: [pki.rogueSigner.certPem] }))).ok).toBe(true);
   });
 
+  it('checks validity dates only when asked: an expired or not-yet-valid chain is expired-signer', async () => {
+    expect((await verifyImageFile(signed, store)).ok).toBe(true);
+    const later = TrustStore.fromPem(pki.dbCa.certPem, {}, { checkTimeAt: new Date(Date.now() + 1000 * 86_400_000) });
+    expect(rejected(await verifyImageFile(signed, later))).toMatchObject({ reason: 'expired-signer', detail: expect.stringMatching(/"CN=bootlab NOS vendor image signer \(TEST ONLY\)" is valid .* not at/) });
+    const earlier = TrustStore.fromPem(pki.dbCa.certPem, {}, { checkTimeAt: new Date('2001-01-01T00:00:00Z') });
+    expect(rejected(await verifyImageFile(signed, earlier)).reason).toBe('expired-signer');
+    const now = TrustStore.fromPem(pki.dbCa.certPem, {}, { checkTimeAt: new Date() });
+    expect((await verifyImageFile(signed, now)).ok).toBe(true);
+  });
+
   it('rejects the rogue signer as untrusted', async () => {
     const out = join(work, 'rogue.bin');
     await signImage(unsigned, pki.rogueSigner, out);
