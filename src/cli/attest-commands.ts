@@ -102,7 +102,7 @@ export function registerAttestCommands(program: Command): void {
           size: verdict.digest.size,
           sha1: verdict.digest.fileSha1,
           sha256: verdict.digest.fileSha256,
-          authorityDer: verdict.authority.certDer,
+          authorityDer: verdict.authority.entry,
           published: [],
         },
         referenceList,

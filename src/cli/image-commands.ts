@@ -72,23 +72,31 @@ export function registerImageCommands(program: Command): void {
     .option('--dbx <pem...>', 'revoked certificate files (PEM): no image signed under them is trusted')
     .option('--dbx-sha256 <hex...>', 'revoked images, by the sha256 of their signed content (header + payload) or of the whole file')
     .option('--sig <file>', "a detached CMS signature file (DER or PEM) for any file, as iPXE's imgverify checks: the image need not be a sharch")
+    .option('--mode <mode>', 'what lets an image in: signature (default), allow-list (an approved digest, no signature needed) or both')
+    .option('--approve-sha256 <hex...>', 'approved images, by the sha256 of their signed content or of the whole file')
     .option('--check-time [date]', "also require every certificate on the chain to be valid now (or at DATE, ISO 8601); off by default, like SONiC's -no_check_time")
-    .action(async (file: string, opts: { db: string[]; dbx?: string[]; dbxSha256?: string[]; sig?: string; checkTime?: string | boolean }) => {
+    .action(async (file: string, opts: { db: string[]; dbx?: string[]; dbxSha256?: string[]; sig?: string; checkTime?: string | boolean; mode?: string; approveSha256?: string[] }) => {
       const pems = await Promise.all(opts.db.map((p) => readText(p, '--db')));
       const dbxPems = await Promise.all((opts.dbx ?? []).map((p) => readText(p, '--dbx')));
-      const digests = (opts.dbxSha256 ?? []).map((h) => {
-        if (!/^[0-9a-fA-F]{64}$/.test(h)) throw new BootlabError('BL_CLI_INPUT', `--dbx-sha256 ${h}: expected 64 hex digits`);
-        return Buffer.from(h, 'hex');
-      });
+      const hexDigests = (flag: string, list: string[] | undefined): Buffer[] =>
+        (list ?? []).map((h) => {
+          if (!/^[0-9a-fA-F]{64}$/.test(h)) throw new BootlabError('BL_CLI_INPUT', `--${flag} ${h}: expected 64 hex digits`);
+          return Buffer.from(h, 'hex');
+        });
+      const digests = hexDigests('dbx-sha256', opts.dbxSha256);
+      const approved = hexDigests('approve-sha256', opts.approveSha256);
+      const mode = opts.mode ?? 'signature';
+      if (mode !== 'signature' && mode !== 'allow-list' && mode !== 'both') throw new BootlabError('BL_CLI_INPUT', `--mode ${mode}: expected signature, allow-list or both`);
+      if (mode !== 'signature' && approved.length === 0) throw new BootlabError('BL_CLI_INPUT', `--mode ${mode} needs --approve-sha256`);
       let checkTimeAt: Date | undefined;
       if (opts.checkTime !== undefined) {
         checkTimeAt = opts.checkTime === true ? new Date() : new Date(String(opts.checkTime));
         if (Number.isNaN(checkTimeAt.getTime())) throw new BootlabError('BL_CLI_INPUT', `--check-time ${String(opts.checkTime)}: not a date (use ISO 8601, e.g. 2027-01-31)`);
       }
-      const store = TrustStore.fromPem(pems, { pems: dbxPems, sha256: digests }, checkTimeAt ? { checkTimeAt } : {});
+      const store = TrustStore.fromPem(pems, { pems: dbxPems, sha256: digests }, { ...(checkTimeAt ? { checkTimeAt } : {}), mode, approved });
       const v = opts.sig ? await verifyDetachedSignature(file, await readBytes(opts.sig, '--sig'), store) : await verifyImageFile(file, store);
       if (v.ok) {
-        process.stdout.write(`${file}: trusted; signer "${v.signer.subject}", authority "${v.authority.subject}"\n`);
+        process.stdout.write(`${file}: trusted (${v.rule}); signer "${v.signer.subject}", authority "${v.authority.subject}"\n`);
       } else {
         process.stdout.write(`${file}: REJECTED: ${v.reason}: ${v.detail}\n`);
         process.exitCode = 1;

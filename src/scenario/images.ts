@@ -57,7 +57,7 @@ export async function prepareImage(
     sha1: verdict.digest.fileSha1,
     ...(verdict.digest.signedSha256 ? { signedSha256: verdict.digest.signedSha256 } : {}),
     published: [...spec.publish, ...spec.publishTftp.map((p) => `tftp:${p}`)],
-    ...(verdict.ok ? { authorityDer: verdict.authority.certDer } : { refusal: verdict.reason }),
+    ...(verdict.ok ? { authorityDer: verdict.authority.entry } : { refusal: verdict.reason }),
   };
   const targets = [...spec.publish.map((n) => join(dirs.www, n)), ...spec.publishTftp.map((n) => join(dirs.tftp, n))];
   for (const target of targets) {

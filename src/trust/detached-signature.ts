@@ -70,7 +70,8 @@ export async function verifyDetachedSignature(contentPath: string, signature: Bu
   return done({
     ok: true,
     signer: { subject: subjectLine(signer), sha256Fingerprint: createHash('sha256').update(signer.raw).digest('hex'), certDer: Buffer.from(signer.raw) },
-    authority: { subject: subjectLine(decision.authority), certDer: Buffer.from(decision.authority.raw) },
+    authority: { subject: subjectLine(decision.authority), entry: Buffer.from(decision.authority.raw), kind: 'certificate' },
+    rule: 'signature',
     digestAlg: 'sha256',
   });
 }

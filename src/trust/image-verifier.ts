@@ -21,13 +21,17 @@ export type ImageRejection =
   | 'untrusted-signer'
   | 'revoked-digest'
   | 'revoked-signer'
-  | 'expired-signer';
+  | 'expired-signer'
+  | 'not-approved';
 
 export type ImageVerdict =
   | {
       ok: true;
       signer: { subject: string; sha256Fingerprint: string; certDer: Buffer };
-      authority: { subject: string; certDer: Buffer };
+      /** The db entry that approved: a certificate (DER), or for an allow-list entry the image's sha256. */
+      authority: { subject: string; entry: Buffer; kind: 'certificate' | 'sha256' };
+      /** Which rule let the image in. */
+      rule: 'signature' | 'allow-list' | 'signature+allow-list';
       digestAlg: 'sha256';
     }
   | { ok: false; reason: ImageRejection; detail: string };
@@ -52,6 +56,20 @@ export function verifyDigestedImage(d: DigestedImage, store: TrustStore): ImageV
   // dbx first, as UEFI does: a revoked image stays revoked however it is (re-)signed.
   const revoked = store.revokedDigest(d.signedSha256, d.fileSha256);
   if (revoked) return reject('revoked-digest', `dbx lists sha256 ${revoked.toString('hex')} (${revoked.equals(d.signedSha256) ? 'the signed header and payload' : 'the whole file'})`);
+  const approved = store.approvedDigest(d.signedSha256, d.fileSha256);
+  if (store.mode !== 'signature' && !approved) {
+    return reject('not-approved', `sha256 ${d.signedSha256.toString('hex')} is not one of the ${store.approved.length} approved digests (mode ${store.mode})`);
+  }
+  if (store.mode === 'allow-list' && approved) {
+    // The approve-list model: the digest is the authority, no signature is needed.
+    return {
+      ok: true,
+      signer: { subject: 'none (approved digest)', sha256Fingerprint: '', certDer: Buffer.alloc(0) },
+      authority: { subject: `approved sha256 ${approved.toString('hex')}`, entry: approved, kind: 'sha256' },
+      rule: 'allow-list',
+      digestAlg: 'sha256',
+    };
+  }
   if (d.signatureError) return reject('malformed-signature', d.signatureError.message);
   if (!d.signature || d.signature.length === 0) return reject('no-signature', `nothing follows the payload at offset ${signedEnd}`);
 
@@ -101,7 +119,8 @@ export function verifyDigestedImage(d: DigestedImage, store: TrustStore): ImageV
   return {
     ok: true,
     signer: { subject: subjectLine(signer), sha256Fingerprint: createHash('sha256').update(signer.raw).digest('hex'), certDer: Buffer.from(signer.raw) },
-    authority: { subject: subjectLine(decision.authority), certDer: Buffer.from(decision.authority.raw) },
+    authority: { subject: subjectLine(decision.authority), entry: Buffer.from(decision.authority.raw), kind: 'certificate' },
+    rule: store.mode === 'both' ? 'signature+allow-list' : 'signature',
     digestAlg: 'sha256',
   };
 }

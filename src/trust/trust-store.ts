@@ -5,6 +5,14 @@ import { pemDecodeAll } from './pem.js';
 /** How many intermediates a signer may sit under before we stop looking for a db certificate. */
 const MAX_CHAIN_DEPTH = 8;
 
+export type TrustMode = 'signature' | 'allow-list' | 'both';
+
+export interface TrustOptions {
+  checkTimeAt?: Date;
+  mode?: TrustMode;
+  approved?: Uint8Array[];
+}
+
 export interface TrustDecision {
   /** The db certificate that vouches for the signer. */
   authority: X509Certificate;
@@ -29,16 +37,26 @@ export class TrustStore {
    * no trustworthy clock.
    */
   readonly checkTimeAt: Date | undefined;
+  /**
+   * What lets an image in: a trusted signature (UEFI and SONiC's model), an approved
+   * digest (the approve-list model: no signature needed), or both at once.
+   */
+  readonly mode: TrustMode;
+  /** Approved image digests (sha256 of the signed content or of the whole file). */
+  readonly approved: readonly Buffer[];
 
-  constructor(db: X509Certificate[], dbx: { certs?: X509Certificate[]; sha256?: Uint8Array[] } = {}, opts: { checkTimeAt?: Date } = {}) {
+  constructor(db: X509Certificate[], dbx: { certs?: X509Certificate[]; sha256?: Uint8Array[] } = {}, opts: TrustOptions = {}) {
     this.checkTimeAt = opts.checkTimeAt;
+    this.mode = opts.mode ?? 'signature';
+    this.approved = Object.freeze((opts.approved ?? []).map((d) => Buffer.from(d)));
+    if (this.mode !== 'signature' && this.approved.length === 0) throw new BootlabError('BL_TRUST_INPUT', `trust mode ${this.mode} needs at least one approved digest`);
     this.db = Object.freeze([...db]);
     for (const d of dbx.sha256 ?? []) if (d.length !== 32) throw new BootlabError('BL_TRUST_INPUT', `a dbx digest is a 32-byte sha256, got ${d.length} bytes`);
     this.dbx = Object.freeze({ certs: Object.freeze([...(dbx.certs ?? [])]), sha256: Object.freeze((dbx.sha256 ?? []).map((d) => Buffer.from(d))) });
   }
 
   /** Every CERTIFICATE block of every PEM text given (db), and optionally dbx certificates and digests. */
-  static fromPem(pems: string | string[], dbx: { pems?: string[]; sha256?: Uint8Array[] } = {}, opts: { checkTimeAt?: Date } = {}): TrustStore {
+  static fromPem(pems: string | string[], dbx: { pems?: string[]; sha256?: Uint8Array[] } = {}, opts: TrustOptions = {}): TrustStore {
     return new TrustStore(certificatesOf(pems, 'db'), { certs: certificatesOf(dbx.pems ?? [], 'dbx'), sha256: dbx.sha256 ?? [] }, opts);
   }
 
@@ -52,6 +70,16 @@ export class TrustStore {
   /** The first certificate of `path` that dbx revokes, if any (a revoked root revokes all under it). */
   revokedIn(path: readonly X509Certificate[]): X509Certificate | undefined {
     return path.find((c) => this.dbx.certs.some((r) => r.raw.equals(c.raw)));
+  }
+
+  /** The approved digest among these, if any. */
+  approvedDigest(...digests: ReadonlyArray<Uint8Array | undefined>): Buffer | undefined {
+    for (const d of digests) {
+      if (!d) continue;
+      const hit = this.approved.find((a) => a.equals(Buffer.from(d)));
+      if (hit) return hit;
+    }
+    return undefined;
   }
 
   /** Whether dbx names one of these image digests. */

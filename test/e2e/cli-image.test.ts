@@ -34,7 +34,7 @@ describe('bootlab image', () => {
     const signed = await bootlab('image', 'sign', 'nos.bin', '--key', 'signer.key', '--cert', 'signer.pem', '-o', 'nos.signed.bin');
     expect(signed.stdout).toMatch(/signed \d+ bytes as "CN=signer \(TEST ONLY\)"/);
     const ok = await bootlab('image', 'verify', 'nos.signed.bin', '--db', 'db.pem');
-    expect(ok.stdout).toMatch(/trusted; signer "CN=signer \(TEST ONLY\)", authority "CN=db CA \(TEST ONLY\)"/);
+    expect(ok.stdout).toMatch(/trusted \(signature\); signer "CN=signer \(TEST ONLY\)", authority "CN=db CA \(TEST ONLY\)"/);
     const revoked = await bootlab('image', 'verify', 'nos.signed.bin', '--db', 'db.pem', '--dbx', 'signer.pem').catch((e: unknown) => e);
     expect(revoked).toMatchObject({ code: 1, stdout: expect.stringMatching(/REJECTED: revoked-signer: dbx revokes "CN=signer \(TEST ONLY\)"/) });
     const sha = createHash('sha256').update(await readFile(join(dir, 'nos.signed.bin'))).digest('hex');
@@ -42,9 +42,14 @@ describe('bootlab image', () => {
     expect(byDigest).toMatchObject({ code: 1, stdout: expect.stringMatching(/REJECTED: revoked-digest: .*the whole file/) });
     const expired = await bootlab('image', 'verify', 'nos.signed.bin', '--db', 'db.pem', '--check-time', '2099-01-01').catch((e: unknown) => e);
     expect(expired).toMatchObject({ code: 1, stdout: expect.stringMatching(/REJECTED: expired-signer: "CN=signer \(TEST ONLY\)" is valid/) });
-    expect((await bootlab('image', 'verify', 'nos.signed.bin', '--db', 'db.pem', '--check-time')).stdout).toMatch(/trusted;/);
+    expect((await bootlab('image', 'verify', 'nos.signed.bin', '--db', 'db.pem', '--check-time')).stdout).toMatch(/trusted \(signature\);/);
     const badDate = await bootlab('image', 'verify', 'nos.signed.bin', '--db', 'db.pem', '--check-time', 'soon').catch((e: unknown) => e);
     expect(badDate).toMatchObject({ code: 2, stderr: expect.stringMatching(/--check-time soon: not a date/) });
+    // The approve-list model: an unsigned image whose digest is approved.
+    const unsignedSha = createHash('sha256').update(await readFile(join(dir, 'nos.bin'))).digest('hex');
+    expect((await bootlab('image', 'verify', 'nos.bin', '--db', 'db.pem', '--mode', 'allow-list', '--approve-sha256', unsignedSha)).stdout).toMatch(/trusted \(allow-list\); signer "none \(approved digest\)"/);
+    const notApproved = await bootlab('image', 'verify', 'nos.signed.bin', '--db', 'db.pem', '--mode', 'both', '--approve-sha256', '00'.repeat(32)).catch((e: unknown) => e);
+    expect(notApproved).toMatchObject({ code: 1, stdout: expect.stringMatching(/REJECTED: not-approved/) });
     const refused = await bootlab('image', 'verify', 'nos.signed.bin', '--db', 'other.pem').catch((e: unknown) => e);
     expect(refused).toMatchObject({ code: 1 });
     expect((refused as { stdout: string }).stdout).toMatch(/REJECTED: untrusted-signer/);
@@ -87,7 +92,7 @@ describe('bootlab image', () => {
     for (const who of ['vendor', 'operator', 'revoked']) {
       await bootlab('image', 'sign', 'k.bin', '--key', `keys/${who}.TEST-ONLY.key.pem`, '--cert', `keys/${who}.TEST-ONLY.cert.pem`, '-o', `k.${who}.bin`);
       const r = await bootlab('image', 'verify', `k.${who}.bin`, '--db', 'keys/db.pem', '--dbx', 'keys/dbx.pem').catch((e: { stdout: string }) => e);
-      verdicts[who] = r.stdout.includes('trusted;') ? 'trusted' : (/REJECTED: ([a-z-]+)/.exec(r.stdout)?.[1] ?? r.stdout);
+      verdicts[who] = r.stdout.includes('trusted (') ? 'trusted' : (/REJECTED: ([a-z-]+)/.exec(r.stdout)?.[1] ?? r.stdout);
     }
     expect(verdicts).toEqual({ vendor: 'trusted', operator: 'trusted', revoked: 'revoked-signer' });
     const again = await bootlab('keys', 'init', 'keys').catch((e: { code: number; stderr: string }) => e);

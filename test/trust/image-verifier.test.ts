@@ -55,7 +55,7 @@ describe('signImage + verifyImageFile', () => {
     if (!v.ok) return;
     expect(v.signer.subject).toBe('CN=bootlab NOS vendor image signer (TEST ONLY)');
     expect(v.authority.subject).toBe('CN=bootlab db CA (TEST ONLY)');
-    expect(v.authority.certDer.equals(new X509Certificate(pki.dbCa.certPem).raw)).toBe(true);
+    expect(v.authority.entry.equals(new X509Certificate(pki.dbCa.certPem).raw)).toBe(true);
     expect(v.signer.sha256Fingerprint).toBe(new X509Certificate(pki.vendorSigner.certPem).fingerprint256.replace(/:/g, '').toLowerCase());
     expect(v.digestAlg).toBe('sha256');
     expect(v.digest.size).toBe(readFileSync(signed).length);
@@ -153,6 +153,23 @@ describe('signImage + verifyImageFile', () => {
     expect(rejected(await verifyImageFile(signed, earlier)).reason).toBe('expired-signer');
     const now = TrustStore.fromPem(pki.dbCa.certPem, {}, { checkTimeAt: new Date() });
     expect((await verifyImageFile(signed, now)).ok).toBe(true);
+  });
+
+  it('trust modes: an approved digest alone lets an image in (allow-list), or must come with a trusted signature (both)', async () => {
+    const v = await verifyImageFile(signed, store);
+    if (!v.ok) throw new Error(v.detail);
+    const digest = v.digest.signedSha256!;
+    const allow = TrustStore.fromPem(pki.dbCa.certPem, {}, { mode: 'allow-list', approved: [digest] });
+    // An unsigned image is fine under the approve-list model, and the digest is the authority.
+    expect(await verifyImageFile(unsigned, allow)).toMatchObject({ ok: true, rule: 'allow-list', authority: { kind: 'sha256', entry: digest } });
+    expect(rejected(await verifyImageFile(unsigned, TrustStore.fromPem(pki.dbCa.certPem, {}, { mode: 'allow-list', approved: [Buffer.alloc(32)] }))).reason).toBe('not-approved');
+    const both = TrustStore.fromPem(pki.dbCa.certPem, {}, { mode: 'both', approved: [digest] });
+    expect(await verifyImageFile(signed, both)).toMatchObject({ ok: true, rule: 'signature+allow-list' });
+    expect(rejected(await verifyImageFile(unsigned, both)).reason).toBe('no-signature');
+    const rogueSigned = join(work, 'approved-rogue.bin');
+    await signImage(unsigned, pki.rogueSigner, rogueSigned);
+    expect(rejected(await verifyImageFile(rogueSigned, both)).reason).toBe('untrusted-signer');
+    expect(() => TrustStore.fromPem(pki.dbCa.certPem, {}, { mode: 'both' })).toThrow(/needs at least one approved digest/);
   });
 
   it('rejects the rogue signer as untrusted', async () => {

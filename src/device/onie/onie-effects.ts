@@ -180,10 +180,10 @@ export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
     },
 
     async measure(image, verdict) {
-      const key = verdict.authority.certDer.toString('base64');
+      const key = verdict.authority.entry.toString('base64');
       if (!authorities.has(key)) {
         authorities.add(key);
-        measure(authorityMeasurement(verdict.authority.certDer));
+        measure(authorityMeasurement(verdict.authority.entry));
       }
       const stage = {
         url: image.candidate.url,

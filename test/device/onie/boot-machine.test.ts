@@ -23,7 +23,8 @@ interface World {
 const good = (signer = 'CN=vendor'): ImageVerdict => ({
   ok: true,
   signer: { subject: signer, sha256Fingerprint: 'aa', certDer: Buffer.from('signer') },
-  authority: { subject: 'CN=db', certDer: Buffer.from('authority') },
+  authority: { subject: 'CN=db', entry: Buffer.from('authority'), kind: 'certificate' },
+  rule: 'signature',
   digestAlg: 'sha256',
 });
 const bad = (reason: 'digest-mismatch' | 'untrusted-signer'): ImageVerdict => ({ ok: false, reason, detail: 'scripted' });

@@ -64,7 +64,7 @@ describe("iPXE-style detached signatures (openssl cms -sign -binary -outform DER
     const bin = join(new URL('../../../', import.meta.url).pathname, 'dist/cli/bin.js');
     const ok = spawnSync('node', [bin, 'image', 'verify', nbp, '--sig', join(work, 'good.sig'), '--db', db], { encoding: 'utf8', timeout: 30_000 });
     expect(ok.status, ok.stderr).toBe(0);
-    expect(ok.stdout).toMatch(/trusted; signer "CN=bootlab NOS vendor image signer \(TEST ONLY\)"/);
+    expect(ok.stdout).toMatch(/trusted \(signature\); signer "CN=bootlab NOS vendor image signer \(TEST ONLY\)"/);
     const bad = spawnSync('node', [bin, 'image', 'verify', flipped, '--sig', join(work, 'good.sig'), '--db', db], { encoding: 'utf8', timeout: 30_000 });
     expect(bad.status).toBe(1);
     expect(bad.stdout).toMatch(/REJECTED: bad-signature/);
