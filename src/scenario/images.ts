@@ -33,20 +33,28 @@ export async function prepareImage(
   dirs: { work: string; www: string; tftp: string },
   file: string,
 ): Promise<PreparedImage> {
-  const unsigned = join(dirs.work, `${spec.name}.unsigned.bin`);
-  try {
-    await buildImage(sourceDir, unsigned, { mtime: 0 });
-  } catch (e) {
-    throw new ScenarioError(file, `images.${spec.name}.source`, (e as Error).message);
-  }
   const path = join(dirs.work, `${spec.name}.bin`);
-  if (spec.signedBy === 'none') {
-    await copyFile(unsigned, path);
+  if (spec.file !== undefined) {
+    try {
+      await copyFile(sourceDir, path);
+    } catch (e) {
+      throw new ScenarioError(file, `images.${spec.name}.file`, `cannot read ${sourceDir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
   } else {
-    const key = pki[spec.signedBy];
-    await signImage(unsigned, { keyPem: key.keyPem, certPem: key.certPem }, path);
+    const unsigned = join(dirs.work, `${spec.name}.unsigned.bin`);
+    try {
+      await buildImage(sourceDir, unsigned, { mtime: 0 });
+    } catch (e) {
+      throw new ScenarioError(file, `images.${spec.name}.source`, (e as Error).message);
+    }
+    if (spec.signedBy === 'none') {
+      await copyFile(unsigned, path);
+    } else {
+      const key = pki[spec.signedBy];
+      await signImage(unsigned, { keyPem: key.keyPem, certPem: key.certPem }, path);
+    }
+    if (spec.tamper) await tamper(path, spec.tamper.region, spec.tamper.offset);
   }
-  if (spec.tamper) await tamper(path, spec.tamper.region, spec.tamper.offset);
 
   const verdict = await verifyImageFile(path, store);
   const prepared: PreparedImage = {

@@ -13,6 +13,7 @@ import { describeFaults, faultyPorts } from '../net/faults.js';
 import { TftpServer } from '../net/tftp/server.js';
 import { toFaultPlan, type FaultsSpec } from './faults-schema.js';
 import { TrustStore } from '../trust/trust-store.js';
+import { verifyImageFile } from '../trust/image-verifier.js';
 import { NonceLedger } from '../trust/nonce-ledger.js';
 import { attestDevice, goldenPcrValues, sealToGoldenBoot, unsealAfterBoot } from './attest.js';
 import { runDevice } from './device-run.js';
@@ -77,7 +78,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
 
     const images = new Map<string, PreparedImage>();
     for (const spec of s.images) {
-      const img = await prepareImage(spec, scenarioPath(loaded, spec.source), pki, certTrust, { work, www, tftp: tftpRoot }, file);
+      const img = await prepareImage(spec, scenarioPath(loaded, (spec.source ?? spec.file)!), pki, certTrust, { work, www, tftp: tftpRoot }, file);
       images.set(img.name, img);
       bus.emit({
         type: 'image.prepared',
@@ -94,7 +95,16 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
       if (!img.signedSha256) throw new ScenarioError(file, 'trust.dbx', `image:${name} is not a sharch image, so it has no signed content to revoke`);
       return img.signedSha256;
     });
-    const trust = new TrustStore([...certTrust.db], { certs: [...certTrust.dbx.certs], sha256: revokedDigests });
+    const approved = s.trust.approved.map((entry, i) => {
+      const img = images.get(entry.slice('image:'.length));
+      if (!img?.signedSha256) throw new ScenarioError(file, `trust.approved.${i}`, `${entry}: no sharch image of that name (have: ${[...images.keys()].join(', ')})`);
+      return img.signedSha256;
+    });
+    if (s.trust.mode !== 'signature' && approved.length === 0) throw new ScenarioError(file, 'trust.approved', `trust mode ${s.trust.mode} needs approved images`);
+    const trust = new TrustStore([...certTrust.db], { certs: [...certTrust.dbx.certs], sha256: revokedDigests }, { mode: s.trust.mode, approved });
+    // The verifier's golden boot is judged by the devices' own rules (an approved digest is
+    // then the authority PCR 7 records, not a certificate).
+    for (const img of images.values()) await judgeAgain(img, trust);
 
     const http = new HttpImageServer({ root: www, bind: { address: s.bind, port: 0 } }, { onEvent: publish.http(bus) });
     const httpAddr = await http.start();
@@ -251,6 +261,14 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     // Artifacts keep .run/ (test PKI, built images) so a user can re-check them with openssl.
     if (!keep) await rm(root, { recursive: true, force: true });
   }
+}
+
+async function judgeAgain(img: PreparedImage, trust: TrustStore): Promise<void> {
+  const v = await verifyImageFile(img.path, trust);
+  delete img.authorityDer;
+  delete img.refusal;
+  if (v.ok) img.authorityDer = v.authority.entry;
+  else img.refusal = v.reason;
 }
 
 /** The scenario's reference list: one entry per named image, signed with a key of the run's PKI. */

@@ -31,8 +31,10 @@ const identity = z
 const imageSpec = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'image names are file-name safe'),
-    /** Directory holding install.sh, relative to the scenario file. */
-    source: z.string().min(1),
+    /** Directory holding install.sh, relative to the scenario file: built and signed by the run. */
+    source: z.string().min(1).optional(),
+    /** Or a ready file, published as it is (not built, not signed): e.g. something that is no installer at all. */
+    file: z.string().min(1).optional(),
     /** A key of the run's test PKI (`vendor`, `rogue`), or `none` for an unsigned image. */
     signedBy: z.enum(['vendor', 'rogue', 'db-ca', 'none']).default('vendor'),
     /** File names the HTTP server publishes this image under (none: a reference image the verifier knows). */
@@ -49,7 +51,8 @@ const imageSpec = z
       .strict()
       .optional(),
   })
-  .strict();
+  .strict()
+  .refine((i) => (i.source === undefined) !== (i.file === undefined), 'an image has either source (a directory to build) or file (published as is)');
 
 const expectation = z
   .object({
@@ -113,6 +116,10 @@ export const scenarioSchema = z
       .object({
         /** Certificates in the devices' db: keys of the run's test PKI or PEM files. */
         db: z.array(z.string()).min(1),
+        /** What lets an image in: a trusted signature, an approved digest (`approved`), or both. */
+        mode: z.enum(['signature', 'allow-list', 'both']).default('signature'),
+        /** Approved images for allow-list and both: `image:NAME` of a scenario image. */
+        approved: z.array(z.string().regex(/^image:[A-Za-z0-9._-]+$/, 'approved entries are image:NAME')).default([]),
         /**
          * The devices' dbx: revoked certificates (test PKI keys or PEM files) and revoked
          * images (`image:NAME`, by the sha256 of that scenario image's signed content).

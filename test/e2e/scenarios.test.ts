@@ -156,6 +156,53 @@ devices:
   });
 });
 
+describe('image files and trust modes in a scenario', () => {
+  const run = async (text: string) => {
+    const { parseScenario } = await import('../../src/scenario/load.js');
+    return runScenario({ scenario: parseScenario(text, 't.yaml'), file: 't.yaml', baseDir: repo });
+  };
+  const dhcp = `servers:
+  dhcp:
+    pool: { start: 192.0.2.10, end: 192.0.2.20 }
+    classes: [{ name: onie, match: { vendorClassPrefix: "onie_vendor:" }, options: { defaultUrl: "http://{http}/first.bin" } }]`;
+
+  it('a file that is no image is refused as not-sharch, and ONIE goes on', async () => {
+    const report = await run(`
+name: broken
+${dhcp}
+images:
+  - { name: broken, file: images/broken/onie-installer.bin, publish: [first.bin] }
+  - { name: nos, source: images/demo-nos, publish: [onie-installer] }
+trust: { db: [db-ca] }
+devices: [{ id: s, expect: { outcome: installed, image: nos, rejected: [not-sharch] } }]
+`);
+    expect(report.devices.flatMap((d) => d.checks.filter((c) => !c.ok))).toEqual([]);
+  });
+
+  it('allow-list mode installs an unsigned but approved image, attests with the digest as authority; both mode wants a signature too', async () => {
+    const images = `images:
+  - { name: nos, source: images/demo-nos, signedBy: none, publish: [first.bin] }`;
+    const allow = await run(`
+name: allow
+${dhcp}
+${images}
+trust: { db: [db-ca], mode: allow-list, approved: ["image:nos"] }
+attestation: { goldenImage: nos }
+devices: [{ id: s, expect: { outcome: installed, image: nos, attestation: pass } }]
+`);
+    expect(allow.devices.flatMap((d) => d.checks.filter((c) => !c.ok))).toEqual([]);
+    const both = await run(`
+name: both
+${dhcp}
+${images}
+trust: { db: [db-ca], mode: both, approved: ["image:nos"] }
+onie: { maxPasses: 1 }
+devices: [{ id: s, expect: { outcome: not-installed, rejected: [no-signature] } }]
+`);
+    expect(both.devices.flatMap((d) => d.checks.filter((c) => !c.ok))).toEqual([]);
+  });
+});
+
 describe('a small fleet in one run', () => {
   it('boots three switches at once: distinct leases, each installs, each attests with its own AK', async () => {
     const text = `
