@@ -84,7 +84,7 @@ export function registerAttestCommands(program: Command): void {
         if (!v.ok) throw new BootlabError('BL_CLI_INPUT', `${opts.referenceList}: refused (${v.reason}): ${v.detail}`);
         referenceList = { list: v.list, ...signed };
       }
-      const verdict = await verifyImageFile(opts.image, trust);
+      const verdict = await verifyImageFile(opts.image, trust, { sha1: false });
       if (!verdict.ok) throw new BootlabError('BL_CLI_INPUT', `${opts.image} is not trusted by the given db (${verdict.reason}: ${verdict.detail}): a golden boot must install a trusted image`);
       if (opts.machineRev !== undefined && !/^\d+$/.test(opts.machineRev)) throw new BootlabError('BL_CLI_INPUT', `--machine-rev ${opts.machineRev} is not a number`);
       const identity = defaultIdentity(new SeededRandom(1), {
@@ -100,7 +100,7 @@ export function registerAttestCommands(program: Command): void {
           name: opts.image,
           path: opts.image,
           size: verdict.digest.size,
-          sha1: verdict.digest.fileSha1,
+          ...(verdict.digest.fileSha1 ? { sha1: verdict.digest.fileSha1 } : {}),
           sha256: verdict.digest.fileSha256,
           authorityDer: verdict.authority.entry,
           published: [],

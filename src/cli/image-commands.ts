@@ -94,7 +94,7 @@ export function registerImageCommands(program: Command): void {
         if (Number.isNaN(checkTimeAt.getTime())) throw new BootlabError('BL_CLI_INPUT', `--check-time ${String(opts.checkTime)}: not a date (use ISO 8601, e.g. 2027-01-31)`);
       }
       const store = TrustStore.fromPem(pems, { pems: dbxPems, sha256: digests }, { ...(checkTimeAt ? { checkTimeAt } : {}), mode, approved });
-      const v = opts.sig ? await verifyDetachedSignature(file, await readBytes(opts.sig, '--sig'), store) : await verifyImageFile(file, store);
+      const v = opts.sig ? await verifyDetachedSignature(file, await readBytes(opts.sig, '--sig'), store) : await verifyImageFile(file, store, { sha1: false });
       if (v.ok) {
         process.stdout.write(`${file}: trusted (${v.rule}); signer "${v.signer.subject}", authority "${v.authority.subject}"\n`);
       } else {

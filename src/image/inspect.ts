@@ -30,7 +30,7 @@ export interface SignatureInfo {
 
 /** Reads an image once, streaming; nothing is executed or extracted. */
 export async function inspectImage(path: string, trust?: TrustStore): Promise<ImageInspection> {
-  const digester = new SignedImageDigester();
+  const digester = new SignedImageDigester({ sha1: false });
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) digester.write(chunk as Buffer);
   const d = digester.finish();
   const out: ImageInspection = { size: d.size, kind: 'not-sharch', sha256: d.fileSha256.toString('hex') };

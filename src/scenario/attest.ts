@@ -84,7 +84,7 @@ export function goldenPcrValues(g: {
   const measurements = goldenBootMeasurements(g.identity, g.dbCertsDer, {
     authorityDer: g.image.authorityDer,
     size: g.image.size,
-    sha1: g.image.sha1,
+    ...(g.image.sha1 ? { sha1: g.image.sha1 } : {}),
     sha256: g.image.sha256,
   });
   if (g.referenceList) measurements.push(referenceListMeasurement({ id: g.referenceList.list.id, version: g.referenceList.list.version, bytes: g.referenceList.bytes }));

@@ -15,7 +15,7 @@ export interface PreparedImage {
   path: string;
   size: number;
   sha256: Buffer;
-  sha1: Buffer;
+  sha1?: Buffer;
   /** Of the signed content (header + payload): what a dbx digest entry names. */
   signedSha256?: Buffer;
   /** The db certificate that authorises this image for the run's trust store, if any. */
@@ -62,7 +62,7 @@ export async function prepareImage(
     path,
     size: verdict.digest.size,
     sha256: verdict.digest.fileSha256,
-    sha1: verdict.digest.fileSha1,
+    ...(verdict.digest.fileSha1 ? { sha1: verdict.digest.fileSha1 } : {}),
     ...(verdict.digest.signedSha256 ? { signedSha256: verdict.digest.signedSha256 } : {}),
     published: [...spec.publish, ...spec.publishTftp.map((p) => `tftp:${p}`)],
     ...(verdict.ok ? { authorityDer: verdict.authority.entry } : { refusal: verdict.reason }),

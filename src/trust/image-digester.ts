@@ -6,7 +6,8 @@ export interface DigestedImage {
   size: number;
   /** Of the whole file as downloaded: what a TPM measurement records. */
   fileSha256: Buffer;
-  fileSha1: Buffer;
+  /** Unless turned off (nothing needs it: no TPM with a sha1 bank). */
+  fileSha1?: Buffer;
   /** Only when asked for (a device with a sha384 PCR bank). */
   fileSha384?: Buffer;
   layout: SharchLayout | null;
@@ -28,6 +29,8 @@ export interface DigesterLimits {
   maxSignatureBytes?: number;
   /** Also hash the whole file with sha384, for a sha384 PCR bank. */
   sha384?: boolean;
+  /** Hash the whole file with sha1 too (default), for a sha1 PCR bank; verification alone does not need it. */
+  sha1?: boolean;
 }
 
 export const MAX_SIGNATURE_BYTES = 256 * 1024;
@@ -41,7 +44,7 @@ export class SignedImageDigester {
   private readonly maxHeader: number;
   private readonly maxSignature: number;
   private readonly fileSha256: Hash = createHash('sha256');
-  private readonly fileSha1: Hash = createHash('sha1');
+  private readonly fileSha1: Hash | undefined;
   private readonly fileSha384: Hash | undefined;
   private readonly payloadSha1: Hash = createHash('sha1');
   /** Bytes seen but not yet hashed, while the header is still unknown. */
@@ -62,6 +65,7 @@ export class SignedImageDigester {
     this.maxHeader = limits.maxHeaderBytes ?? SHARCH_MAX_HEADER_BYTES;
     this.maxSignature = limits.maxSignatureBytes ?? MAX_SIGNATURE_BYTES;
     if (limits.sha384) this.fileSha384 = createHash('sha384');
+    if (limits.sha1 !== false) this.fileSha1 = createHash('sha1');
   }
 
   write(chunk: Uint8Array): void {
@@ -87,7 +91,7 @@ export class SignedImageDigester {
     const result: DigestedImage = {
       size: this.position,
       fileSha256: this.fileSha256.digest(),
-      fileSha1: this.fileSha1.digest(),
+      ...(this.fileSha1 ? { fileSha1: this.fileSha1.digest() } : {}),
       ...(this.fileSha384 ? { fileSha384: this.fileSha384.digest() } : {}),
       layout,
     };
@@ -151,7 +155,7 @@ export class SignedImageDigester {
   private hashFile(b: Buffer): void {
     if (b.length === 0) return;
     this.fileSha256.update(b);
-    this.fileSha1.update(b);
+    this.fileSha1?.update(b);
     this.fileSha384?.update(b);
     this.position += b.length;
   }

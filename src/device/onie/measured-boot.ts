@@ -160,14 +160,14 @@ export function authorityMeasurement(authorityDer: Uint8Array): Measurement {
 
 /** The installer about to run: the digest is the image, the data says what and from where. */
 export function installerMeasurement(
-  image: { url: string; size: number; sha1: Uint8Array; sha256: Uint8Array; sha384?: Uint8Array | undefined },
+  image: { url: string; size: number; sha1?: Uint8Array | undefined; sha256: Uint8Array; sha384?: Uint8Array | undefined },
 ): Measurement {
   const text = JSON.stringify({ url: image.url, size: image.size, sha256: Buffer.from(image.sha256).toString('hex') });
   return {
     pcr: PCR.installer,
     eventType: EV_EVENT_TAG,
     data: taggedEvent(TAG_INSTALLER, Buffer.from(text)),
-    digests: { sha1: image.sha1, sha256: image.sha256, ...(image.sha384 ? { sha384: image.sha384 } : {}) },
+    digests: { ...(image.sha1 ? { sha1: image.sha1 } : {}), sha256: image.sha256, ...(image.sha384 ? { sha384: image.sha384 } : {}) },
   };
 }
 
@@ -179,14 +179,14 @@ export function referenceListMeasurement(list: { id: string; version: number; by
 
 /** An installer the reference list does not know: it, and only it, moves PCR 12. */
 export function unknownStageMeasurement(
-  image: { url: string; sha1: Uint8Array; sha256: Uint8Array; sha384?: Uint8Array | undefined },
+  image: { url: string; sha1?: Uint8Array | undefined; sha256: Uint8Array; sha384?: Uint8Array | undefined },
 ): Measurement {
   const text = JSON.stringify({ stage: 'nos-installer', url: image.url, sha256: Buffer.from(image.sha256).toString('hex') });
   return {
     pcr: PCR.referenceList,
     eventType: EV_EVENT_TAG,
     data: taggedEvent(TAG_UNKNOWN_STAGE, Buffer.from(text)),
-    digests: { sha1: image.sha1, sha256: image.sha256, ...(image.sha384 ? { sha384: image.sha384 } : {}) },
+    digests: { ...(image.sha1 ? { sha1: image.sha1 } : {}), sha256: image.sha256, ...(image.sha384 ? { sha384: image.sha384 } : {}) },
   };
 }
 
@@ -213,7 +213,7 @@ export function rejectionMeasurement(r: { url: string; reason: string; sha256: U
 export function goldenBootMeasurements(
   id: DeviceIdentity,
   dbCertsDer: readonly Uint8Array[],
-  image: { authorityDer: Uint8Array; size: number; sha1: Uint8Array; sha256: Uint8Array },
+  image: { authorityDer: Uint8Array; size: number; sha1?: Uint8Array | undefined; sha256: Uint8Array },
 ): Measurement[] {
   return [
     ...preBootMeasurements(id, dbCertsDer),

@@ -134,7 +134,8 @@ export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
       d.console(`Info: Fetching ${candidate.url} ...`);
       // exec_installer deletes the previous download before every attempt.
       await rm(d.sandbox.installerPath, { force: true });
-      const digester = new SignedImageDigester({ sha384: d.tpm.banks.includes('sha384') });
+      // One pass hashes what the verification and every allocated PCR bank need, nothing more.
+      const digester = new SignedImageDigester({ sha1: d.tpm.banks.includes('sha1'), sha384: d.tpm.banks.includes('sha384') });
       const server = candidate.waterfallServer;
       if (server !== undefined && silentServers.has(server)) {
         throw new PeerError('BL_TFTP_SKIPPED', `skipped: ${server} timed out earlier in this waterfall`);
