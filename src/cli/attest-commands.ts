@@ -1,21 +1,15 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { BootlabError } from '../errors.js';
 import { decodeEventLog } from '../protocol/tcg/event-log.js';
-import { decodePolicy } from '../trust/attestation-policy.js';
+import { decodePolicy, encodePolicy } from '../trust/attestation-policy.js';
 import { replayEventLog } from '../trust/event-log-replay.js';
 import { formatEventLog } from '../trust/event-log-text.js';
 import { verifyQuote } from '../trust/quote-verifier.js';
-import { defaultIdentity } from '../device/identity-defaults.js';
-import { PCR, QUOTED_PCRS } from '../device/onie/measured-boot.js';
 import { decodeSignedReferenceList, verifyReferenceList, type SignedReferenceList } from '../trust/reference-list.js';
 import { formatSelection } from '../protocol/tpm2/pcr-selection.js';
-import { policyPcr } from '../protocol/tpm2/policy.js';
-import { SeededRandom } from '../random.js';
-import { goldenPcrValues } from '../scenario/attest.js';
-import { encodePolicy } from '../trust/attestation-policy.js';
+import { goldenPolicy } from '../scenario/golden-policy.js';
 import { verifyImageFile } from '../trust/image-verifier.js';
 import { TrustStore } from '../trust/trust-store.js';
 
@@ -87,35 +81,24 @@ export function registerAttestCommands(program: Command): void {
       const verdict = await verifyImageFile(opts.image, trust, { sha1: false });
       if (!verdict.ok) throw new BootlabError('BL_CLI_INPUT', `${opts.image} is not trusted by the given db (${verdict.reason}: ${verdict.detail}): a golden boot must install a trusted image`);
       if (opts.machineRev !== undefined && !/^\d+$/.test(opts.machineRev)) throw new BootlabError('BL_CLI_INPUT', `--machine-rev ${opts.machineRev} is not a number`);
-      const identity = defaultIdentity(new SeededRandom(1), {
-        ...(opts.machine ? { machine: opts.machine } : {}),
-        ...(opts.arch ? { arch: opts.arch } : {}),
-        ...(opts.machineRev !== undefined ? { machineRev: Number(opts.machineRev) } : {}),
-        ...(opts.onieVersion ? { onieVersion: opts.onieVersion } : {}),
-      });
-      const golden = goldenPcrValues({
-        identity,
-        dbCertsDer: trust.db.map((c: X509Certificate) => c.raw),
-        image: {
-          name: opts.image,
-          path: opts.image,
-          size: verdict.digest.size,
-          ...(verdict.digest.fileSha1 ? { sha1: verdict.digest.fileSha1 } : {}),
-          sha256: verdict.digest.fileSha256,
-          authorityDer: verdict.authority.entry,
-          published: [],
+      const { policy, sealTo, policyDigest: digest } = goldenPolicy({
+        image: { name: opts.image, path: opts.image, verdict, digest: verdict.digest },
+        trust,
+        platform: {
+          ...(opts.machine ? { machine: opts.machine } : {}),
+          ...(opts.arch ? { arch: opts.arch } : {}),
+          ...(opts.machineRev !== undefined ? { machineRev: Number(opts.machineRev) } : {}),
+          ...(opts.onieVersion ? { onieVersion: opts.onieVersion } : {}),
         },
         referenceList,
       });
-      const policy = encodePolicy({ selection: [{ alg: 'sha256', pcrs: QUOTED_PCRS }], golden, ...(referenceList ? { referencePcr: PCR.referenceList } : {}) });
-      const sealTo = [{ alg: 'sha256' as const, pcrs: golden.map((g) => g.pcr) }];
-      const digest = policyPcr(sealTo, golden.map((g) => g.value));
+      const golden = policy.golden;
       if (opts.output) {
-        await writeFile(opts.output, policy);
+        await writeFile(opts.output, encodePolicy(policy));
         for (const g of golden) process.stdout.write(`golden ${`sha256:${g.pcr}`.padEnd(10)} ${Buffer.from(g.value).toString('hex')}\n`);
         process.stdout.write(`PolicyPCR(${formatSelection(sealTo)}) ${digest.toString('hex')}\n${opts.output}: written\n`);
       } else {
-        process.stdout.write(policy);
+        process.stdout.write(encodePolicy(policy));
       }
     });
 
