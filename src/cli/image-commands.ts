@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { BootlabError } from '../errors.js';
 import { buildImage } from '../image/build.js';
 import { formatInspection, inspectImage } from '../image/inspect.js';
-import { signImage } from '../image/sign.js';
+import { countersignImage, signImage } from '../image/sign.js';
 import { verifyDetachedSignature } from '../trust/detached-signature.js';
 import { verifyImageFile } from '../trust/image-verifier.js';
 import { TrustStore } from '../trust/trust-store.js';
@@ -65,6 +65,19 @@ export function registerImageCommands(program: Command): void {
     });
 
   image
+    .command('countersign')
+    .description("add a second signer (the operator) to a signed image: one more SignerInfo over the same bytes, as openssl cms -resign does")
+    .argument('<image>', 'signed image')
+    .requiredOption('--key <pem>', 'countersigner private key')
+    .requiredOption('--cert <pem>', 'countersigner certificate')
+    .requiredOption('-o, --output <file>', 'countersigned image to write')
+    .action(async (file: string, opts: { key: string; cert: string; output: string }) => {
+      const [keyPem, certPem] = await Promise.all([readText(opts.key, '--key'), readText(opts.cert, '--cert')]);
+      const r = await countersignImage(file, { keyPem, certPem }, opts.output);
+      process.stdout.write(`${r.path}: countersigned ${r.signedBytes} bytes as "${r.signer}"\n`);
+    });
+
+  image
     .command('verify')
     .description('verify a signed image against a db of trusted certificates and a dbx of revoked ones; exit 0 only when trusted')
     .argument('<image>', 'signed image')
@@ -72,10 +85,11 @@ export function registerImageCommands(program: Command): void {
     .option('--dbx <pem...>', 'revoked certificate files (PEM): no image signed under them is trusted')
     .option('--dbx-sha256 <hex...>', 'revoked images, by the sha256 of their signed content (header + payload) or of the whole file')
     .option('--sig <file>', "a detached CMS signature file (DER or PEM) for any file, as iPXE's imgverify checks: the image need not be a sharch")
-    .option('--mode <mode>', 'what lets an image in: signature (default), allow-list (an approved digest, no signature needed) or both')
+    .option('--mode <mode>', 'what lets an image in: signature (default), allow-list (an approved digest, no signature needed), both, or dual-signer (a db signer and an --operator-db countersigner)')
+    .option('--operator-db <pem...>', 'with --mode dual-signer: certificates that vouch for the countersigner')
     .option('--approve-sha256 <hex...>', 'approved images, by the sha256 of their signed content or of the whole file')
     .option('--check-time [date]', "also require every certificate on the chain to be valid now (or at DATE, ISO 8601); off by default, like SONiC's -no_check_time")
-    .action(async (file: string, opts: { db: string[]; dbx?: string[]; dbxSha256?: string[]; sig?: string; checkTime?: string | boolean; mode?: string; approveSha256?: string[] }) => {
+    .action(async (file: string, opts: { db: string[]; dbx?: string[]; dbxSha256?: string[]; sig?: string; checkTime?: string | boolean; mode?: string; approveSha256?: string[]; operatorDb?: string[] }) => {
       const pems = await Promise.all(opts.db.map((p) => readText(p, '--db')));
       const dbxPems = await Promise.all((opts.dbx ?? []).map((p) => readText(p, '--dbx')));
       const hexDigests = (flag: string, list: string[] | undefined): Buffer[] =>
@@ -86,17 +100,25 @@ export function registerImageCommands(program: Command): void {
       const digests = hexDigests('dbx-sha256', opts.dbxSha256);
       const approved = hexDigests('approve-sha256', opts.approveSha256);
       const mode = opts.mode ?? 'signature';
-      if (mode !== 'signature' && mode !== 'allow-list' && mode !== 'both') throw new BootlabError('BL_CLI_INPUT', `--mode ${mode}: expected signature, allow-list or both`);
-      if (mode !== 'signature' && approved.length === 0) throw new BootlabError('BL_CLI_INPUT', `--mode ${mode} needs --approve-sha256`);
+      if (mode !== 'signature' && mode !== 'allow-list' && mode !== 'both' && mode !== 'dual-signer') {
+        throw new BootlabError('BL_CLI_INPUT', `--mode ${mode}: expected signature, allow-list, both or dual-signer`);
+      }
+      if ((mode === 'allow-list' || mode === 'both') && approved.length === 0) throw new BootlabError('BL_CLI_INPUT', `--mode ${mode} needs --approve-sha256`);
+      if (mode === 'dual-signer' && !opts.operatorDb?.length) throw new BootlabError('BL_CLI_INPUT', '--mode dual-signer needs --operator-db');
+      const operatorDb = opts.operatorDb ? TrustStore.fromPem(await Promise.all(opts.operatorDb.map((p) => readText(p, '--operator-db')))).db : [];
       let checkTimeAt: Date | undefined;
       if (opts.checkTime !== undefined) {
         checkTimeAt = opts.checkTime === true ? new Date() : new Date(String(opts.checkTime));
         if (Number.isNaN(checkTimeAt.getTime())) throw new BootlabError('BL_CLI_INPUT', `--check-time ${String(opts.checkTime)}: not a date (use ISO 8601, e.g. 2027-01-31)`);
       }
-      const store = TrustStore.fromPem(pems, { pems: dbxPems, sha256: digests }, { ...(checkTimeAt ? { checkTimeAt } : {}), mode, approved });
+      const store = TrustStore.fromPem(pems, { pems: dbxPems, sha256: digests }, { ...(checkTimeAt ? { checkTimeAt } : {}), mode, approved, operatorDb: [...operatorDb] });
       const v = opts.sig ? await verifyDetachedSignature(file, await readBytes(opts.sig, '--sig'), store) : await verifyImageFile(file, store, { sha1: false });
       if (v.ok) {
-        process.stdout.write(`${file}: trusted (${v.rule}); signer "${v.signer.subject}", authority "${v.authority.subject}"\n`);
+        process.stdout.write(
+          `${file}: trusted (${v.rule}); signer "${v.signer.subject}", authority "${v.authority.subject}"${
+            v.countersigner ? `; countersigner "${v.countersigner.subject}", authority "${v.countersigner.authority}"` : ''
+          }\n`,
+        );
       } else {
         process.stdout.write(`${file}: REJECTED: ${v.reason}: ${v.detail}\n`);
         process.exitCode = 1;

@@ -23,6 +23,8 @@ export interface ImageInspection {
 
 export interface SignatureInfo {
   format: 'PEM' | 'DER';
+  /** SignerInfos in the CMS: 2 for a vendor signature with an operator countersignature. */
+  signers?: number;
   digestAlgorithm: string;
   signatureAlgorithm: string;
   certificates: Array<{ subject: string; issuer: string; ca: boolean; validFrom: string; validTo: string; sha256: string }>;
@@ -53,7 +55,10 @@ export async function inspectImage(path: string, trust?: TrustStore): Promise<Im
       else if (d.signature) {
         const parsed = parseDetachedCms(d.signature);
         if (typeof parsed === 'string') out.trailer.error = parsed;
-        else out.trailer.signature = describe(d.signature, parsed.signerInfo.digestAlgorithm.algorithm, parsed.signerInfo.signatureAlgorithm.algorithm, parsed.certs);
+        else {
+          const first = parsed.signerInfos[0]!;
+          out.trailer.signature = { ...describe(d.signature, first.digestAlgorithm.algorithm, first.signatureAlgorithm.algorithm, parsed.certs), signers: parsed.signerInfos.length };
+        }
       }
     }
   }
@@ -110,7 +115,7 @@ export function formatInspection(path: string, i: ImageInspection): string {
   else if (i.trailer.error) lines.push(`  signature     ${i.trailer.bytes} bytes after the payload, not usable: ${i.trailer.error}`);
   else if (i.trailer.signature) {
     const s = i.trailer.signature;
-    lines.push(`  signature     ${i.trailer.bytes} bytes after the payload: detached CMS SignedData (${s.format}), ${s.digestAlgorithm}, ${s.signatureAlgorithm}`);
+    lines.push(`  signature     ${i.trailer.bytes} bytes after the payload: detached CMS SignedData (${s.format}), ${s.signers ?? 1} signer${(s.signers ?? 1) > 1 ? 's' : ''}, ${s.digestAlgorithm}, ${s.signatureAlgorithm}`);
     for (const c of s.certificates) {
       lines.push(`  certificate   "${c.subject}"${c.ca ? ' (CA)' : ''}, issued by "${c.issuer}", valid ${c.validFrom.slice(0, 10)} to ${c.validTo.slice(0, 10)}, sha256 ${c.sha256.slice(0, 16)}…`);
     }

@@ -77,6 +77,20 @@ export async function signImage(image: string, key: SigningKey, out: string, opt
  * messageDigest, the signer named by issuer and serial, its certificate embedded.
  */
 export function buildDetachedCms(contentSha256: Buffer, key: SigningKey, signingTime: Date): Buffer {
+  const { signerInfo, certsDer } = signerInfoFor(contentSha256, key, signingTime);
+  const signedData = new SignedData({
+    version: CMSVersion.v1,
+    digestAlgorithms: new DigestAlgorithmIdentifiers([new DigestAlgorithmIdentifier({ algorithm: OID.sha256 })]),
+    encapContentInfo: new EncapsulatedContentInfo({ eContentType: id_data }),
+    certificates: new CertificateSet(certsDer.map((der) => new CertificateChoices({ certificate: AsnConvert.parse(der, Certificate) }))),
+    signerInfos: new SignerInfos([signerInfo]),
+  });
+  const contentInfo = new ContentInfo({ contentType: id_signedData, content: AsnConvert.serialize(signedData) });
+  return Buffer.from(AsnConvert.serialize(contentInfo));
+}
+
+/** One signer's SignerInfo over content whose sha256 is given, and the certificates to embed for it. */
+function signerInfoFor(contentSha256: Buffer, key: SigningKey, signingTime: Date): { signerInfo: SignerInfo; certsDer: Buffer[] } {
   const certDer = firstCertificate(key.certPem, 'certPem');
   const chainDer = (key.chainPem ?? []).map((p, i) => firstCertificate(p, `chainPem[${i}]`));
   const cert = AsnConvert.parse(certDer, Certificate);
@@ -103,17 +117,51 @@ export function buildDetachedCms(contentSha256: Buffer, key: SigningKey, signing
     signatureAlgorithm: signatureAlgorithmFor(privateKey, 'cms'),
     signature: new OctetString(toArrayBuffer(signature)),
   });
-  const signedData = new SignedData({
-    version: CMSVersion.v1,
-    digestAlgorithms: new DigestAlgorithmIdentifiers([new DigestAlgorithmIdentifier({ algorithm: OID.sha256 })]),
-    encapContentInfo: new EncapsulatedContentInfo({ eContentType: id_data }),
-    certificates: new CertificateSet(
-      [certDer, ...chainDer].map((der) => new CertificateChoices({ certificate: AsnConvert.parse(der, Certificate) })),
-    ),
-    signerInfos: new SignerInfos([signerInfo]),
+  return { signerInfo, certsDer: [certDer, ...chainDer] };
+}
+
+/**
+ * Adds a second signer to a signed image (the operator countersigning the vendor's NOS):
+ * one more SignerInfo over the same bytes in the same CMS, as `openssl cms -resign` does.
+ * The existing signature must cover exactly this image's header and payload.
+ */
+export async function countersignImage(image: string, key: SigningKey, out: string, opts: { signingTime?: Date } = {}): Promise<SignedImage> {
+  const signedBytes = await signedRangeOf(image);
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(image, { start: 0, end: signedBytes - 1 })) hash.update(chunk as Buffer);
+  const contentSha256 = hash.digest();
+  const tail: Buffer[] = [];
+  for await (const chunk of createReadStream(image, { start: signedBytes })) tail.push(chunk as Buffer);
+  const block = pemDecodeAll(Buffer.concat(tail).toString('latin1'))[0];
+  if (!block) throw new BootlabError('BL_SIGN_INPUT', `${image}: no PEM signature after the payload to countersign`);
+  let signedData: SignedData;
+  try {
+    const info = AsnConvert.parse(block.der, ContentInfo);
+    if (info.contentType !== id_signedData) throw new Error(`content type ${info.contentType} is not signedData`);
+    signedData = AsnConvert.parse(info.content, SignedData);
+  } catch (e) {
+    throw new BootlabError('BL_SIGN_INPUT', `${image}: the signature after the payload is not a CMS SignedData: ${(e as Error).message}`);
+  }
+  const covered = signedData.signerInfos.every((si) => {
+    const md = si.signedAttrs?.find((a) => a.attrType === id_messageDigest)?.attrValues[0];
+    return md !== undefined && Buffer.from(AsnConvert.parse(md, OctetString).buffer).equals(contentSha256);
   });
-  const contentInfo = new ContentInfo({ contentType: id_signedData, content: AsnConvert.serialize(signedData) });
-  return Buffer.from(AsnConvert.serialize(contentInfo));
+  if (!covered) throw new BootlabError('BL_SIGN_INPUT', `${image}: the existing signature does not cover this image's header and payload; countersigning it would sign something else`);
+  const { signerInfo, certsDer } = signerInfoFor(contentSha256, key, opts.signingTime ?? new Date());
+  const have = (signedData.certificates ?? []).map((c) => (c.certificate ? Buffer.from(AsnConvert.serialize(c.certificate)) : Buffer.alloc(0)));
+  const added = certsDer.filter((der) => !have.some((h) => h.equals(der)));
+  signedData.certificates = new CertificateSet([
+    ...(signedData.certificates ?? []),
+    ...added.map((der) => new CertificateChoices({ certificate: AsnConvert.parse(der, Certificate) })),
+  ]);
+  signedData.signerInfos = new SignerInfos([...signedData.signerInfos, signerInfo]);
+  const cms = Buffer.from(AsnConvert.serialize(new ContentInfo({ contentType: id_signedData, content: AsnConvert.serialize(signedData) })));
+  const armoured = Buffer.from(pemEncode('CMS', cms), 'latin1');
+  await writeFileAtomically(out, 0o755, async (append) => {
+    for await (const chunk of createReadStream(image, { start: 0, end: signedBytes - 1 })) await append(chunk as Buffer);
+    await append(armoured);
+  });
+  return { path: out, signedBytes, signer: subjectLine(new X509Certificate(key.certPem)) };
 }
 
 /** Header through exit_marker plus payload_image_size: what SONiC's verify_image_sign.sh feeds openssl. */

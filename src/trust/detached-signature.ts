@@ -29,7 +29,9 @@ export async function verifyDetachedSignature(contentPath: string, signature: Bu
   const revoked = store.revokedDigest(sha256);
   if (revoked) return done(reject('revoked-digest', `dbx lists sha256 ${revoked.toString('hex')} (the file)`));
   if (typeof parsed === 'string') return done(reject('malformed-signature', parsed));
-  const { signerInfo, certs } = parsed;
+  if (parsed.signerInfos.length !== 1) return done(reject('malformed-signature', `${parsed.signerInfos.length} signers; a detached .sig has exactly one`));
+  const signerInfo = parsed.signerInfos[0]!;
+  const { certs } = parsed;
   if (signerInfo.digestAlgorithm.algorithm !== OID.sha256) {
     return done(reject('unsupported-digest', `digest algorithm ${signerInfo.digestAlgorithm.algorithm}; only sha256 (${OID.sha256}) is accepted`));
   }

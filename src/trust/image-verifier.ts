@@ -7,7 +7,7 @@ import { encodeAttributeSet } from './cms-attributes.js';
 import { SignedImageDigester, type DigestedImage, type DigesterLimits } from './image-digester.js';
 import { pemDecodeAll } from './pem.js';
 import { OID, verifySignature } from './signature-algorithms.js';
-import { subjectLine, type TrustStore } from './trust-store.js';
+import { subjectLine, type TrustDecision, type TrustStore } from './trust-store.js';
 
 export type ImageRejection =
   | 'not-sharch'
@@ -22,7 +22,8 @@ export type ImageRejection =
   | 'revoked-digest'
   | 'revoked-signer'
   | 'expired-signer'
-  | 'not-approved';
+  | 'not-approved'
+  | 'missing-countersignature';
 
 export type ImageVerdict =
   | {
@@ -31,7 +32,9 @@ export type ImageVerdict =
       /** The db entry that approved: a certificate (DER), or for an allow-list entry the image's sha256. */
       authority: { subject: string; entry: Buffer; kind: 'certificate' | 'sha256' };
       /** Which rule let the image in. */
-      rule: 'signature' | 'allow-list' | 'signature+allow-list';
+      rule: 'signature' | 'allow-list' | 'signature+allow-list' | 'dual-signer';
+      /** With dual-signer: the second signer and the operator certificate that vouches for it. */
+      countersigner?: { subject: string; authority: string };
       digestAlg: 'sha256';
     }
   | { ok: false; reason: ImageRejection; detail: string };
@@ -57,7 +60,7 @@ export function verifyDigestedImage(d: DigestedImage, store: TrustStore): ImageV
   const revoked = store.revokedDigest(d.signedSha256, d.fileSha256);
   if (revoked) return reject('revoked-digest', `dbx lists sha256 ${revoked.toString('hex')} (${revoked.equals(d.signedSha256) ? 'the signed header and payload' : 'the whole file'})`);
   const approved = store.approvedDigest(d.signedSha256, d.fileSha256);
-  if (store.mode !== 'signature' && !approved) {
+  if ((store.mode === 'allow-list' || store.mode === 'both') && !approved) {
     return reject('not-approved', `sha256 ${d.signedSha256.toString('hex')} is not one of the ${store.approved.length} approved digests (mode ${store.mode})`);
   }
   if (store.mode === 'allow-list' && approved) {
@@ -75,54 +78,83 @@ export function verifyDigestedImage(d: DigestedImage, store: TrustStore): ImageV
 
   const parsed = parseDetachedCms(d.signature);
   if (typeof parsed === 'string') return reject('malformed-signature', parsed);
-  const { signerInfo, certs } = parsed;
+  const { signerInfos, certs } = parsed;
 
+  // Every signer must hold: a countersignature that does not verify spoils the image.
+  const signers: X509Certificate[] = [];
+  for (const [i, signerInfo] of signerInfos.entries()) {
+    const who = signerInfos.length > 1 ? `signer ${i + 1}: ` : '';
+    const checked = checkSignerInfo(signerInfo, certs, store, d.signedSha256, signedEnd);
+    if (!checked.ok) return reject(checked.reason, `${who}${checked.detail}`);
+    signers.push(checked.signer);
+  }
+
+  // The db decides; with dual-signer, the operator's list must vouch for another signer too.
+  const vouched = signers.map((signer) => ({ signer, decision: store.authorise(signer, certs) }));
+  const primary = vouched.find((v) => v.decision);
+  if (!primary?.decision) {
+    const signer = signers[0]!;
+    return reject('untrusted-signer', `"${subjectLine(signer)}" (issuer "${signer.issuer.split('\n').join(', ')}") does not chain to any of ${store.db.length} db certificates`);
+  }
+  let counter: { signer: X509Certificate; decision: TrustDecision } | undefined;
+  if (store.mode === 'dual-signer') {
+    const found = vouched.map((v) => ({ signer: v.signer, decision: store.authoriseOperator(v.signer, certs) })).find((v) => v.decision && v.signer !== primary.signer);
+    if (!found?.decision) {
+      return reject('missing-countersignature', `signed by ${signers.map((c) => `"${subjectLine(c)}"`).join(', ')}; none of them other than "${subjectLine(primary.signer)}" chains to the ${store.operatorDb.length} operator certificates`);
+    }
+    counter = { signer: found.signer, decision: found.decision };
+  }
+  for (const path of [primary.decision.path, ...(counter ? [counter.decision.path] : [])]) {
+    const revokedCert = store.revokedIn(path);
+    if (revokedCert) return reject('revoked-signer', `dbx revokes "${subjectLine(revokedCert)}", on the chain ${path.map((c) => `"${subjectLine(c)}"`).join(' → ')}`);
+    const stale = store.outOfTimeIn(path);
+    if (stale) return reject('expired-signer', `"${subjectLine(stale)}" is valid ${stale.validFrom} to ${stale.validTo}, not at ${store.checkTimeAt!.toISOString()}`);
+  }
+  const signer = primary.signer;
+  return {
+    ok: true,
+    signer: { subject: subjectLine(signer), sha256Fingerprint: createHash('sha256').update(signer.raw).digest('hex'), certDer: Buffer.from(signer.raw) },
+    authority: { subject: subjectLine(primary.decision.authority), entry: Buffer.from(primary.decision.authority.raw), kind: 'certificate' },
+    ...(counter ? { countersigner: { subject: subjectLine(counter.signer), authority: subjectLine(counter.decision.authority) } } : {}),
+    rule: store.mode === 'both' ? 'signature+allow-list' : store.mode === 'dual-signer' ? 'dual-signer' : 'signature',
+    digestAlg: 'sha256',
+  };
+}
+
+/** One SignerInfo: sha256, signed attributes naming id-data and this content's digest, a signature by its certificate. */
+function checkSignerInfo(
+  signerInfo: SignerInfo,
+  certs: X509Certificate[],
+  store: TrustStore,
+  contentSha256: Buffer,
+  signedEnd: number,
+): { ok: true; signer: X509Certificate } | { ok: false; reason: ImageRejection; detail: string } {
+  const no = (reason: ImageRejection, detail: string) => ({ ok: false as const, reason, detail });
   if (signerInfo.digestAlgorithm.algorithm !== OID.sha256) {
-    return reject('unsupported-digest', `digest algorithm ${signerInfo.digestAlgorithm.algorithm}; only sha256 (${OID.sha256}) is accepted`);
+    return no('unsupported-digest', `digest algorithm ${signerInfo.digestAlgorithm.algorithm}; only sha256 (${OID.sha256}) is accepted`);
   }
   const attrs = signerInfo.signedAttrs;
-  if (!attrs || attrs.length === 0) return reject('malformed-signature', 'the signer has no signed attributes');
+  if (!attrs || attrs.length === 0) return no('malformed-signature', 'the signer has no signed attributes');
   const contentType = single(attrs, id_contentType);
-  if (typeof contentType === 'string') return reject('malformed-signature', contentType);
-  if (!contentType.equals(Buffer.from('06092a864886f70d010701', 'hex'))) {
-    return reject('malformed-signature', `signed content type is not id-data (${id_data})`);
-  }
+  if (typeof contentType === 'string') return no('malformed-signature', contentType);
+  if (!contentType.equals(Buffer.from('06092a864886f70d010701', 'hex'))) return no('malformed-signature', `signed content type is not id-data (${id_data})`);
   const md = single(attrs, id_messageDigest);
-  if (typeof md === 'string') return reject('malformed-signature', md);
+  if (typeof md === 'string') return no('malformed-signature', md);
   let messageDigest: Buffer;
   try {
     messageDigest = Buffer.from(AsnConvert.parse(md, OctetString).buffer);
   } catch {
-    return reject('malformed-signature', 'messageDigest is not an OCTET STRING');
+    return no('malformed-signature', 'messageDigest is not an OCTET STRING');
   }
-  if (!messageDigest.equals(d.signedSha256)) {
-    return reject('digest-mismatch', `signed sha256 ${messageDigest.toString('hex')}, image sha256 ${d.signedSha256.toString('hex')} over bytes 0..${signedEnd}`);
+  if (!messageDigest.equals(contentSha256)) {
+    return no('digest-mismatch', `signed sha256 ${messageDigest.toString('hex')}, image sha256 ${contentSha256.toString('hex')} over bytes 0..${signedEnd}`);
   }
-
   const signer = findSigner(signerInfo, certs, store);
-  if (!signer) return reject('untrusted-signer', 'the signer certificate is neither in the signature nor in db');
-  const tbs = encodeAttributeSet(attrs);
-  const good = verifySignature(signerInfo.signatureAlgorithm, tbs, new Uint8Array(signerInfo.signature.buffer), signer.publicKey);
-  if (good === 'unsupported') {
-    return reject('bad-signature', `signature algorithm ${signerInfo.signatureAlgorithm.algorithm} does not fit a ${signer.publicKey.asymmetricKeyType} key`);
-  }
-  if (!good) return reject('bad-signature', `the signature does not verify with the key of "${subjectLine(signer)}"`);
-
-  const decision = store.authorise(signer, certs);
-  if (!decision) return reject('untrusted-signer', `"${subjectLine(signer)}" (issuer "${signer.issuer.split('\n').join(', ')}") does not chain to any of ${store.db.length} db certificates`);
-  const revokedCert = store.revokedIn(decision.path);
-  if (revokedCert) {
-    return reject('revoked-signer', `dbx revokes "${subjectLine(revokedCert)}", on the chain ${decision.path.map((c) => `"${subjectLine(c)}"`).join(' → ')}`);
-  }
-  const stale = store.outOfTimeIn(decision.path);
-  if (stale) return reject('expired-signer', `"${subjectLine(stale)}" is valid ${stale.validFrom} to ${stale.validTo}, not at ${store.checkTimeAt!.toISOString()}`);
-  return {
-    ok: true,
-    signer: { subject: subjectLine(signer), sha256Fingerprint: createHash('sha256').update(signer.raw).digest('hex'), certDer: Buffer.from(signer.raw) },
-    authority: { subject: subjectLine(decision.authority), entry: Buffer.from(decision.authority.raw), kind: 'certificate' },
-    rule: store.mode === 'both' ? 'signature+allow-list' : 'signature',
-    digestAlg: 'sha256',
-  };
+  if (!signer) return no('untrusted-signer', 'the signer certificate is neither in the signature nor in db');
+  const good = verifySignature(signerInfo.signatureAlgorithm, encodeAttributeSet(attrs), new Uint8Array(signerInfo.signature.buffer), signer.publicKey);
+  if (good === 'unsupported') return no('bad-signature', `signature algorithm ${signerInfo.signatureAlgorithm.algorithm} does not fit a ${signer.publicKey.asymmetricKeyType} key`);
+  if (!good) return no('bad-signature', `the signature does not verify with the key of "${subjectLine(signer)}"`);
+  return { ok: true, signer };
 }
 
 /** Streams the file through the digester, then verifies. */
@@ -137,8 +169,11 @@ export async function verifyImageFile(
   return { ...verifyDigestedImage(digest, store), digest };
 }
 
+/** A vendor signature and an operator countersignature, with room to spare; more is abuse. */
+const MAX_SIGNERS = 4;
+
 export interface ParsedCms {
-  signerInfo: SignerInfo;
+  signerInfos: SignerInfo[];
   certs: X509Certificate[];
 }
 
@@ -155,12 +190,12 @@ export function parseDetachedCms(sig: Buffer): ParsedCms | string {
     if (info.contentType !== id_signedData) return `content type ${info.contentType} is not signedData`;
     const sd = AsnConvert.parse(info.content, SignedData);
     if (sd.encapContentInfo.eContent) return 'the signature is not detached (it embeds content)';
-    if (sd.signerInfos.length !== 1) return `${sd.signerInfos.length} signers; exactly one is expected`;
+    if (sd.signerInfos.length < 1 || sd.signerInfos.length > MAX_SIGNERS) return `${sd.signerInfos.length} signers; 1 to ${MAX_SIGNERS} are accepted`;
     const certs: X509Certificate[] = [];
     for (const choice of sd.certificates ?? []) {
       if (choice.certificate) certs.push(new X509Certificate(Buffer.from(AsnConvert.serialize(choice.certificate))));
     }
-    return { signerInfo: sd.signerInfos[0]!, certs };
+    return { signerInfos: [...sd.signerInfos], certs };
   } catch (e) {
     return `not a CMS SignedData: ${(e as Error).message}`;
   }

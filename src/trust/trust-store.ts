@@ -5,12 +5,14 @@ import { pemDecodeAll } from './pem.js';
 /** How many intermediates a signer may sit under before we stop looking for a db certificate. */
 const MAX_CHAIN_DEPTH = 8;
 
-export type TrustMode = 'signature' | 'allow-list' | 'both';
+export type TrustMode = 'signature' | 'allow-list' | 'both' | 'dual-signer';
 
 export interface TrustOptions {
   checkTimeAt?: Date;
   mode?: TrustMode;
   approved?: Uint8Array[];
+  /** dual-signer: the certificates that vouch for the operator's countersignature. */
+  operatorDb?: X509Certificate[];
 }
 
 export interface TrustDecision {
@@ -44,12 +46,18 @@ export class TrustStore {
   readonly mode: TrustMode;
   /** Approved image digests (sha256 of the signed content or of the whole file). */
   readonly approved: readonly Buffer[];
+  /** dual-signer: who may countersign (the operator's CA or signer certificates). */
+  readonly operatorDb: readonly X509Certificate[];
 
   constructor(db: X509Certificate[], dbx: { certs?: X509Certificate[]; sha256?: Uint8Array[] } = {}, opts: TrustOptions = {}) {
     this.checkTimeAt = opts.checkTimeAt;
     this.mode = opts.mode ?? 'signature';
     this.approved = Object.freeze((opts.approved ?? []).map((d) => Buffer.from(d)));
-    if (this.mode !== 'signature' && this.approved.length === 0) throw new BootlabError('BL_TRUST_INPUT', `trust mode ${this.mode} needs at least one approved digest`);
+    this.operatorDb = Object.freeze([...(opts.operatorDb ?? [])]);
+    if ((this.mode === 'allow-list' || this.mode === 'both') && this.approved.length === 0) {
+      throw new BootlabError('BL_TRUST_INPUT', `trust mode ${this.mode} needs at least one approved digest`);
+    }
+    if (this.mode === 'dual-signer' && this.operatorDb.length === 0) throw new BootlabError('BL_TRUST_INPUT', 'trust mode dual-signer needs operator certificates');
     this.db = Object.freeze([...db]);
     for (const d of dbx.sha256 ?? []) if (d.length !== 32) throw new BootlabError('BL_TRUST_INPUT', `a dbx digest is a 32-byte sha256, got ${d.length} bytes`);
     this.dbx = Object.freeze({ certs: Object.freeze([...(dbx.certs ?? [])]), sha256: Object.freeze((dbx.sha256 ?? []).map((d) => Buffer.from(d))) });
@@ -65,6 +73,11 @@ export class TrustStore {
     const at = this.checkTimeAt?.getTime();
     if (at === undefined) return undefined;
     return path.find((c) => at < new Date(c.validFrom).getTime() || at > new Date(c.validTo).getTime());
+  }
+
+  /** The operator certificate that vouches for `signer`, as `authorise` does for db. */
+  authoriseOperator(signer: X509Certificate, intermediates: readonly X509Certificate[] = []): TrustDecision | undefined {
+    return new TrustStore([...this.operatorDb]).authorise(signer, intermediates);
   }
 
   /** The first certificate of `path` that dbx revokes, if any (a revoked root revokes all under it). */

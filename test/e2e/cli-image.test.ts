@@ -73,7 +73,7 @@ describe('bootlab image', () => {
     const shown = await bootlab('image', 'inspect', 'i.signed.bin', '--db', 'db.pem');
     expect(shown.stdout).toMatch(/i\.signed\.bin: \d+ bytes, ONIE self-extracting NOS installer \(sharch\)/);
     expect(shown.stdout).toMatch(/payload_sha1 [0-9a-f]{40} \(matches\)/);
-    expect(shown.stdout).toMatch(/signature +\d+ bytes after the payload: detached CMS SignedData \(PEM\), sha256, ecdsa-with-SHA256/);
+    expect(shown.stdout).toMatch(/signature +\d+ bytes after the payload: detached CMS SignedData \(PEM\), 1 signer, sha256, ecdsa-with-SHA256/);
     expect(shown.stdout).toMatch(/certificate +"CN=signer \(TEST ONLY\)", issued by "CN=db CA \(TEST ONLY\)"/);
     expect(shown.stdout).toMatch(/verdict +trusted: signer "CN=signer \(TEST ONLY\)"/);
     const json = JSON.parse((await bootlab('image', 'inspect', 'i.bin', '--json')).stdout) as { kind: string; trailer?: unknown; signedSha256: string };
@@ -95,6 +95,14 @@ describe('bootlab image', () => {
       verdicts[who] = r.stdout.includes('trusted (') ? 'trusted' : (/REJECTED: ([a-z-]+)/.exec(r.stdout)?.[1] ?? r.stdout);
     }
     expect(verdicts).toEqual({ vendor: 'trusted', operator: 'trusted', revoked: 'revoked-signer' });
+    // The operator countersigns the vendor's image; dual-signer wants both.
+    const counter = await bootlab('image', 'countersign', 'k.vendor.bin', '--key', 'keys/operator.TEST-ONLY.key.pem', '--cert', 'keys/operator.TEST-ONLY.cert.pem', '-o', 'k.dual.bin');
+    expect(counter.stdout).toMatch(/countersigned \d+ bytes as "CN=bootlab operator image signer \(TEST ONLY\)"/);
+    const dual = ['--db', 'keys/db.pem', '--mode', 'dual-signer', '--operator-db', 'keys/operator.TEST-ONLY.cert.pem'];
+    expect((await bootlab('image', 'verify', 'k.dual.bin', ...dual)).stdout).toMatch(/trusted \(dual-signer\); signer "CN=bootlab NOS vendor image signer \(TEST ONLY\)".*; countersigner "CN=bootlab operator image signer \(TEST ONLY\)"/);
+    const single = await bootlab('image', 'verify', 'k.vendor.bin', ...dual).catch((e: unknown) => e);
+    expect(single).toMatchObject({ code: 1, stdout: expect.stringMatching(/REJECTED: missing-countersignature/) });
+    expect((await bootlab('image', 'inspect', 'k.dual.bin')).stdout).toMatch(/detached CMS SignedData \(PEM\), 2 signers/);
     const again = await bootlab('keys', 'init', 'keys').catch((e: { code: number; stderr: string }) => e);
     expect(again).toMatchObject({ code: 2, stderr: expect.stringMatching(/never overwrites keys/) });
   });

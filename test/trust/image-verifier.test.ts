@@ -6,7 +6,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { ContentInfo, SignedData } from '@peculiar/asn1-cms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildImage, type BuiltImage } from '../../src/image/build.js';
-import { buildDetachedCms, signImage } from '../../src/image/sign.js';
+import { buildDetachedCms, countersignImage, signImage } from '../../src/image/sign.js';
 import { pemDecodeAll, pemEncode } from '../../src/trust/pem.js';
 import { createTestPki, issueCertificate } from '../../src/trust/test-pki.js';
 import { verifyImageFile, type ImageVerdict } from '../../src/trust/image-verifier.js';
@@ -170,6 +170,44 @@ describe('signImage + verifyImageFile', () => {
     await signImage(unsigned, pki.rogueSigner, rogueSigned);
     expect(rejected(await verifyImageFile(rogueSigned, both)).reason).toBe('untrusted-signer');
     expect(() => TrustStore.fromPem(pki.dbCa.certPem, {}, { mode: 'both' })).toThrow(/needs at least one approved digest/);
+  });
+
+  it('dual-signer: the vendor signs, the operator countersigns, both must verify and each must be vouched for', async () => {
+    const operatorCa = issueCertificate({ subject: 'operator CA (TEST ONLY)', ca: true });
+    const operator = issueCertificate({ subject: 'operator signer (TEST ONLY)', issuer: operatorCa });
+    const dual = join(work, 'dual.bin');
+    await countersignImage(signed, operator, dual);
+    const operatorDb = [new X509Certificate(operatorCa.certPem)];
+    const dualStore = TrustStore.fromPem(pki.dbCa.certPem, {}, { mode: 'dual-signer', operatorDb });
+    expect(await verifyImageFile(dual, dualStore)).toMatchObject({
+      ok: true,
+      rule: 'dual-signer',
+      signer: { subject: 'CN=bootlab NOS vendor image signer (TEST ONLY)' },
+      countersigner: { subject: 'CN=operator signer (TEST ONLY)', authority: 'CN=operator CA (TEST ONLY)' },
+    });
+    // A countersignature does not get in the way of the plain signature rule.
+    expect(await verifyImageFile(dual, store)).toMatchObject({ ok: true, rule: 'signature' });
+    // Only the vendor's signature, or a countersigner the operator list does not know: refused.
+    expect(rejected(await verifyImageFile(signed, dualStore))).toMatchObject({ reason: 'missing-countersignature' });
+    const byRogue = join(work, 'dual-rogue.bin');
+    await countersignImage(signed, pki.rogueSigner, byRogue);
+    expect(rejected(await verifyImageFile(byRogue, dualStore)).reason).toBe('missing-countersignature');
+    // A countersignature that does not verify spoils the image in every mode.
+    const bytes = readFileSync(dual);
+    const pem = bytes.subarray(built.size).toString('latin1');
+    const cms = AsnConvert.parse(pemDecodeAll(pem)[0]!.der, ContentInfo);
+    const sd = AsnConvert.parse(cms.content, SignedData);
+    const sig = new Uint8Array(sd.signerInfos[1]!.signature.buffer);
+    sig[10] = sig[10]! ^ 0x01;
+    const broken = join(work, 'dual-broken.bin');
+    writeFileSync(broken, Buffer.concat([bytes.subarray(0, built.size), Buffer.from(pemEncode('CMS', Buffer.from(AsnConvert.serialize(new ContentInfo({ contentType: cms.contentType, content: AsnConvert.serialize(sd) })))), 'latin1')]));
+    expect(rejected(await verifyImageFile(broken, store))).toMatchObject({ reason: 'bad-signature', detail: expect.stringMatching(/^signer 2: /) });
+    // Countersigning an image whose content no longer matches its signature is refused.
+    const edited = join(work, 'edited-then-countersigned.bin');
+    const e = Buffer.from(bytes);
+    e[built.size - 10] = e[built.size - 10]! ^ 0x01;
+    writeFileSync(edited, e);
+    await expect(countersignImage(edited, operator, join(work, 'never.bin'))).rejects.toThrow(/does not cover this image/);
   });
 
   it('rejects the rogue signer as untrusted', async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildImage } from '../../../src/image/build.js';
-import { signImage } from '../../../src/image/sign.js';
+import { countersignImage, signImage } from '../../../src/image/sign.js';
 import { createTestPki, issueCertificate, type KeyPair } from '../../../src/trust/test-pki.js';
 import { verifyImageFile } from '../../../src/trust/image-verifier.js';
 import { TrustStore } from '../../../src/trust/trust-store.js';
@@ -166,5 +166,21 @@ describe('test PKI certificates', () => {
     expect(text).toMatch(/X509v3 Subject Key Identifier/);
     expect(text).toMatch(/X509v3 Authority Key Identifier/);
     expect(text).toMatch(/sha256WithRSAEncryption/);
+  });
+});
+
+describe('dual signatures (vendor + operator countersignature)', () => {
+  it('openssl cms -verify accepts what bootlab image countersign writes, checking both signers', async () => {
+    const operatorCa = issueCertificate({ subject: 'operator CA (TEST ONLY)', ca: true });
+    const operator = issueCertificate({ subject: 'operator signer (TEST ONLY)', issuer: operatorCa });
+    const signed = join(work, 'dual-vendor.bin');
+    await signImage(unsigned, pki.vendorSigner, signed);
+    const dual = join(work, 'dual.bin');
+    await countersignImage(signed, operator, dual);
+    const bothCas = file('both-cas.pem', pki.dbCa.certPem + operatorCa.certPem);
+    const ok = opensslVerify(dual, bothCas);
+    expect(ok.status, ok.out).toBe(0);
+    // openssl checks every signer: with only the db CA it cannot chain the operator and refuses.
+    expect(opensslVerify(dual, dbCaFile).status).not.toBe(0);
   });
 });
