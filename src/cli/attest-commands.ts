@@ -82,7 +82,7 @@ export function registerAttestCommands(program: Command): void {
       if (!verdict.ok) throw new BootlabError('BL_CLI_INPUT', `${opts.image} is not trusted by the given db (${verdict.reason}: ${verdict.detail}): a golden boot must install a trusted image`);
       if (opts.machineRev !== undefined && !/^\d+$/.test(opts.machineRev)) throw new BootlabError('BL_CLI_INPUT', `--machine-rev ${opts.machineRev} is not a number`);
       const { policy, sealTo, policyDigest: digest } = goldenPolicy({
-        image: { name: opts.image, path: opts.image, verdict, digest: verdict.digest },
+        image: { name: opts.image, verdict, digest: verdict.digest },
         trust,
         platform: {
           ...(opts.machine ? { machine: opts.machine } : {}),

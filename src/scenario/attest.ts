@@ -75,7 +75,8 @@ export async function attestDevice(
 export function goldenPcrValues(g: {
   identity: DeviceIdentity;
   dbCertsDer: readonly Uint8Array[];
-  image: PreparedImage;
+  /** What the golden boot installs: only its digests and the db entry that approves it matter. */
+  image: Pick<PreparedImage, 'name' | 'authorityDer' | 'refusal' | 'size' | 'sha1' | 'sha256'>;
   referenceList?: SignedReferenceList | undefined;
 }): Array<{ alg: 'sha256'; pcr: number; value: Uint8Array }> {
   if (!g.image.authorityDer) {

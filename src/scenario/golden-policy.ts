@@ -21,7 +21,7 @@ export type PlatformChoice = Partial<Pick<DeviceIdentity, 'machine' | 'arch' | '
  * provisioning secret is sealed to.
  */
 export function goldenPolicy(o: {
-  image: { name: string; path: string; verdict: Extract<ImageVerdict, { ok: true }>; digest: DigestedImage };
+  image: { name: string; verdict: Extract<ImageVerdict, { ok: true }>; digest: DigestedImage };
   trust: TrustStore;
   platform?: PlatformChoice;
   referenceList?: SignedReferenceList | undefined;
@@ -32,11 +32,9 @@ export function goldenPolicy(o: {
     dbCertsDer: o.trust.db.map((c: X509Certificate) => c.raw),
     image: {
       name: o.image.name,
-      path: o.image.path,
       size: o.image.digest.size,
       sha256: o.image.digest.fileSha256,
       authorityDer: o.image.verdict.authority.entry,
-      published: [],
     },
     referenceList: o.referenceList,
   });

@@ -5,6 +5,7 @@ import { signImage } from '../image/sign.js';
 import { parseSharchHeader, SHARCH_MAX_HEADER_BYTES } from '../protocol/sharch/layout.js';
 import { ScenarioError } from '../errors.js';
 import type { TrustStore } from '../trust/trust-store.js';
+import type { DigestedImage } from '../trust/image-digester.js';
 import { verifyImageFile } from '../trust/image-verifier.js';
 import type { RunPki } from './pki.js';
 import type { ScenarioImage } from './schema.js';
@@ -16,6 +17,8 @@ export interface PreparedImage {
   size: number;
   sha256: Buffer;
   sha1?: Buffer;
+  /** Everything the one pass over the file found: lets the image be judged again by other rules without reading it again. */
+  digest: DigestedImage;
   /** Of the signed content (header + payload): what a dbx digest entry names. */
   signedSha256?: Buffer;
   /** The db certificate that authorises this image for the run's trust store, if any. */
@@ -60,6 +63,7 @@ export async function prepareImage(
   const prepared: PreparedImage = {
     name: spec.name,
     path,
+    digest: verdict.digest,
     size: verdict.digest.size,
     sha256: verdict.digest.fileSha256,
     ...(verdict.digest.fileSha1 ? { sha1: verdict.digest.fileSha1 } : {}),

@@ -13,7 +13,7 @@ import { describeFaults, faultyPorts } from '../net/faults.js';
 import { TftpServer } from '../net/tftp/server.js';
 import { toFaultPlan, type FaultsSpec } from './faults-schema.js';
 import { TrustStore } from '../trust/trust-store.js';
-import { verifyImageFile } from '../trust/image-verifier.js';
+import { verifyDigestedImage } from '../trust/image-verifier.js';
 import { NonceLedger } from '../trust/nonce-ledger.js';
 import { attestDevice, goldenPcrValues, sealToGoldenBoot, unsealAfterBoot } from './attest.js';
 import { runDevice } from './device-run.js';
@@ -104,7 +104,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     const trust = new TrustStore([...certTrust.db], { certs: [...certTrust.dbx.certs], sha256: revokedDigests }, { mode: s.trust.mode, approved });
     // The verifier's golden boot is judged by the devices' own rules (an approved digest is
     // then the authority PCR 7 records, not a certificate).
-    for (const img of images.values()) await judgeAgain(img, trust);
+    for (const img of images.values()) judgeAgain(img, trust);
 
     const http = new HttpImageServer({ root: www, bind: { address: s.bind, port: 0 } }, { onEvent: publish.http(bus) });
     const httpAddr = await http.start();
@@ -263,8 +263,8 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
   }
 }
 
-async function judgeAgain(img: PreparedImage, trust: TrustStore): Promise<void> {
-  const v = await verifyImageFile(img.path, trust);
+function judgeAgain(img: PreparedImage, trust: TrustStore): void {
+  const v = verifyDigestedImage(img.digest, trust);
   delete img.authorityDer;
   delete img.refusal;
   if (v.ok) img.authorityDer = v.authority.entry;
