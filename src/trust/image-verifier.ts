@@ -84,7 +84,7 @@ export function verifyDigestedImage(d: DigestedImage, store: TrustStore): ImageV
   const signers: X509Certificate[] = [];
   for (const [i, signerInfo] of signerInfos.entries()) {
     const who = signerInfos.length > 1 ? `signer ${i + 1}: ` : '';
-    const checked = checkSignerInfo(signerInfo, certs, store, d.signedSha256, signedEnd);
+    const checked = checkSignerInfo(signerInfo, certs, store, d.signedSha256, `over bytes 0..${signedEnd}`);
     if (!checked.ok) return reject(checked.reason, `${who}${checked.detail}`);
     signers.push(checked.signer);
   }
@@ -105,29 +105,50 @@ export function verifyDigestedImage(d: DigestedImage, store: TrustStore): ImageV
     counter = { signer: found.signer, decision: found.decision };
   }
   for (const path of [primary.decision.path, ...(counter ? [counter.decision.path] : [])]) {
-    const revokedCert = store.revokedIn(path);
-    if (revokedCert) return reject('revoked-signer', `dbx revokes "${subjectLine(revokedCert)}", on the chain ${path.map((c) => `"${subjectLine(c)}"`).join(' → ')}`);
-    const stale = store.outOfTimeIn(path);
-    if (stale) return reject('expired-signer', `"${subjectLine(stale)}" is valid ${stale.validFrom} to ${stale.validTo}, not at ${store.checkTimeAt!.toISOString()}`);
+    const refused = chainRejection(store, path);
+    if (refused) return refused;
   }
-  const signer = primary.signer;
+  const rule = store.mode === 'both' ? 'signature+allow-list' : store.mode === 'dual-signer' ? 'dual-signer' : 'signature';
+  return signatureVerdict(primary.signer, primary.decision, rule, counter);
+}
+
+/** What dbx and (when asked) validity dates say of a chain db or the operator list accepted. */
+export function chainRejection(store: TrustStore, path: readonly X509Certificate[]): ImageVerdict | undefined {
+  const revokedCert = store.revokedIn(path);
+  if (revokedCert) return reject('revoked-signer', `dbx revokes "${subjectLine(revokedCert)}", on the chain ${path.map((c) => `"${subjectLine(c)}"`).join(' → ')}`);
+  const stale = store.outOfTimeIn(path);
+  if (stale) return reject('expired-signer', `"${subjectLine(stale)}" is valid ${stale.validFrom} to ${stale.validTo}, not at ${store.checkTimeAt!.toISOString()}`);
+  return undefined;
+}
+
+/** The accepted verdict: the signer, the db entry that vouches for it, the rule, and any countersigner. */
+export function signatureVerdict(
+  signer: X509Certificate,
+  decision: TrustDecision,
+  rule: 'signature' | 'signature+allow-list' | 'dual-signer',
+  counter?: { signer: X509Certificate; decision: TrustDecision },
+): ImageVerdict {
   return {
     ok: true,
     signer: { subject: subjectLine(signer), sha256Fingerprint: createHash('sha256').update(signer.raw).digest('hex'), certDer: Buffer.from(signer.raw) },
-    authority: { subject: subjectLine(primary.decision.authority), entry: Buffer.from(primary.decision.authority.raw), kind: 'certificate' },
+    authority: { subject: subjectLine(decision.authority), entry: Buffer.from(decision.authority.raw), kind: 'certificate' },
     ...(counter ? { countersigner: { subject: subjectLine(counter.signer), authority: subjectLine(counter.decision.authority) } } : {}),
-    rule: store.mode === 'both' ? 'signature+allow-list' : store.mode === 'dual-signer' ? 'dual-signer' : 'signature',
+    rule,
     digestAlg: 'sha256',
   };
 }
 
-/** One SignerInfo: sha256, signed attributes naming id-data and this content's digest, a signature by its certificate. */
-function checkSignerInfo(
+/**
+ * One SignerInfo with signed attributes: sha256, attributes naming id-data and this
+ * content's digest (`where` says what the content is, for the message), a signature by its
+ * certificate.
+ */
+export function checkSignerInfo(
   signerInfo: SignerInfo,
   certs: X509Certificate[],
   store: TrustStore,
   contentSha256: Buffer,
-  signedEnd: number,
+  where: string,
 ): { ok: true; signer: X509Certificate } | { ok: false; reason: ImageRejection; detail: string } {
   const no = (reason: ImageRejection, detail: string) => ({ ok: false as const, reason, detail });
   if (signerInfo.digestAlgorithm.algorithm !== OID.sha256) {
@@ -147,7 +168,7 @@ function checkSignerInfo(
     return no('malformed-signature', 'messageDigest is not an OCTET STRING');
   }
   if (!messageDigest.equals(contentSha256)) {
-    return no('digest-mismatch', `signed sha256 ${messageDigest.toString('hex')}, image sha256 ${contentSha256.toString('hex')} over bytes 0..${signedEnd}`);
+    return no('digest-mismatch', `signed sha256 ${messageDigest.toString('hex')}, content sha256 ${contentSha256.toString('hex')} ${where}`);
   }
   const signer = findSigner(signerInfo, certs, store);
   if (!signer) return no('untrusted-signer', 'the signer certificate is neither in the signature nor in db');
