@@ -1,7 +1,8 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { BootlabError } from '../errors.js';
+import { readInput, readInputText } from './read-input.js';
 import { decodeEventLog } from '../protocol/tcg/event-log.js';
 import { decodePolicy, encodePolicy } from '../trust/attestation-policy.js';
 import { replayEventLog } from '../trust/event-log-replay.js';
@@ -26,15 +27,15 @@ export function registerAttestCommands(program: Command): void {
     .option('--nonce <hex>', 'the nonce the verifier issued (default: <dir>/nonce.hex)')
     .action(async (dir: string, opts: { policy?: string; nonce?: string }) => {
       const policyFile = opts.policy ?? join(dir, 'policy.json');
-      const policy = decodePolicy(await readText(policyFile));
+      const policy = decodePolicy(await readInputText(policyFile));
       if (!policy.ok) throw new BootlabError('BL_CLI_INPUT', `${policyFile}: ${policy.error}`);
-      const nonceHex = (opts.nonce ?? (await readText(join(dir, 'nonce.hex')))).trim();
+      const nonceHex = (opts.nonce ?? (await readInputText(join(dir, 'nonce.hex')))).trim();
       if (!/^([0-9a-fA-F]{2})+$/.test(nonceHex)) throw new BootlabError('BL_CLI_INPUT', `nonce "${nonceHex.slice(0, 40)}" is not hex`);
       const [attestBytes, signature, akPublicPem, eventLog] = await Promise.all([
-        readBytes(join(dir, 'quote.msg')),
-        readBytes(join(dir, 'quote.sig')),
-        readText(join(dir, 'ak.pub.pem')),
-        readBytes(join(dir, 'eventlog.bin')),
+        readInput(join(dir, 'quote.msg')),
+        readInput(join(dir, 'quote.sig')),
+        readInputText(join(dir, 'ak.pub.pem')),
+        readInput(join(dir, 'eventlog.bin')),
       ]);
       const verdict = verifyQuote({
         attest: attestBytes,
@@ -65,12 +66,12 @@ export function registerAttestCommands(program: Command): void {
     .option('--reference-list <file>', 'a signed reference list (reference-list.json): golden PCR 12 from the list instead of 13 from the image')
     .option('-o, --output <file>', 'write policy.json here (default: print it)')
     .action(async (opts: { image: string; db: string[]; machine?: string; arch?: string; machineRev?: string; onieVersion?: string; referenceList?: string; output?: string }) => {
-      const trust = TrustStore.fromPem(await Promise.all(opts.db.map((f) => readText(f))));
+      const trust = TrustStore.fromPem(await Promise.all(opts.db.map((f) => readInputText(f))));
       let referenceList: SignedReferenceList | undefined;
       if (opts.referenceList) {
         let signed;
         try {
-          signed = decodeSignedReferenceList(await readText(opts.referenceList));
+          signed = decodeSignedReferenceList(await readInputText(opts.referenceList));
         } catch (e) {
           throw new BootlabError('BL_CLI_INPUT', `${opts.referenceList}: ${(e as Error).message}`);
         }
@@ -109,20 +110,8 @@ export function registerAttestCommands(program: Command): void {
     .description('print a TCG crypto-agile event log (eventlog.bin, or a real one from /sys/kernel/security/tpm0/binary_bios_measurements) and the PCRs it replays to')
     .argument('<file>', 'event log')
     .action(async (file: string) => {
-      const log = decodeEventLog(await readBytes(file));
+      const log = decodeEventLog(await readInput(file));
       if (!log.ok) throw new BootlabError('BL_CLI_INPUT', `${file}: ${log.error.message}`);
       process.stdout.write(formatEventLog(log.value, replayEventLog(log.value), { name: file }));
     });
-}
-
-async function readBytes(path: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (e) {
-    throw new BootlabError('BL_CLI_INPUT', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-}
-
-async function readText(path: string): Promise<string> {
-  return (await readBytes(path)).toString('utf8');
 }

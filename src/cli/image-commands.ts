@@ -1,7 +1,8 @@
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { BootlabError } from '../errors.js';
+import { readInput, readInputText } from './read-input.js';
 import { buildImage } from '../image/build.js';
 import { formatInspection, inspectImage } from '../image/inspect.js';
 import { countersignImage, signImage } from '../image/sign.js';
@@ -59,7 +60,7 @@ export function registerImageCommands(program: Command): void {
     .requiredOption('--cert <pem>', 'signer certificate')
     .requiredOption('-o, --output <file>', 'signed image to write')
     .action(async (file: string, opts: { key: string; cert: string; output: string }) => {
-      const [keyPem, certPem] = await Promise.all([readText(opts.key, '--key'), readText(opts.cert, '--cert')]);
+      const [keyPem, certPem] = await Promise.all([readInputText(opts.key, '--key'), readInputText(opts.cert, '--cert')]);
       const r = await signImage(file, { keyPem, certPem }, opts.output);
       process.stdout.write(`${r.path}: signed ${r.signedBytes} bytes as "${r.signer}"\n`);
     });
@@ -72,7 +73,7 @@ export function registerImageCommands(program: Command): void {
     .requiredOption('--cert <pem>', 'countersigner certificate')
     .requiredOption('-o, --output <file>', 'countersigned image to write')
     .action(async (file: string, opts: { key: string; cert: string; output: string }) => {
-      const [keyPem, certPem] = await Promise.all([readText(opts.key, '--key'), readText(opts.cert, '--cert')]);
+      const [keyPem, certPem] = await Promise.all([readInputText(opts.key, '--key'), readInputText(opts.cert, '--cert')]);
       const r = await countersignImage(file, { keyPem, certPem }, opts.output);
       process.stdout.write(`${r.path}: countersigned ${r.signedBytes} bytes as "${r.signer}"\n`);
     });
@@ -90,8 +91,8 @@ export function registerImageCommands(program: Command): void {
     .option('--approve-sha256 <hex...>', 'approved images, by the sha256 of their signed content or of the whole file')
     .option('--check-time [date]', "also require every certificate on the chain to be valid now (or at DATE, ISO 8601); off by default, like SONiC's -no_check_time")
     .action(async (file: string, opts: { db: string[]; dbx?: string[]; dbxSha256?: string[]; sig?: string; checkTime?: string | boolean; mode?: string; approveSha256?: string[]; operatorDb?: string[] }) => {
-      const pems = await Promise.all(opts.db.map((p) => readText(p, '--db')));
-      const dbxPems = await Promise.all((opts.dbx ?? []).map((p) => readText(p, '--dbx')));
+      const pems = await Promise.all(opts.db.map((p) => readInputText(p, '--db')));
+      const dbxPems = await Promise.all((opts.dbx ?? []).map((p) => readInputText(p, '--dbx')));
       const hexDigests = (flag: string, list: string[] | undefined): Buffer[] =>
         (list ?? []).map((h) => {
           if (!/^[0-9a-fA-F]{64}$/.test(h)) throw new BootlabError('BL_CLI_INPUT', `--${flag} ${h}: expected 64 hex digits`);
@@ -105,14 +106,14 @@ export function registerImageCommands(program: Command): void {
       }
       if ((mode === 'allow-list' || mode === 'both') && approved.length === 0) throw new BootlabError('BL_CLI_INPUT', `--mode ${mode} needs --approve-sha256`);
       if (mode === 'dual-signer' && !opts.operatorDb?.length) throw new BootlabError('BL_CLI_INPUT', '--mode dual-signer needs --operator-db');
-      const operatorDb = opts.operatorDb ? TrustStore.fromPem(await Promise.all(opts.operatorDb.map((p) => readText(p, '--operator-db')))).db : [];
+      const operatorDb = opts.operatorDb ? TrustStore.fromPem(await Promise.all(opts.operatorDb.map((p) => readInputText(p, '--operator-db')))).db : [];
       let checkTimeAt: Date | undefined;
       if (opts.checkTime !== undefined) {
         checkTimeAt = opts.checkTime === true ? new Date() : new Date(String(opts.checkTime));
         if (Number.isNaN(checkTimeAt.getTime())) throw new BootlabError('BL_CLI_INPUT', `--check-time ${String(opts.checkTime)}: not a date (use ISO 8601, e.g. 2027-01-31)`);
       }
       const store = TrustStore.fromPem(pems, { pems: dbxPems, sha256: digests }, { ...(checkTimeAt ? { checkTimeAt } : {}), mode, approved, operatorDb: [...operatorDb] });
-      const v = opts.sig ? await verifyDetachedSignature(file, await readBytes(opts.sig, '--sig'), store) : await verifyImageFile(file, store, { sha1: false });
+      const v = opts.sig ? await verifyDetachedSignature(file, await readInput(opts.sig, '--sig'), store) : await verifyImageFile(file, store, { sha1: false });
       if (v.ok) {
         process.stdout.write(
           `${file}: trusted (${v.rule}); signer "${v.signer.subject}", authority "${v.authority.subject}"${
@@ -132,26 +133,10 @@ export function registerImageCommands(program: Command): void {
     .option('--db <pem...>', 'trusted certificate files (PEM): add the verdict')
     .option('--json', 'print the report as JSON')
     .action(async (file: string, opts: { db?: string[]; json?: boolean }) => {
-      const trust = opts.db ? TrustStore.fromPem(await Promise.all(opts.db.map((p) => readText(p, '--db')))) : undefined;
+      const trust = opts.db ? TrustStore.fromPem(await Promise.all(opts.db.map((p) => readInputText(p, '--db')))) : undefined;
       const report = await inspectImage(file, trust).catch((e: NodeJS.ErrnoException) => {
         throw new BootlabError('BL_CLI_INPUT', `cannot read ${file}: ${e.code ?? e.message}`);
       });
       process.stdout.write(opts.json ? `${JSON.stringify(report, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v), 2)}\n` : formatInspection(file, report));
     });
-}
-
-async function readBytes(path: string, flag: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (e) {
-    throw new BootlabError('BL_CLI_INPUT', `${flag} ${path}: ${(e as Error).message}`);
-  }
-}
-
-async function readText(path: string, flag: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (e) {
-    throw new BootlabError('BL_CLI_INPUT', `${flag} ${path}: ${(e as Error).message}`);
-  }
 }
