@@ -96,7 +96,7 @@ try {
   const vTheirs = median(theirs);
   console.log(`  bootlab verifyImageFile        ${vOurs.toFixed(3)} s  (${(size / 2 ** 20 / vOurs).toFixed(0)} MiB/s)`);
   console.log(`  openssl cms -verify            ${vTheirs.toFixed(3)} s  (${(size / 2 ** 20 / vTheirs).toFixed(0)} MiB/s)`);
-  console.log(`  bootlab / openssl time         ${(vOurs / vTheirs).toFixed(2)}×  (target ≤ 1.1×: ${vOurs / vTheirs <= 1.1 ? 'met' : 'NOT met'})`);
+  console.log(`  bootlab / openssl time         ${(vOurs / vTheirs).toFixed(2)}×  (issue target ≤ 1.1×)`);
 
   // Hash while downloading: loopback HTTP into the digester, against raw sha256 in memory.
   const www = join(dir, 'www');
@@ -135,7 +135,7 @@ try {
   const rRaw = size / 2 ** 20 / median(raw);
   console.log(`  download + hash (HTTP, loopback) ${rDl.toFixed(0)} MiB/s`);
   console.log(`  raw sha256 in memory             ${rRaw.toFixed(0)} MiB/s`);
-  console.log(`  hash-while-download / raw        ${(rDl / rRaw).toFixed(2)}×  (target ≥ 0.8×: ${rDl / rRaw >= 0.8 ? 'met' : 'NOT met'})`);
+  console.log(`  hash-while-download / raw        ${(rDl / rRaw).toFixed(2)}×  (issue target ≥ 0.8×)`);
 } finally {
   await rm(dir, { recursive: true, force: true });
 }
