@@ -7,10 +7,13 @@ import { buildImage } from '../image/build.js';
 import { formatInspection, inspectImage } from '../image/inspect.js';
 import { countersignImage, signImage } from '../image/sign.js';
 import { verifyDetachedSignature } from '../trust/detached-signature.js';
-import { verifyImageFile } from '../trust/image-verifier.js';
+import { digestImageFile, formatVerdict, verifyImageFile } from '../trust/image-verifier.js';
+import { DEFAULT_MAX_EXTRACT_BYTES, extractPayload } from '../image/extract.js';
+import { addTrustOptions, trustStoreFromFlags, type TrustFlags } from './trust-options.js';
 import { TrustStore } from '../trust/trust-store.js';
 import { createSecureBootPki } from '../trust/secure-boot-pki.js';
 import type { KeyPair } from '../trust/test-pki.js';
+import type { SharchLayout } from '../protocol/sharch/layout.js';
 
 export function registerImageCommands(program: Command): void {
   program
@@ -78,53 +81,52 @@ export function registerImageCommands(program: Command): void {
       process.stdout.write(`${r.path}: countersigned ${r.signedBytes} bytes as "${r.signer}"\n`);
     });
 
-  image
-    .command('verify')
-    .description('verify a signed image against a db of trusted certificates and a dbx of revoked ones; exit 0 only when trusted')
-    .argument('<image>', 'signed image')
-    .requiredOption('--db <pem...>', 'trusted certificate files (PEM)')
-    .option('--dbx <pem...>', 'revoked certificate files (PEM): no image signed under them is trusted')
-    .option('--dbx-sha256 <hex...>', 'revoked images, by the sha256 of their signed content (header + payload) or of the whole file')
-    .option('--sig <file>', "a detached CMS signature file (DER or PEM) for any file, as iPXE's imgverify checks: the image need not be a sharch")
-    .option('--mode <mode>', 'what lets an image in: signature (default), allow-list (an approved digest, no signature needed), both, or dual-signer (a db signer and an --operator-db countersigner)')
-    .option('--operator-db <pem...>', 'with --mode dual-signer: certificates that vouch for the countersigner')
-    .option('--approve-sha256 <hex...>', 'approved images, by the sha256 of their signed content or of the whole file')
-    .option('--check-time [date]', "also require every certificate on the chain to be valid now (or at DATE, ISO 8601); off by default, like SONiC's -no_check_time")
-    .action(async (file: string, opts: { db: string[]; dbx?: string[]; dbxSha256?: string[]; sig?: string; checkTime?: string | boolean; mode?: string; approveSha256?: string[]; operatorDb?: string[] }) => {
-      const pems = await Promise.all(opts.db.map((p) => readInputText(p, '--db')));
-      const dbxPems = await Promise.all((opts.dbx ?? []).map((p) => readInputText(p, '--dbx')));
-      const hexDigests = (flag: string, list: string[] | undefined): Buffer[] =>
-        (list ?? []).map((h) => {
-          if (!/^[0-9a-fA-F]{64}$/.test(h)) throw new BootlabError('BL_CLI_INPUT', `--${flag} ${h}: expected 64 hex digits`);
-          return Buffer.from(h, 'hex');
-        });
-      const digests = hexDigests('dbx-sha256', opts.dbxSha256);
-      const approved = hexDigests('approve-sha256', opts.approveSha256);
-      const mode = opts.mode ?? 'signature';
-      if (mode !== 'signature' && mode !== 'allow-list' && mode !== 'both' && mode !== 'dual-signer') {
-        throw new BootlabError('BL_CLI_INPUT', `--mode ${mode}: expected signature, allow-list, both or dual-signer`);
-      }
-      if ((mode === 'allow-list' || mode === 'both') && approved.length === 0) throw new BootlabError('BL_CLI_INPUT', `--mode ${mode} needs --approve-sha256`);
-      if (mode === 'dual-signer' && !opts.operatorDb?.length) throw new BootlabError('BL_CLI_INPUT', '--mode dual-signer needs --operator-db');
-      const operatorDb = opts.operatorDb ? TrustStore.fromPem(await Promise.all(opts.operatorDb.map((p) => readInputText(p, '--operator-db')))).db : [];
-      let checkTimeAt: Date | undefined;
-      if (opts.checkTime !== undefined) {
-        checkTimeAt = opts.checkTime === true ? new Date() : new Date(String(opts.checkTime));
-        if (Number.isNaN(checkTimeAt.getTime())) throw new BootlabError('BL_CLI_INPUT', `--check-time ${String(opts.checkTime)}: not a date (use ISO 8601, e.g. 2027-01-31)`);
-      }
-      const store = TrustStore.fromPem(pems, { pems: dbxPems, sha256: digests }, { ...(checkTimeAt ? { checkTimeAt } : {}), mode, approved, operatorDb: [...operatorDb] });
-      const v = opts.sig ? await verifyDetachedSignature(file, await readInput(opts.sig, '--sig'), store) : await verifyImageFile(file, store, { sha1: false });
-      if (v.ok) {
-        process.stdout.write(
-          `${file}: trusted (${v.rule}); signer "${v.signer.subject}", authority "${v.authority.subject}"${
-            v.countersigner ? `; countersigner "${v.countersigner.subject}", authority "${v.countersigner.authority}"` : ''
-          }\n`,
-        );
-      } else {
-        process.stdout.write(`${file}: REJECTED: ${v.reason}: ${v.detail}\n`);
+  addTrustOptions(
+    image
+      .command('verify')
+      .description('verify a signed image against a db of trusted certificates and a dbx of revoked ones; exit 0 only when trusted')
+      .argument('<image>', 'signed image')
+      .option('--sig <file>', "a detached CMS signature file (DER or PEM) for any file, as iPXE's imgverify checks: the image need not be a sharch"),
+    'required',
+  ).action(async (file: string, opts: TrustFlags & { sig?: string }) => {
+    const store = await trustStoreFromFlags(opts);
+    const v = opts.sig ? await verifyDetachedSignature(file, await readInput(opts.sig, '--sig'), store) : await verifyImageFile(file, store, { sha1: false });
+    process.stdout.write(`${file}: ${formatVerdict(v)}\n`);
+    if (!v.ok) process.exitCode = 1;
+  });
+
+  addTrustOptions(
+    image
+      .command('extract')
+      .description("verify an installer, then unpack its payload (tar or tar.gz) into a new directory, as the sharch header's -x would; files and directories only, nothing outside DIR")
+      .argument('<image>', 'installer image')
+      .requiredOption('-o, --output <dir>', 'directory to create (must not exist)')
+      .option('--no-verify', 'unpack without judging the signature (for inspecting an untrusted image; says so)')
+      .option('--max-bytes <n>', 'refuse payloads whose files add up to more than this', String(DEFAULT_MAX_EXTRACT_BYTES)),
+    'optional',
+  ).action(async (file: string, opts: TrustFlags & { output: string; verify: boolean; maxBytes: string }) => {
+    const maxBytes = Number(opts.maxBytes);
+    if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw new BootlabError('BL_CLI_INPUT', `--max-bytes ${opts.maxBytes}: expected a positive byte count`);
+    let layout: SharchLayout;
+    if (opts.verify) {
+      if (!opts.db?.length) throw new BootlabError('BL_CLI_INPUT', 'extract verifies first: give --db (or --no-verify to unpack an image nobody vouched for)');
+      const v = await verifyImageFile(file, await trustStoreFromFlags(opts), { sha1: false });
+      if (!v.ok) {
+        process.stdout.write(`${file}: ${formatVerdict(v)}; nothing extracted\n`);
         process.exitCode = 1;
+        return;
       }
-    });
+      process.stdout.write(`${file}: ${formatVerdict(v)}\n`);
+      layout = v.digest.layout!;
+    } else {
+      const digest = await digestImageFile(file, { sha1: false });
+      if (!digest.layout) throw new BootlabError('BL_IMAGE_EXTRACT', `${file}: not an installer image: ${digest.layoutError?.message ?? 'no sharch header'}`);
+      process.stdout.write(`${file}: NOT VERIFIED (--no-verify)\n`);
+      layout = digest.layout;
+    }
+    const r = await extractPayload(file, layout, opts.output, { maxBytes });
+    process.stdout.write(`${r.dir}: ${r.files} file${r.files === 1 ? '' : 's'}, ${r.directories} director${r.directories === 1 ? 'y' : 'ies'}, ${r.bytes} bytes${r.gzip ? ' (payload was gzip)' : ''}\n`);
+  });
 
   image
     .command('inspect')

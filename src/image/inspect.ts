@@ -1,8 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { SignedImageDigester } from '../trust/image-digester.js';
-import { parseDetachedCms, verifyDigestedImage, type ImageVerdict } from '../trust/image-verifier.js';
+import { digestImageFile, formatVerdict, parseDetachedCms, verifyDigestedImage, type ImageVerdict } from '../trust/image-verifier.js';
 import type { TrustStore } from '../trust/trust-store.js';
 import { subjectLine } from '../trust/trust-store.js';
 
@@ -32,9 +30,7 @@ export interface SignatureInfo {
 
 /** Reads an image once, streaming; nothing is executed or extracted. */
 export async function inspectImage(path: string, trust?: TrustStore): Promise<ImageInspection> {
-  const digester = new SignedImageDigester({ sha1: false });
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) digester.write(chunk as Buffer);
-  const d = digester.finish();
+  const d = await digestImageFile(path, { sha1: false });
   const out: ImageInspection = { size: d.size, kind: 'not-sharch', sha256: d.fileSha256.toString('hex') };
   if (!d.layout) {
     out.layoutError = d.layoutError?.message ?? 'no sharch header';
@@ -120,12 +116,6 @@ export function formatInspection(path: string, i: ImageInspection): string {
       lines.push(`  certificate   "${c.subject}"${c.ca ? ' (CA)' : ''}, issued by "${c.issuer}", valid ${c.validFrom.slice(0, 10)} to ${c.validTo.slice(0, 10)}, sha256 ${c.sha256.slice(0, 16)}…`);
     }
   }
-  if (i.verdict) {
-    lines.push(
-      i.verdict.ok
-        ? `  verdict       trusted: signer "${i.verdict.signer.subject}", authority "${i.verdict.authority.subject}"`
-        : `  verdict       REJECTED: ${i.verdict.reason}: ${i.verdict.detail}`,
-    );
-  }
+  if (i.verdict) lines.push(`  verdict       ${formatVerdict(i.verdict)}`);
   return `${lines.filter(Boolean).join('\n')}\n`;
 }

@@ -178,16 +178,28 @@ export function checkSignerInfo(
   return { ok: true, signer };
 }
 
+/** Streams a file through the digester: one pass, bounded memory. */
+export async function digestImageFile(path: string, limits?: DigesterLimits): Promise<DigestedImage> {
+  const digester = new SignedImageDigester(limits);
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) digester.write(chunk as Buffer);
+  return digester.finish();
+}
+
 /** Streams the file through the digester, then verifies. */
 export async function verifyImageFile(
   path: string,
   store: TrustStore,
   limits?: DigesterLimits,
 ): Promise<ImageVerdict & { digest: DigestedImage }> {
-  const digester = new SignedImageDigester(limits);
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) digester.write(chunk as Buffer);
-  const digest = digester.finish();
+  const digest = await digestImageFile(path, limits);
   return { ...verifyDigestedImage(digest, store), digest };
+}
+
+/** One line: trusted by which rule, signer and authority; or the rejection and why. */
+export function formatVerdict(v: ImageVerdict): string {
+  if (!v.ok) return `REJECTED: ${v.reason}: ${v.detail}`;
+  const counter = v.countersigner ? `; countersigner "${v.countersigner.subject}", authority "${v.countersigner.authority}"` : '';
+  return `trusted (${v.rule}); signer "${v.signer.subject}", authority "${v.authority.subject}"${counter}`;
 }
 
 /** A vendor signature and an operator countersignature, with room to spare; more is abuse. */

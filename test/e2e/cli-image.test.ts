@@ -75,7 +75,7 @@ describe('bootlab image', () => {
     expect(shown.stdout).toMatch(/payload_sha1 [0-9a-f]{40} \(matches\)/);
     expect(shown.stdout).toMatch(/signature +\d+ bytes after the payload: detached CMS SignedData \(PEM\), 1 signer, sha256, ecdsa-with-SHA256/);
     expect(shown.stdout).toMatch(/certificate +"CN=signer \(TEST ONLY\)", issued by "CN=db CA \(TEST ONLY\)"/);
-    expect(shown.stdout).toMatch(/verdict +trusted: signer "CN=signer \(TEST ONLY\)"/);
+    expect(shown.stdout).toMatch(/verdict +trusted \(signature\); signer "CN=signer \(TEST ONLY\)"/);
     const json = JSON.parse((await bootlab('image', 'inspect', 'i.bin', '--json')).stdout) as { kind: string; trailer?: unknown; signedSha256: string };
     expect(json).toMatchObject({ kind: 'nos-installer', signedSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(json.trailer).toBeUndefined();
@@ -105,5 +105,30 @@ describe('bootlab image', () => {
     expect((await bootlab('image', 'inspect', 'k.dual.bin')).stdout).toMatch(/detached CMS SignedData \(PEM\), 2 signers/);
     const again = await bootlab('keys', 'init', 'keys').catch((e: { code: number; stderr: string }) => e);
     expect(again).toMatchObject({ code: 2, stderr: expect.stringMatching(/never overwrites keys/) });
+  });
+
+  it('extract verifies first: a trusted image unpacks, a tampered or untrusted one unpacks nothing', async () => {
+    await bootlab('image', 'build', join(repo, 'images', 'demo-nos'), '-o', 'x.bin');
+    await bootlab('image', 'sign', 'x.bin', '--key', 'signer.key', '--cert', 'signer.pem', '-o', 'x.signed.bin');
+    const ok = await bootlab('image', 'extract', 'x.signed.bin', '--db', 'db.pem', '-o', 'x.out');
+    expect(ok.stdout).toMatch(/x\.signed\.bin: trusted \(signature\); signer "CN=signer \(TEST ONLY\)"/);
+    expect(ok.stdout).toMatch(/x\.out: 2 files, 1 directory, \d+ bytes/);
+    expect(await readFile(join(dir, 'x.out', 'installer', 'install.sh'), 'utf8')).toMatch(/^#!\/bin\/sh/);
+
+    const untrusted = await bootlab('image', 'extract', 'x.signed.bin', '--db', 'other.pem', '-o', 'y.out').catch((e: unknown) => e);
+    expect(untrusted).toMatchObject({ code: 1, stdout: expect.stringMatching(/REJECTED: untrusted-signer: .*; nothing extracted/) });
+    const bytes = await readFile(join(dir, 'x.signed.bin'));
+    bytes[bytes.indexOf('exit_marker\n') + 12 + 700] ^= 0x01;
+    await writeFile(join(dir, 'x.tampered.bin'), bytes);
+    const tampered = await bootlab('image', 'extract', 'x.tampered.bin', '--db', 'db.pem', '-o', 'y.out').catch((e: unknown) => e);
+    expect(tampered).toMatchObject({ code: 1, stdout: expect.stringMatching(/REJECTED: payload-checksum: .*; nothing extracted/) });
+    const noDb = await bootlab('image', 'extract', 'x.signed.bin', '-o', 'y.out').catch((e: unknown) => e);
+    expect(noDb).toMatchObject({ code: 2, stderr: expect.stringMatching(/extract verifies first: give --db \(or --no-verify/) });
+    await expect(readFile(join(dir, 'y.out', 'installer', 'install.sh'))).rejects.toThrow(/ENOENT/);
+
+    const raw = await bootlab('image', 'extract', 'x.bin', '--no-verify', '-o', 'z.out');
+    expect(raw.stdout).toMatch(/x\.bin: NOT VERIFIED \(--no-verify\)\n.*z\.out: 2 files/);
+    const again = await bootlab('image', 'extract', 'x.bin', '--no-verify', '-o', 'z.out').catch((e: unknown) => e);
+    expect(again).toMatchObject({ code: 2, stderr: expect.stringMatching(/z\.out exists/) });
   });
 });

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BootlabError } from '../../src/errors.js';
 import { buildImage } from '../../src/image/build.js';
 import { parseSharchHeader } from '../../src/protocol/sharch/layout.js';
-import { listUstar } from '../../src/protocol/tar/ustar.js';
+import { listUstar } from '../../src/protocol/tar/ustar-reader.js';
 import { DEMO_NOS_DIR, PLATFORM, makeSandbox, runImage } from './demo-sandbox.js';
 
 const work = mkdtempSync(join(tmpdir(), 'bootlab-build-'));

@@ -1,5 +1,4 @@
 import { DecodeError, EncodeError } from '../../errors.js';
-import { err, ok, type Result } from '../result.js';
 
 /**
  * POSIX ustar (IEEE Std 1003.1-1988) headers: enough to write the payload of an installer
@@ -24,6 +23,10 @@ export interface UstarEntry {
   name: string;
   size: number;
   type: UstarType | 'other';
+  /** The raw typeflag character ('0', '5', '2' for a symlink, …), to name an 'other' entry. */
+  typeflag: string;
+  /** Permission bits. */
+  mode: number;
   /** Absolute offset of the entry's data (the block after its header). */
   offset: number;
 }
@@ -108,38 +111,23 @@ export function ustarEntryLength(size: number): number {
   return USTAR_BLOCK + size + ustarPadding(size).length;
 }
 
-/** Lists the entries of a ustar archive held in memory, checking each header's checksum. */
-export function listUstar(buf: Uint8Array, limits: UstarLimits = {}): Result<UstarEntry[], DecodeError> {
-  const maxEntries = limits.maxEntries ?? 100_000;
-  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  const entries: UstarEntry[] = [];
-  let at = 0;
-  for (;;) {
-    if (at + USTAR_BLOCK > b.length) return err(new DecodeError('ustar', 'truncated', at, 'header', 'archive ends without two zero blocks'));
-    const h = b.subarray(at, at + USTAR_BLOCK);
-    if (h.every((x) => x === 0)) {
-      const next = b.subarray(at + USTAR_BLOCK, at + 2 * USTAR_BLOCK);
-      if (next.length < USTAR_BLOCK) return err(new DecodeError('ustar', 'truncated', at + USTAR_BLOCK, 'end', 'only one zero block'));
-      return ok(entries);
-    }
-    if (entries.length >= maxEntries) return err(new DecodeError('ustar', 'limit', at, 'header', `more than ${maxEntries} entries`));
-    const stored = readOctal(h, F.chksum, 8);
-    const copy = Buffer.from(h);
-    copy.fill(0x20, F.chksum, F.chksum + 8);
-    if (stored === undefined || stored !== checksum(copy)) {
-      return err(new DecodeError('ustar', 'malformed', at + F.chksum, 'chksum', `stored ${stored ?? 'garbage'}, computed ${checksum(copy)}`));
-    }
-    const size = readOctal(h, F.size, 12);
-    if (size === undefined) return err(new DecodeError('ustar', 'malformed', at + F.size, 'size', 'not an octal number'));
-    const name = cString(h, F.name, NAME_LEN);
-    const prefix = h.subarray(F.magic, F.magic + 5).toString('latin1') === 'ustar' ? cString(h, F.prefix, PREFIX_LEN) : '';
-    const flag = String.fromCharCode(h[F.typeflag]!);
-    const type: UstarEntry['type'] = flag === '0' || flag === '\0' ? 'file' : flag === '5' ? 'dir' : 'other';
-    const dataAt = at + USTAR_BLOCK;
-    if (dataAt + size > b.length) return err(new DecodeError('ustar', 'truncated', dataAt, 'data', `entry ${name} needs ${size} bytes`));
-    entries.push({ name: prefix ? `${prefix}/${name}` : name, size, type, offset: dataAt });
-    at += ustarEntryLength(size);
+/** One header block at absolute offset `at`; throws DecodeError naming the bad field. */
+export function decodeUstarHeader(h: Buffer, at: number): UstarEntry {
+  const stored = readOctal(h, F.chksum, 8);
+  const copy = Buffer.from(h);
+  copy.fill(0x20, F.chksum, F.chksum + 8);
+  if (stored === undefined || stored !== checksum(copy)) {
+    throw new DecodeError('ustar', 'malformed', at + F.chksum, 'chksum', `stored ${stored ?? 'garbage'}, computed ${checksum(copy)}`);
   }
+  const size = readOctal(h, F.size, 12);
+  if (size === undefined) throw new DecodeError('ustar', 'malformed', at + F.size, 'size', 'not an octal number');
+  const mode = readOctal(h, F.mode, 8);
+  if (mode === undefined) throw new DecodeError('ustar', 'malformed', at + F.mode, 'mode', 'not an octal number');
+  const name = cString(h, F.name, NAME_LEN);
+  const prefix = h.subarray(F.magic, F.magic + 5).toString('latin1') === 'ustar' ? cString(h, F.prefix, PREFIX_LEN) : '';
+  const typeflag = String.fromCharCode(h[F.typeflag]!);
+  const type: UstarEntry['type'] = typeflag === '0' || typeflag === '\0' ? 'file' : typeflag === '5' ? 'dir' : 'other';
+  return { name: prefix ? `${prefix}/${name}` : name, size, type, typeflag, mode: mode & 0o7777, offset: at + USTAR_BLOCK };
 }
 
 function splitName(name: string): [Buffer, Buffer] {

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { encodeUstarHeader, listUstar, ustarEnd, ustarPadding } from '../../../src/protocol/tar/ustar.js';
+import { encodeUstarHeader, ustarEnd, ustarPadding } from '../../../src/protocol/tar/ustar.js';
+import { listUstar } from '../../../src/protocol/tar/ustar-reader.js';
 import { EncodeError } from '../../../src/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bootlab-ustar-'));
@@ -77,9 +78,9 @@ describe('ustar', () => {
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.value).toEqual([
-      { name: 'a', size: 600, type: 'file', offset: 512 },
-      { name: 'b/', size: 0, type: 'dir', offset: 512 * 4 },
-      { name: 'c', size: 1, type: 'file', offset: 512 * 5 },
+      { name: 'a', size: 600, type: 'file', typeflag: '0', mode: 0o644, offset: 512 },
+      { name: 'b/', size: 0, type: 'dir', typeflag: '5', mode: 0o644, offset: 512 * 4 },
+      { name: 'c', size: 1, type: 'file', typeflag: '0', mode: 0o644, offset: 512 * 5 },
     ]);
     expect(tar.subarray(512 * 5, 512 * 5 + 1).toString()).toBe('y');
   });

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { DecodeError } from '../../../src/errors.js';
+import { encodeUstarHeader, ustarEnd, ustarPadding } from '../../../src/protocol/tar/ustar.js';
+import { UstarReader, type UstarEvent } from '../../../src/protocol/tar/ustar-reader.js';
+
+function archive(files: Array<{ name: string; data?: Buffer; type?: 'file' | 'dir' }>): Buffer {
+  const parts: Buffer[] = [];
+  for (const f of files) {
+    const type = f.type ?? 'file';
+    const data = f.data ?? Buffer.alloc(0);
+    parts.push(encodeUstarHeader({ name: f.name, size: data.length, mode: type === 'dir' ? 0o755 : 0o644, mtime: 0, type }), data, ustarPadding(data.length));
+  }
+  parts.push(ustarEnd());
+  return Buffer.concat(parts);
+}
+
+/** The events of a whole read, with data joined per entry (data views die on the next push). */
+function read(tar: Buffer, chunk: number): Array<{ name: string; data: string } | 'end'> {
+  const r = new UstarReader();
+  const out: Array<{ name: string; data: string } | 'end'> = [];
+  let current: { name: string; parts: Buffer[] } | undefined;
+  const take = (events: UstarEvent[]) => {
+    for (const e of events) {
+      if (e.kind === 'entry') current = { name: e.entry.name, parts: [] };
+      else if (e.kind === 'data') current!.parts.push(Buffer.from(e.bytes));
+      else if (e.kind === 'entry-end') out.push({ name: current!.name, data: Buffer.concat(current!.parts).toString('latin1') });
+      else out.push('end');
+    }
+  };
+  for (let at = 0; at < tar.length; at += chunk) take(r.push(tar.subarray(at, at + chunk)));
+  r.finish();
+  return out;
+}
+
+describe('UstarReader', () => {
+  const big = Buffer.alloc(70_000);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 7) & 0xff;
+  const tar = archive([{ name: 'd', type: 'dir' }, { name: 'd/big', data: big }, { name: 'd/empty' }, { name: 'd/odd', data: Buffer.from('x'.repeat(513)) }]);
+  const expected = [
+    { name: 'd/', data: '' },
+    { name: 'd/big', data: big.toString('latin1') },
+    { name: 'd/empty', data: '' },
+    { name: 'd/odd', data: 'x'.repeat(513) },
+    'end',
+  ];
+
+  it('gives the same entries and bytes however the stream is cut', () => {
+    for (const chunk of [1, 7, 511, 512, 513, 4096, 65536, tar.length]) expect(read(tar, chunk)).toEqual(expected);
+  });
+
+  it('accepts zero padding after the end marker (tar pads to a record) but nothing else', () => {
+    expect(read(Buffer.concat([tar, Buffer.alloc(10240)]), 1000)).toEqual(expected);
+    const r = new UstarReader();
+    const junk = Buffer.concat([tar, Buffer.from('x')]);
+    expect(() => r.push(junk)).toThrow(/data after the end-of-archive marker/);
+    try {
+      new UstarReader().push(junk);
+    } catch (e) {
+      expect((e as DecodeError).offset).toBe(tar.length);
+    }
+  });
+
+  it('refuses a lone zero block followed by a header, and says what is missing at the end', () => {
+    const lone = Buffer.concat([Buffer.alloc(512), tar]);
+    expect(() => new UstarReader().push(lone)).toThrow(/one zero block followed by a header/);
+    const r = new UstarReader();
+    r.push(tar.subarray(0, 512 + 512 + 1000));
+    expect(() => r.finish()).toThrow(/entry d\/big needs 70000 bytes, 69000 are missing/);
+    const r2 = new UstarReader();
+    r2.push(tar.subarray(0, tar.length - 512));
+    expect(() => r2.finish()).toThrow(/only one zero block/);
+  });
+
+  it('reports a link by its typeflag and a corrupt header at its absolute offset', () => {
+    const link = encodeUstarHeader({ name: 'l', size: 0, mode: 0o777, mtime: 0, type: 'file' });
+    link.write('2', 156, 'latin1');
+    link.fill(0x20, 148, 156);
+    let sum = 0;
+    for (const x of link) sum += x;
+    link.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+    const events = new UstarReader().push(Buffer.concat([link, ustarEnd()]));
+    expect(events[0]).toMatchObject({ kind: 'entry', entry: { name: 'l', type: 'other', typeflag: '2', mode: 0o777 } });
+    const bad = Buffer.from(tar);
+    bad[1024 + 512 * 137 + 3] ^= 0xff; // a byte of the header of d/empty (after d/ and d/big's 137 data blocks)
+    try {
+      new UstarReader().push(bad);
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(DecodeError);
+      expect((e as DecodeError).offset).toBe(1024 + 512 * 137 + 148);
+    }
+  });
+
+  it('bounds the number of entries', () => {
+    const many = archive(Array.from({ length: 5 }, (_, i) => ({ name: `f${i}` })));
+    expect(() => new UstarReader({ maxEntries: 4 }).push(many)).toThrow(/more than 4 entries/);
+  });
+});
