@@ -118,7 +118,8 @@ describe('bootlab image', () => {
     const untrusted = await bootlab('image', 'extract', 'x.signed.bin', '--db', 'other.pem', '-o', 'y.out').catch((e: unknown) => e);
     expect(untrusted).toMatchObject({ code: 1, stdout: expect.stringMatching(/REJECTED: untrusted-signer: .*; nothing extracted/) });
     const bytes = await readFile(join(dir, 'x.signed.bin'));
-    bytes[bytes.indexOf('exit_marker\n') + 12 + 700] ^= 0x01;
+    const flip = bytes.indexOf('exit_marker\n') + 12 + 700;
+    bytes[flip] = bytes[flip]! ^ 0x01;
     await writeFile(join(dir, 'x.tampered.bin'), bytes);
     const tampered = await bootlab('image', 'extract', 'x.tampered.bin', '--db', 'db.pem', '-o', 'y.out').catch((e: unknown) => e);
     expect(tampered).toMatchObject({ code: 1, stdout: expect.stringMatching(/REJECTED: payload-checksum: .*; nothing extracted/) });

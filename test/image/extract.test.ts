@@ -117,7 +117,8 @@ describe('extractPayload', () => {
     await expect(extractPayload(good.path, good.layout, fresh('out'), { maxBytes: 4999 })).rejects.toThrow(/add up to more than 4999 bytes/);
 
     const bytes = readFileSync(good.path);
-    bytes[good.layout.headerLength + 600] ^= 0x01; // in f's data: still a valid tar
+    const flip = good.layout.headerLength + 600; // in f's data: still a valid tar
+    bytes[flip] = bytes[flip]! ^ 0x01;
     writeFileSync(good.path, bytes);
     const out = fresh('out');
     await expect(extractPayload(good.path, good.layout, out)).rejects.toThrow(/payload sha1 is [0-9a-f]{40}, the header says .*did the file change after it was verified/);

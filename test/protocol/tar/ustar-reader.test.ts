@@ -81,7 +81,8 @@ describe('UstarReader', () => {
     const events = new UstarReader().push(Buffer.concat([link, ustarEnd()]));
     expect(events[0]).toMatchObject({ kind: 'entry', entry: { name: 'l', type: 'other', typeflag: '2', mode: 0o777 } });
     const bad = Buffer.from(tar);
-    bad[1024 + 512 * 137 + 3] ^= 0xff; // a byte of the header of d/empty (after d/ and d/big's 137 data blocks)
+    const flip = 1024 + 512 * 137 + 3; // a byte of the header of d/empty (after d/ and d/big's 137 data blocks)
+    bad[flip] = bad[flip]! ^ 0xff;
     try {
       new UstarReader().push(bad);
       expect.unreachable();
