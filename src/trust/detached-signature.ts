@@ -34,7 +34,7 @@ export async function verifyDetachedSignature(contentPath: string, signature: Bu
   if (attrs && attrs.length > 0) {
     const checked = checkSignerInfo(signerInfo, certs, store, sha256, 'of the file');
     if (!checked.ok) return done(reject(checked.reason, checked.detail));
-    return done(trusted(checked.signer, certs, store));
+    return done(judgeSigner(checked.signer, certs, store));
   }
   // Without attributes the signature covers the file itself: the streaming verifier has it.
   const signer = findSigner(signerInfo, certs, store);
@@ -46,11 +46,11 @@ export async function verifyDetachedSignature(contentPath: string, signature: Bu
   if (!streaming.verify(signer.publicKey, new Uint8Array(signerInfo.signature.buffer))) {
     return done(reject('bad-signature', `the signature does not verify with the key of "${subjectLine(signer)}"`));
   }
-  return done(trusted(signer, certs, store));
+  return done(judgeSigner(signer, certs, store));
 }
 
 /** A verified signer, judged by db, dbx and (when asked) dates, as an appended signature's is. */
-function trusted(signer: X509Certificate, certs: X509Certificate[], store: TrustStore): ImageVerdict {
+export function judgeSigner(signer: X509Certificate, certs: X509Certificate[], store: TrustStore): ImageVerdict {
   const decision = store.authorise(signer, certs);
   if (!decision) return reject('untrusted-signer', `"${subjectLine(signer)}" does not chain to any of ${store.db.length} db certificates`);
   return chainRejection(store, decision.path) ?? signatureVerdict(signer, decision, 'signature');

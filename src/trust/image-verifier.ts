@@ -23,7 +23,12 @@ export type ImageRejection =
   | 'revoked-signer'
   | 'expired-signer'
   | 'not-approved'
-  | 'missing-countersignature';
+  | 'missing-countersignature'
+  /** A chunked Merkle manifest that is required but missing, malformed, or whose leaves do not hash to its root. */
+  | 'no-manifest'
+  | 'bad-manifest'
+  /** A chunk that does not match the signed manifest: the download was stopped there. */
+  | 'bad-chunk';
 
 export type ImageVerdict =
   | {

@@ -30,6 +30,9 @@ export const MERKLE_HASH_BYTES = 32;
 export const MIN_CHUNK_LOG2 = 12;
 export const MAX_CHUNK_LOG2 = 26;
 export const DEFAULT_CHUNK_LOG2 = 20;
+/** RFC 6962's domain separation: a leaf can never pose as an inner node. */
+export const MERKLE_LEAF_PREFIX = Uint8Array.of(0x00);
+const NODE_PREFIX = Uint8Array.of(0x01);
 
 export interface MerkleDescriptor {
   chunkSize: number;
@@ -53,10 +56,6 @@ export interface MerkleLimits {
 
 export function leafCountFor(imageSize: number, chunkSize: number): number {
   return Math.ceil(imageSize / chunkSize);
-}
-
-export function merkleLeaf(chunk: Uint8Array): Buffer {
-  return createHash('sha256').update(LEAF_PREFIX).update(chunk).digest();
 }
 
 /** RFC 6962 §2.1 over leaf hashes; the empty tree's hash is sha256 of nothing. */
@@ -133,5 +132,3 @@ export function decodeMerkleManifest(buf: Uint8Array, limits: MerkleLimits = {})
   });
 }
 
-const LEAF_PREFIX = Uint8Array.of(0x00);
-const NODE_PREFIX = Uint8Array.of(0x01);
