@@ -7,7 +7,9 @@ import { buildImage } from '../image/build.js';
 import { formatInspection, inspectImage } from '../image/inspect.js';
 import { countersignImage, signImage } from '../image/sign.js';
 import { verifyDetachedSignature } from '../trust/detached-signature.js';
-import { digestImageFile, formatVerdict, verifyImageFile } from '../trust/image-verifier.js';
+import { digestImageFile, formatVerdict, verifyImageFile, type ImageVerdict } from '../trust/image-verifier.js';
+import { verifyImageFileWithManifest } from '../trust/manifest-verifier.js';
+import { buildManifest } from '../image/manifest.js';
 import { DEFAULT_MAX_EXTRACT_BYTES, extractPayload } from '../image/extract.js';
 import { addTrustOptions, trustStoreFromFlags, type TrustFlags } from './trust-options.js';
 import { TrustStore } from '../trust/trust-store.js';
@@ -86,11 +88,24 @@ export function registerImageCommands(program: Command): void {
       .command('verify')
       .description('verify a signed image against a db of trusted certificates and a dbx of revoked ones; exit 0 only when trusted')
       .argument('<image>', 'signed image')
-      .option('--sig <file>', "a detached CMS signature file (DER or PEM) for any file, as iPXE's imgverify checks: the image need not be a sharch"),
+      .option('--sig <file>', "a detached CMS signature file (DER or PEM) for any file, as iPXE's imgverify checks: the image need not be a sharch")
+      .option('--manifest <file>', 'a signed chunked Merkle manifest (bootlab image manifest): checked first, then the image chunk by chunk, stopping at the first bad chunk'),
     'required',
-  ).action(async (file: string, opts: TrustFlags & { sig?: string }) => {
+  ).action(async (file: string, opts: TrustFlags & { sig?: string; manifest?: string }) => {
     const store = await trustStoreFromFlags(opts);
-    const v = opts.sig ? await verifyDetachedSignature(file, await readInput(opts.sig, '--sig'), store) : await verifyImageFile(file, store, { sha1: false });
+    if (opts.sig && opts.manifest) throw new BootlabError('BL_CLI_INPUT', '--sig and --manifest: give one (a manifest checks a sharch image, a .sig any file)');
+    let v: ImageVerdict;
+    if (opts.manifest) {
+      const r = await verifyImageFileWithManifest(file, await readInput(opts.manifest, '--manifest'), store, { sha1: false });
+      if (r.manifest.ok) {
+        const m = r.manifest.manifest;
+        process.stdout.write(`${opts.manifest}: trusted; signer "${r.manifest.signer}", authority "${r.manifest.authority}"; root ${m.root.toString('hex')}, ${m.leafCount} chunks of ${m.chunkSize} bytes for ${m.imageSize} bytes\n`);
+      }
+      if (!r.verdict.ok && (r.verdict.reason === 'bad-chunk' || r.verdict.reason === 'truncated')) process.stdout.write(`${file}: read ${r.bytesRead} bytes before stopping\n`);
+      v = r.verdict;
+    } else {
+      v = opts.sig ? await verifyDetachedSignature(file, await readInput(opts.sig, '--sig'), store) : await verifyImageFile(file, store, { sha1: false });
+    }
     process.stdout.write(`${file}: ${formatVerdict(v)}\n`);
     if (!v.ok) process.exitCode = 1;
   });
@@ -127,6 +142,21 @@ export function registerImageCommands(program: Command): void {
     const r = await extractPayload(file, layout, opts.output, { maxBytes });
     process.stdout.write(`${r.dir}: ${r.files} file${r.files === 1 ? '' : 's'}, ${r.directories} director${r.directories === 1 ? 'y' : 'ies'}, ${r.bytes} bytes${r.gzip ? ' (payload was gzip)' : ''}\n`);
   });
+
+  image
+    .command('manifest')
+    .description('write a signed chunked Merkle manifest for a file: the signed root lets a device check each chunk as it arrives')
+    .argument('<image>', 'file to describe (usually a signed installer)')
+    .requiredOption('--key <pem>', 'signer private key')
+    .requiredOption('--cert <pem>', 'signer certificate')
+    .requiredOption('-o, --output <file>', 'manifest to write (serve it as IMAGE.merkle)')
+    .option('--chunk-size <bytes>', 'chunk size: a power of two from 4096 to 67108864', String(1 << 20))
+    .action(async (file: string, opts: { key: string; cert: string; output: string; chunkSize: string }) => {
+      const chunkSize = Number(opts.chunkSize);
+      const [keyPem, certPem] = await Promise.all([readInputText(opts.key, '--key'), readInputText(opts.cert, '--cert')]);
+      const r = await buildManifest(file, { keyPem, certPem }, opts.output, { chunkSize });
+      process.stdout.write(`${r.path}: ${r.leafCount} chunks of ${r.chunkSize} bytes for ${r.imageSize} bytes, root ${r.root.toString('hex')}\n`);
+    });
 
   image
     .command('inspect')

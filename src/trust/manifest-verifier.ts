@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { decodeMerkleManifest, type MerkleManifest } from '../protocol/merkle/manifest.js';
 import { judgeSigner } from './detached-signature.js';
-import { checkSignerInfo, parseDetachedCms, type ImageRejection } from './image-verifier.js';
+import { ChunkRejectedError, ChunkVerifier } from './chunk-verifier.js';
+import { SignedImageDigester, type DigesterLimits } from './image-digester.js';
+import { checkSignerInfo, parseDetachedCms, reject, verifyDigestedImage, type ImageRejection, type ImageVerdict } from './image-verifier.js';
 import type { TrustStore } from './trust-store.js';
 
 export type ManifestVerdict =
@@ -27,4 +30,34 @@ export function verifyManifest(bytes: Buffer, store: TrustStore): ManifestVerdic
   const v = judgeSigner(checked.signer, parsed.certs, store);
   if (!v.ok) return no(v.reason, v.detail);
   return { ok: true, manifest, signer: v.signer.subject, authority: v.authority.subject };
+}
+
+/**
+ * The manifest first (nothing of the image is read unless it is trusted), then one pass
+ * over the image that feeds both the chunk check and the digester and stops at the first
+ * bad chunk; only a stream that matched every leaf is judged as an image.
+ */
+export async function verifyImageFileWithManifest(
+  path: string,
+  manifestBytes: Buffer,
+  store: TrustStore,
+  limits?: DigesterLimits,
+): Promise<{ manifest: ManifestVerdict; verdict: ImageVerdict; bytesRead: number }> {
+  const manifest = verifyManifest(manifestBytes, store);
+  if (!manifest.ok) return { manifest, verdict: reject(manifest.reason, manifest.detail), bytesRead: 0 };
+  const chunks = new ChunkVerifier(manifest.manifest);
+  const digester = new SignedImageDigester(limits);
+  let bytesRead = 0;
+  try {
+    for await (const data of createReadStream(path, { highWaterMark: 1 << 20 })) {
+      bytesRead += (data as Buffer).length;
+      chunks.write(data as Buffer);
+      digester.write(data as Buffer);
+    }
+    chunks.finish();
+  } catch (e) {
+    if (e instanceof ChunkRejectedError) return { manifest, verdict: reject(e.reason, e.message), bytesRead };
+    throw e;
+  }
+  return { manifest, verdict: verifyDigestedImage(digester.finish(), store), bytesRead };
 }

@@ -132,4 +132,28 @@ describe('bootlab image', () => {
     const again = await bootlab('image', 'extract', 'x.bin', '--no-verify', '-o', 'z.out').catch((e: unknown) => e);
     expect(again).toMatchObject({ code: 2, stderr: expect.stringMatching(/z\.out exists/) });
   });
+
+  it('manifest: a signed Merkle manifest verifies the image chunk by chunk and stops at the first bad one', async () => {
+    await writeFile(join(dir, 'big.bin'), Buffer.alloc(64 * 4096 + 5, 0x61));
+    const big = await readFile(join(dir, 'big.bin'));
+    const made = await bootlab('image', 'manifest', 'big.bin', '--key', 'signer.key', '--cert', 'signer.pem', '--chunk-size', '4096', '-o', 'big.merkle');
+    expect(made.stdout).toMatch(/big\.merkle: 65 chunks of 4096 bytes for 262149 bytes, root [0-9a-f]{64}/);
+    // Not an installer: the manifest and every chunk pass, then the image itself is judged (and is no sharch).
+    const whole = await bootlab('image', 'verify', 'big.bin', '--db', 'db.pem', '--manifest', 'big.merkle').catch((e: { code: number; stdout: string }) => e);
+    expect(whole).toMatchObject({ code: 1, stdout: expect.stringMatching(/big\.merkle: trusted; signer "CN=signer \(TEST ONLY\)".* 65 chunks of 4096 bytes[^]*big\.bin: REJECTED: not-sharch/) });
+    big[2 * 4096 + 1] = 0x62;
+    await writeFile(join(dir, 'big.bad.bin'), big);
+    const bad = await bootlab('image', 'verify', 'big.bad.bin', '--db', 'db.pem', '--manifest', 'big.merkle').catch((e: { code: number; stdout: string }) => e);
+    expect(bad).toMatchObject({ code: 1, stdout: expect.stringMatching(/REJECTED: bad-chunk: chunk 2 of 65 \(bytes 8192\.\.12287\) does not match the signed manifest/) });
+    const untrusted = await bootlab('image', 'verify', 'big.bin', '--db', 'other.pem', '--manifest', 'big.merkle').catch((e: { code: number; stdout: string }) => e);
+    expect(untrusted).toMatchObject({ code: 1, stdout: expect.stringMatching(/REJECTED: untrusted-signer: manifest: /) });
+
+    await bootlab('image', 'build', join(repo, 'images', 'demo-nos'), '-o', 'm.bin');
+    await bootlab('image', 'sign', 'm.bin', '--key', 'signer.key', '--cert', 'signer.pem', '-o', 'm.signed.bin');
+    await bootlab('image', 'manifest', 'm.signed.bin', '--key', 'signer.key', '--cert', 'signer.pem', '--chunk-size', '4096', '-o', 'm.merkle');
+    const ok = await bootlab('image', 'verify', 'm.signed.bin', '--db', 'db.pem', '--manifest', 'm.merkle');
+    expect(ok.stdout).toMatch(/m\.signed\.bin: trusted \(signature\); signer "CN=signer \(TEST ONLY\)"/);
+    const size = await bootlab('image', 'manifest', 'm.bin', '--key', 'signer.key', '--cert', 'signer.pem', '--chunk-size', '3000', '-o', 'x.merkle').catch((e: { code: number; stderr: string }) => e);
+    expect(size).toMatchObject({ code: 2, stderr: expect.stringMatching(/chunk size 3000: a power of two from 4096 to 67108864 bytes/) });
+  });
 });
