@@ -12,7 +12,7 @@ import { decodeSignedReferenceList, verifyReferenceList, type SignedReferenceLis
 import { formatSelection } from '../protocol/tpm2/pcr-selection.js';
 import { goldenPolicy } from '../scenario/golden-policy.js';
 import { verifyImageFile } from '../trust/image-verifier.js';
-import { TrustStore } from '../trust/trust-store.js';
+import { addTrustOptions, trustStoreFromFlags, type TrustFlags } from './trust-options.js';
 
 /** `bootlab attest verify` and `bootlab eventlog show`: the verifier's side, on files. */
 export function registerAttestCommands(program: Command): void {
@@ -52,56 +52,58 @@ export function registerAttestCommands(program: Command): void {
       if (!verdict.ok) process.exitCode = 1;
     });
 
-  attest
-    .command('policy')
-    .description(
-      'compute, before any switch boots, the golden PCR values of a clean install of IMAGE on a platform, as policy.json (for `attest verify`), and the TPM2_PolicyPCR digest a secret can be sealed to',
-    )
-    .requiredOption('--image <file>', 'the signed installer a clean install runs')
-    .requiredOption('--db <pem...>', "the switches' db certificates (PEM), in the order the firmware lists them")
-    .option('--machine <vendor_model>', 'ONIE machine (default accton_as7326_56x)')
-    .option('--arch <arch>', 'ONIE arch (default x86_64)')
-    .option('--machine-rev <n>', 'machine revision (default 0)')
-    .option('--onie-version <v>', 'ONIE release (default 2025.02.00.01)')
-    .option('--reference-list <file>', 'a signed reference list (reference-list.json): golden PCR 12 from the list instead of 13 from the image')
-    .option('-o, --output <file>', 'write policy.json here (default: print it)')
-    .action(async (opts: { image: string; db: string[]; machine?: string; arch?: string; machineRev?: string; onieVersion?: string; referenceList?: string; output?: string }) => {
-      const trust = TrustStore.fromPem(await Promise.all(opts.db.map((f) => readInputText(f))));
-      let referenceList: SignedReferenceList | undefined;
-      if (opts.referenceList) {
-        let signed;
-        try {
-          signed = decodeSignedReferenceList(await readInputText(opts.referenceList));
-        } catch (e) {
-          throw new BootlabError('BL_CLI_INPUT', `${opts.referenceList}: ${(e as Error).message}`);
-        }
-        const v = verifyReferenceList(signed, trust);
-        if (!v.ok) throw new BootlabError('BL_CLI_INPUT', `${opts.referenceList}: refused (${v.reason}): ${v.detail}`);
-        referenceList = { list: v.list, ...signed };
+  addTrustOptions(
+    attest
+      .command('policy')
+      .description(
+        'compute, before any switch boots, the golden PCR values of a clean install of IMAGE on a platform, as policy.json (for `attest verify`), and the TPM2_PolicyPCR digest a secret can be sealed to',
+      )
+      .requiredOption('--image <file>', 'the signed installer a clean install runs')
+      .option('--machine <vendor_model>', 'ONIE machine (default accton_as7326_56x)')
+      .option('--arch <arch>', 'ONIE arch (default x86_64)')
+      .option('--machine-rev <n>', 'machine revision (default 0)')
+      .option('--onie-version <v>', 'ONIE release (default 2025.02.00.01)')
+      .option('--reference-list <file>', 'a signed reference list (reference-list.json): golden PCR 12 from the list instead of 13 from the image')
+      .option('-o, --output <file>', 'write policy.json here (default: print it)'),
+    // The switches' own rules (db in the order the firmware lists it, dbx, mode): they decide which authorities PCR 7 records.
+    'required',
+  ).action(async (opts: TrustFlags & { image: string; machine?: string; arch?: string; machineRev?: string; onieVersion?: string; referenceList?: string; output?: string }) => {
+    const trust = await trustStoreFromFlags(opts);
+    let referenceList: SignedReferenceList | undefined;
+    if (opts.referenceList) {
+      let signed;
+      try {
+        signed = decodeSignedReferenceList(await readInputText(opts.referenceList));
+      } catch (e) {
+        throw new BootlabError('BL_CLI_INPUT', `${opts.referenceList}: ${(e as Error).message}`);
       }
-      const verdict = await verifyImageFile(opts.image, trust, { sha1: false });
-      if (!verdict.ok) throw new BootlabError('BL_CLI_INPUT', `${opts.image} is not trusted by the given db (${verdict.reason}: ${verdict.detail}): a golden boot must install a trusted image`);
-      if (opts.machineRev !== undefined && !/^\d+$/.test(opts.machineRev)) throw new BootlabError('BL_CLI_INPUT', `--machine-rev ${opts.machineRev} is not a number`);
-      const { policy, sealTo, policyDigest: digest } = goldenPolicy({
-        image: { name: opts.image, verdict, digest: verdict.digest },
-        trust,
-        platform: {
-          ...(opts.machine ? { machine: opts.machine } : {}),
-          ...(opts.arch ? { arch: opts.arch } : {}),
-          ...(opts.machineRev !== undefined ? { machineRev: Number(opts.machineRev) } : {}),
-          ...(opts.onieVersion ? { onieVersion: opts.onieVersion } : {}),
-        },
-        referenceList,
-      });
-      const golden = policy.golden;
-      if (opts.output) {
-        await writeFile(opts.output, encodePolicy(policy));
-        for (const g of golden) process.stdout.write(`golden ${`sha256:${g.pcr}`.padEnd(10)} ${Buffer.from(g.value).toString('hex')}\n`);
-        process.stdout.write(`PolicyPCR(${formatSelection(sealTo)}) ${digest.toString('hex')}\n${opts.output}: written\n`);
-      } else {
-        process.stdout.write(encodePolicy(policy));
-      }
+      const v = verifyReferenceList(signed, trust);
+      if (!v.ok) throw new BootlabError('BL_CLI_INPUT', `${opts.referenceList}: refused (${v.reason}): ${v.detail}`);
+      referenceList = { list: v.list, ...signed };
+    }
+    const verdict = await verifyImageFile(opts.image, trust, { sha1: false });
+    if (!verdict.ok) throw new BootlabError('BL_CLI_INPUT', `${opts.image} is not trusted by the given db (${verdict.reason}: ${verdict.detail}): a golden boot must install a trusted image`);
+    if (opts.machineRev !== undefined && !/^\d+$/.test(opts.machineRev)) throw new BootlabError('BL_CLI_INPUT', `--machine-rev ${opts.machineRev} is not a number`);
+    const { policy, sealTo, policyDigest: digest } = goldenPolicy({
+      image: { name: opts.image, verdict, digest: verdict.digest },
+      trust,
+      platform: {
+        ...(opts.machine ? { machine: opts.machine } : {}),
+        ...(opts.arch ? { arch: opts.arch } : {}),
+        ...(opts.machineRev !== undefined ? { machineRev: Number(opts.machineRev) } : {}),
+        ...(opts.onieVersion ? { onieVersion: opts.onieVersion } : {}),
+      },
+      referenceList,
     });
+    const golden = policy.golden;
+    if (opts.output) {
+      await writeFile(opts.output, encodePolicy(policy));
+      for (const g of golden) process.stdout.write(`golden ${`sha256:${g.pcr}`.padEnd(10)} ${Buffer.from(g.value).toString('hex')}\n`);
+      process.stdout.write(`PolicyPCR(${formatSelection(sealTo)}) ${digest.toString('hex')}\n${opts.output}: written\n`);
+    } else {
+      process.stdout.write(encodePolicy(policy));
+    }
+  });
 
   program
     .command('eventlog')

@@ -76,7 +76,7 @@ export function goldenPcrValues(g: {
   identity: DeviceIdentity;
   dbCertsDer: readonly Uint8Array[];
   /** What the golden boot installs: only its digests and the db entry that approves it matter. */
-  image: Pick<PreparedImage, 'name' | 'authorityDer' | 'refusal' | 'size' | 'sha1' | 'sha256'>;
+  image: Pick<PreparedImage, 'name' | 'authorityDer' | 'operatorAuthorityDer' | 'refusal' | 'size' | 'sha1' | 'sha256'>;
   referenceList?: SignedReferenceList | undefined;
 }): Array<{ alg: 'sha256'; pcr: number; value: Uint8Array }> {
   if (!g.image.authorityDer) {
@@ -84,6 +84,7 @@ export function goldenPcrValues(g: {
   }
   const measurements = goldenBootMeasurements(g.identity, g.dbCertsDer, {
     authorityDer: g.image.authorityDer,
+    operatorAuthorityDer: g.image.operatorAuthorityDer,
     size: g.image.size,
     ...(g.image.sha1 ? { sha1: g.image.sha1 } : {}),
     sha256: g.image.sha256,

@@ -128,7 +128,10 @@ function describeEmitted(e: OnieBootEmitted): [string, Record<string, unknown>] 
     case 'image.rejected':
       return [`REJECTED ${e.candidate.url}: ${e.reason} (${e.detail})`, { url: e.candidate.url, reason: e.reason, detail: e.detail }];
     case 'image.accepted':
-      return [`signature verified, signer "${e.signer}"`, { url: e.candidate.url, signer: e.signer }];
+      return [
+        `image trusted (${e.rule}), signer "${e.signer}"${e.countersigner ? `, countersigner "${e.countersigner}"` : ''}`,
+        { url: e.candidate.url, signer: e.signer, rule: e.rule, ...(e.countersigner ? { countersigner: e.countersigner } : {}) },
+      ];
     case 'installer.exited':
       return [`installer exited ${e.exitCode}${e.timedOut ? ' (timed out)' : ''}`, { url: e.candidate.url, exitCode: e.exitCode }];
     case 'nos.installed':

@@ -35,6 +35,7 @@ export function goldenPolicy(o: {
       size: o.image.digest.size,
       sha256: o.image.digest.fileSha256,
       authorityDer: o.image.verdict.authority.entry,
+      ...(o.image.verdict.countersigner ? { operatorAuthorityDer: o.image.verdict.countersigner.authorityEntry } : {}),
     },
     referenceList: o.referenceList,
   });

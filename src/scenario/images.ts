@@ -1,12 +1,15 @@
-import { copyFile, mkdir, open, readFile } from 'node:fs/promises';
+import { createCipheriv } from 'node:crypto';
+import { copyFile, cp, mkdir, open, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { buildImage } from '../image/build.js';
-import { signImage } from '../image/sign.js';
+import { buildManifest } from '../image/manifest.js';
+import { countersignImage, signImage } from '../image/sign.js';
 import { parseSharchHeader, SHARCH_MAX_HEADER_BYTES } from '../protocol/sharch/layout.js';
 import { ScenarioError } from '../errors.js';
 import type { TrustStore } from '../trust/trust-store.js';
 import type { DigestedImage } from '../trust/image-digester.js';
 import { verifyImageFile } from '../trust/image-verifier.js';
+import type { Random } from '../random.js';
 import type { RunPki } from './pki.js';
 import type { ScenarioImage } from './schema.js';
 
@@ -23,6 +26,8 @@ export interface PreparedImage {
   signedSha256?: Buffer;
   /** The db certificate that authorises this image for the run's trust store, if any. */
   authorityDer?: Buffer;
+  /** dual-signer: the operator certificate that vouches for the countersignature. */
+  operatorAuthorityDer?: Buffer;
   /** Why the run's own trust store refuses it, if it does. */
   refusal?: string;
   published: string[];
@@ -35,8 +40,10 @@ export async function prepareImage(
   store: TrustStore,
   dirs: { work: string; www: string; tftp: string },
   file: string,
+  random: Random,
 ): Promise<PreparedImage> {
   const path = join(dirs.work, `${spec.name}.bin`);
+  let manifest: string | undefined;
   if (spec.file !== undefined) {
     try {
       await copyFile(sourceDir, path);
@@ -45,18 +52,36 @@ export async function prepareImage(
     }
   } else {
     const unsigned = join(dirs.work, `${spec.name}.unsigned.bin`);
+    const source = spec.paddingMiB ? await paddedCopy(sourceDir, join(dirs.work, `${spec.name}.src`), spec.paddingMiB, random) : sourceDir;
     try {
-      await buildImage(sourceDir, unsigned, { mtime: 0 });
+      await buildImage(source, unsigned, { mtime: 0 });
     } catch (e) {
       throw new ScenarioError(file, `images.${spec.name}.source`, (e as Error).message);
     }
     if (spec.signedBy === 'none') {
+      if (spec.countersignedBy) throw new ScenarioError(file, `images.${spec.name}.countersignedBy`, 'an unsigned image has no signature to countersign');
       await copyFile(unsigned, path);
     } else {
       const key = pki[spec.signedBy];
-      await signImage(unsigned, { keyPem: key.keyPem, certPem: key.certPem }, path);
+      if (spec.countersignedBy) {
+        const counter = pki[spec.countersignedBy];
+        const single = join(dirs.work, `${spec.name}.vendor-only.bin`);
+        await signImage(unsigned, { keyPem: key.keyPem, certPem: key.certPem }, single);
+        await countersignImage(single, { keyPem: counter.keyPem, certPem: counter.certPem }, path);
+      } else {
+        await signImage(unsigned, { keyPem: key.keyPem, certPem: key.certPem }, path);
+      }
     }
-    if (spec.tamper) await tamper(path, spec.tamper.region, spec.tamper.offset);
+  }
+  // The manifest describes what its signer released; tampering below is what a mirror serves.
+  if (spec.manifest) {
+    manifest = `${path}.merkle`;
+    const key = pki[spec.manifest.signedBy];
+    await buildManifest(path, { keyPem: key.keyPem, certPem: key.certPem }, manifest, { chunkSize: spec.manifest.chunkSize });
+  }
+  if (spec.tamper) {
+    if (spec.file !== undefined) throw new ScenarioError(file, `images.${spec.name}.tamper`, 'only built images can be tampered with');
+    await tamper(path, spec.tamper.region, spec.tamper.offset);
   }
 
   const verdict = await verifyImageFile(path, store);
@@ -75,8 +100,29 @@ export async function prepareImage(
   for (const target of targets) {
     await mkdir(dirname(target), { recursive: true });
     await copyFile(path, target);
+    if (manifest) await copyFile(manifest, `${target}.merkle`);
   }
   return prepared;
+}
+
+/**
+ * The source directory plus installer/padding.bin: `mib` MiB of an AES-CTR keystream keyed
+ * from the run's seed, so the same scenario builds the same image.
+ */
+async function paddedCopy(sourceDir: string, to: string, mib: number, random: Random): Promise<string> {
+  await rm(to, { recursive: true, force: true });
+  await cp(sourceDir, to, { recursive: true });
+  const key = Buffer.alloc(16);
+  for (let i = 0; i < 4; i++) key.writeUInt32BE(random.u32(), i * 4);
+  const stream = createCipheriv('aes-128-ctr', key, Buffer.alloc(16));
+  const zeros = Buffer.alloc(1 << 20);
+  const fh = await open(join(to, 'padding.bin'), 'wx');
+  try {
+    for (let i = 0; i < mib; i++) await fh.write(stream.update(zeros));
+  } finally {
+    await fh.close();
+  }
+  return to;
 }
 
 /** Flips every bit of one byte of the chosen region: the smallest change a signature must catch. */

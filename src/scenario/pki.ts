@@ -1,6 +1,6 @@
 import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createTestPki } from '../trust/test-pki.js';
+import { createTestPki, issueCertificate } from '../trust/test-pki.js';
 
 export interface KeyPair {
   keyPem: string;
@@ -12,11 +12,16 @@ export interface RunPki {
   'db-ca': KeyPair;
   vendor: KeyPair;
   rogue: KeyPair;
+  /** The operator's own CA (for trust.operatorDb) and the countersigner under it. */
+  'operator-ca': KeyPair;
+  operator: KeyPair;
 }
 
 export async function createRunPki(dir: string): Promise<RunPki> {
   const pki = createTestPki();
-  const run: RunPki = { 'db-ca': pki.dbCa, vendor: pki.vendorSigner, rogue: pki.rogueSigner };
+  const operatorCa = issueCertificate({ subject: 'bootlab operator CA (TEST ONLY)', ca: true });
+  const operator = issueCertificate({ subject: 'bootlab operator countersigner (TEST ONLY)', issuer: operatorCa });
+  const run: RunPki = { 'db-ca': pki.dbCa, vendor: pki.vendorSigner, rogue: pki.rogueSigner, 'operator-ca': operatorCa, operator };
   await mkdir(dir, { recursive: true });
   for (const [name, pair] of Object.entries(run)) {
     await writeFile(join(dir, `${name}.TEST-ONLY.cert.pem`), pair.certPem);

@@ -59,17 +59,16 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
   try {
     bus.emit({ type: 'run.start', message: `scenario ${s.name}` });
     const pki = await createRunPki(join(work, 'pki'));
-    const dbPems = await Promise.all(
-      s.trust.db.map((entry, i) =>
-        entry in pki ? pki[entry as keyof typeof pki].certPem : readPemFile(scenarioPath(loaded, entry), file, `trust.db.${i}`),
-      ),
-    );
+    /** A trust entry: a key of the run's test PKI, or a PEM file relative to the scenario. */
+    const pemOf = (entry: string, where: string): Promise<string> =>
+      entry in pki ? Promise.resolve(pki[entry as keyof typeof pki].certPem) : readPemFile(scenarioPath(loaded, entry), file, where);
+    const dbPems = await Promise.all(s.trust.db.map((entry, i) => pemOf(entry, `trust.db.${i}`)));
     const dbxImages = s.trust.dbx.filter((e) => e.startsWith('image:')).map((e) => e.slice('image:'.length));
     const dbxPems = await Promise.all(
       s.trust.dbx
         .map((entry, i) => ({ entry, i }))
         .filter(({ entry }) => !entry.startsWith('image:'))
-        .map(({ entry, i }) => (entry in pki ? pki[entry as keyof typeof pki].certPem : readPemFile(scenarioPath(loaded, entry), file, `trust.dbx.${i}`))),
+        .map(({ entry, i }) => pemOf(entry, `trust.dbx.${i}`)),
     );
     // Images are built with the certificate part of the trust store; revoked image digests
     // join it once those images exist.
@@ -78,11 +77,13 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
 
     const images = new Map<string, PreparedImage>();
     for (const spec of s.images) {
-      const img = await prepareImage(spec, scenarioPath(loaded, (spec.source ?? spec.file)!), pki, certTrust, { work, www, tftp: tftpRoot }, file);
+      const img = await prepareImage(spec, scenarioPath(loaded, (spec.source ?? spec.file)!), pki, certTrust, { work, www, tftp: tftpRoot }, file, new SeededRandom(`${s.seed}:image:${spec.name}`));
       images.set(img.name, img);
       bus.emit({
         type: 'image.prepared',
-        message: `image ${img.name}: ${img.size} bytes, signed by ${spec.signedBy}${spec.tamper ? `, ${spec.tamper.region} tampered` : ''}${
+        message: `image ${img.name}: ${img.size} bytes, signed by ${spec.signedBy}${spec.countersignedBy ? `, countersigned by ${spec.countersignedBy}` : ''}${
+          spec.manifest ? `, Merkle manifest (${spec.manifest.chunkSize}-byte chunks)` : ''
+        }${spec.tamper ? `, ${spec.tamper.region} tampered` : ''}${
           img.published.length ? `, published as ${img.published.join(', ')}` : ''
         }`,
         data: { name: img.name, sha256: img.sha256.toString('hex'), published: img.published },
@@ -100,8 +101,11 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
       if (!img?.signedSha256) throw new ScenarioError(file, `trust.approved.${i}`, `${entry}: no sharch image of that name (have: ${[...images.keys()].join(', ')})`);
       return img.signedSha256;
     });
-    if (s.trust.mode !== 'signature' && approved.length === 0) throw new ScenarioError(file, 'trust.approved', `trust mode ${s.trust.mode} needs approved images`);
-    const trust = new TrustStore([...certTrust.db], { certs: [...certTrust.dbx.certs], sha256: revokedDigests }, { mode: s.trust.mode, approved });
+    if ((s.trust.mode === 'allow-list' || s.trust.mode === 'both') && approved.length === 0) throw new ScenarioError(file, 'trust.approved', `trust mode ${s.trust.mode} needs approved images`);
+    if (s.trust.mode === 'dual-signer' && s.trust.operatorDb.length === 0) throw new ScenarioError(file, 'trust.operatorDb', 'trust mode dual-signer needs operatorDb (e.g. [operator-ca])');
+    const operatorPems = await Promise.all(s.trust.operatorDb.map((entry, i) => pemOf(entry, `trust.operatorDb.${i}`)));
+    const operatorDb = [...TrustStore.fromPem(operatorPems).db];
+    const trust = new TrustStore([...certTrust.db], { certs: [...certTrust.dbx.certs], sha256: revokedDigests }, { mode: s.trust.mode, approved, operatorDb, manifest: s.trust.manifest });
     // The verifier's golden boot is judged by the devices' own rules (an approved digest is
     // then the authority PCR 7 records, not a certificate).
     for (const img of images.values()) judgeAgain(img, trust);
@@ -266,8 +270,12 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
 function judgeAgain(img: PreparedImage, trust: TrustStore): void {
   const v = verifyDigestedImage(img.digest, trust);
   delete img.authorityDer;
+  delete img.operatorAuthorityDer;
   delete img.refusal;
-  if (v.ok) img.authorityDer = v.authority.entry;
+  if (v.ok) {
+    img.authorityDer = v.authority.entry;
+    if (v.countersigner) img.operatorAuthorityDer = v.countersigner.authorityEntry;
+  }
   else img.refusal = v.reason;
 }
 

@@ -41,6 +41,26 @@ const imageSpec = z
     publish: z.array(z.string().regex(/^[A-Za-z0-9._/-]+$/)).default([]),
     /** Paths the TFTP server publishes it under, e.g. `52-54-00-12-34-01/onie-installer-…` for ONIE's waterfall. */
     publishTftp: z.array(z.string().regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, 'a relative path of file-name-safe parts')).default([]),
+    /**
+     * Adds installer/padding.bin of this many MiB (bytes drawn from the run's seed) so the
+     * image has a NOS-like size: what makes a stopped download visibly cheaper than a full one.
+     */
+    paddingMiB: z.number().int().positive().max(4096).optional(),
+    /** Publish a signed chunked Merkle manifest next to every copy (`<path>.merkle`), made before any tampering. */
+    manifest: z
+      .object({
+        /** Bytes per chunk: a power of two from 4 KiB to 64 MiB. */
+        chunkSize: z
+          .number()
+          .int()
+          .refine((n) => n >= 4096 && n <= 2 ** 26 && (n & (n - 1)) === 0, 'a power of two from 4096 to 67108864')
+          .default(1 << 20),
+        signedBy: z.enum(['vendor', 'rogue', 'db-ca']).default('vendor'),
+      })
+      .strict()
+      .optional(),
+    /** dual-signer: a second signature (a SignerInfo in the same CMS) by this key of the run's PKI. */
+    countersignedBy: z.enum(['operator', 'vendor', 'rogue']).optional(),
     /** Alter the bytes after signing: a fault that a verifying device must catch. */
     tamper: z
       .object({
@@ -116,8 +136,18 @@ export const scenarioSchema = z
       .object({
         /** Certificates in the devices' db: keys of the run's test PKI or PEM files. */
         db: z.array(z.string()).min(1),
-        /** What lets an image in: a trusted signature, an approved digest (`approved`), or both. */
-        mode: z.enum(['signature', 'allow-list', 'both']).default('signature'),
+        /**
+         * What lets an image in: a trusted signature, an approved digest (`approved`), both,
+         * or dual-signer (a db signer and a countersigner from `operatorDb`).
+         */
+        mode: z.enum(['signature', 'allow-list', 'both', 'dual-signer']).default('signature'),
+        /** dual-signer: who vouches for the countersignature (keys of the run's test PKI, e.g. operator, or PEM files). */
+        operatorDb: z.array(z.string()).default([]),
+        /**
+         * required: a device fetches `<url>.merkle` first and refuses an image without a
+         * manifest db trusts, then checks every chunk as it arrives and stops at the first bad one.
+         */
+        manifest: z.enum(['off', 'required']).default('off'),
         /** Approved images for allow-list and both: `image:NAME` of a scenario image. */
         approved: z.array(z.string().regex(/^image:[A-Za-z0-9._-]+$/, 'approved entries are image:NAME')).default([]),
         /**

@@ -1,17 +1,19 @@
 import { BootlabError } from '../errors.js';
 import { LeafHasher } from '../protocol/merkle/leaf-hasher.js';
 import type { MerkleManifest } from '../protocol/merkle/manifest.js';
+import type { ImageRejection } from './image-verifier.js';
 
-/** A download stopped because its bytes left the signed manifest: which chunk, and where. */
-export class ChunkRejectedError extends BootlabError {
+/** A download stopped before its end because its bytes cannot be trusted: why, and how far it got. */
+export class StreamRefusedError extends BootlabError {
   constructor(
-    readonly reason: 'bad-chunk' | 'truncated',
-    readonly chunk: number,
+    readonly reason: ImageRejection,
     /** Bytes received when the download was stopped. */
     readonly received: number,
     detail: string,
+    /** The chunk that failed its leaf, when a manifest judged the stream. */
+    readonly chunk?: number,
   ) {
-    super('BL_IMAGE_CHUNK', detail);
+    super('BL_IMAGE_REFUSED', detail);
   }
 }
 
@@ -36,7 +38,7 @@ export class ChunkVerifier {
     const { imageSize } = this.manifest;
     const after = this.hasher.bytes + data.length;
     if (after > imageSize) {
-      throw new ChunkRejectedError('bad-chunk', Math.floor(imageSize / this.manifest.chunkSize), after, `more than the manifest's ${imageSize} bytes arrived: stopped at byte ${after}`);
+      throw new StreamRefusedError('bad-chunk', after, `more than the manifest's ${imageSize} bytes arrived: stopped at byte ${after}`, Math.floor(imageSize / this.manifest.chunkSize));
     }
     this.hasher.write(data);
   }
@@ -46,7 +48,7 @@ export class ChunkVerifier {
     this.hasher.end();
     const { imageSize, leaves } = this.manifest;
     if (this.hasher.leaves < leaves.length) {
-      throw new ChunkRejectedError('truncated', this.hasher.leaves, this.hasher.bytes, `${this.hasher.bytes} of the manifest's ${imageSize} bytes arrived: chunk ${this.hasher.leaves} of ${leaves.length} is missing`);
+      throw new StreamRefusedError('truncated', this.hasher.bytes, `${this.hasher.bytes} of the manifest's ${imageSize} bytes arrived: chunk ${this.hasher.leaves} of ${leaves.length} is missing`, this.hasher.leaves);
     }
   }
 
@@ -55,11 +57,11 @@ export class ChunkVerifier {
     const want = leaves[index]!;
     if (got.equals(want)) return;
     const start = index * chunkSize;
-    throw new ChunkRejectedError(
+    throw new StreamRefusedError(
       'bad-chunk',
-      index,
       this.hasher.bytes,
       `chunk ${index} of ${leaves.length} (bytes ${start}..${start + length - 1}) does not match the signed manifest (leaf ${want.toString('hex').slice(0, 16)}…, got ${got.toString('hex').slice(0, 16)}…): stopped after ${this.hasher.bytes} of ${imageSize} bytes`,
+      index,
     );
   }
 }

@@ -39,7 +39,7 @@ export type ImageVerdict =
       /** Which rule let the image in. */
       rule: 'signature' | 'allow-list' | 'signature+allow-list' | 'dual-signer';
       /** With dual-signer: the second signer and the operator certificate that vouches for it. */
-      countersigner?: { subject: string; authority: string };
+      countersigner?: { subject: string; authority: string; authorityEntry: Buffer };
       digestAlg: 'sha256';
     }
   | { ok: false; reason: ImageRejection; detail: string };
@@ -137,7 +137,7 @@ export function signatureVerdict(
     ok: true,
     signer: { subject: subjectLine(signer), sha256Fingerprint: createHash('sha256').update(signer.raw).digest('hex'), certDer: Buffer.from(signer.raw) },
     authority: { subject: subjectLine(decision.authority), entry: Buffer.from(decision.authority.raw), kind: 'certificate' },
-    ...(counter ? { countersigner: { subject: subjectLine(counter.signer), authority: subjectLine(counter.decision.authority) } } : {}),
+    ...(counter ? { countersigner: { subject: subjectLine(counter.signer), authority: subjectLine(counter.decision.authority), authorityEntry: Buffer.from(counter.decision.authority.raw) } } : {}),
     rule,
     digestAlg: 'sha256',
   };

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { decodeMerkleManifest, type MerkleManifest } from '../protocol/merkle/manifest.js';
 import { judgeSigner } from './detached-signature.js';
-import { ChunkRejectedError, ChunkVerifier } from './chunk-verifier.js';
+import { StreamRefusedError, ChunkVerifier } from './chunk-verifier.js';
 import { SignedImageDigester, type DigesterLimits } from './image-digester.js';
 import { checkSignerInfo, parseDetachedCms, reject, verifyDigestedImage, type ImageRejection, type ImageVerdict } from './image-verifier.js';
 import type { TrustStore } from './trust-store.js';
@@ -56,7 +56,7 @@ export async function verifyImageFileWithManifest(
     }
     chunks.finish();
   } catch (e) {
-    if (e instanceof ChunkRejectedError) return { manifest, verdict: reject(e.reason, e.message), bytesRead };
+    if (e instanceof StreamRefusedError) return { manifest, verdict: reject(e.reason, e.message), bytesRead };
     throw e;
   }
   return { manifest, verdict: verifyDigestedImage(digester.finish(), store), bytesRead };

@@ -13,6 +13,8 @@ export interface TrustOptions {
   approved?: Uint8Array[];
   /** dual-signer: the certificates that vouch for the operator's countersignature. */
   operatorDb?: X509Certificate[];
+  /** required: a device accepts a download only with a signed chunked Merkle manifest, checked chunk by chunk. */
+  manifest?: 'off' | 'required';
 }
 
 export interface TrustDecision {
@@ -48,12 +50,15 @@ export class TrustStore {
   readonly approved: readonly Buffer[];
   /** dual-signer: who may countersign (the operator's CA or signer certificates). */
   readonly operatorDb: readonly X509Certificate[];
+  /** Whether downloads need a signed Merkle manifest (`<url>.merkle`). */
+  readonly manifest: 'off' | 'required';
 
   constructor(db: X509Certificate[], dbx: { certs?: X509Certificate[]; sha256?: Uint8Array[] } = {}, opts: TrustOptions = {}) {
     this.checkTimeAt = opts.checkTimeAt;
     this.mode = opts.mode ?? 'signature';
     this.approved = Object.freeze((opts.approved ?? []).map((d) => Buffer.from(d)));
     this.operatorDb = Object.freeze([...(opts.operatorDb ?? [])]);
+    this.manifest = opts.manifest ?? 'off';
     if ((this.mode === 'allow-list' || this.mode === 'both') && this.approved.length === 0) {
       throw new BootlabError('BL_TRUST_INPUT', `trust mode ${this.mode} needs at least one approved digest`);
     }

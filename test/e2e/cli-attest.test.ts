@@ -123,6 +123,19 @@ describe('bootlab attest policy', () => {
     expect(rogue.code).toBe(2);
   }, 60_000);
 
+  it('with the switches\' dual-signer rules, golden PCR 7 holds the operator authority too, as the run measured it', async () => {
+    await bootlab('run', join(repo, 'scenarios', 'dual-signer.yaml'), '--artifacts', 'dual');
+    const run = join(dir, 'dual', '.run');
+    const args = ['attest', 'policy', '--image', join(run, 'nos-qualified.bin'), '--db', join(run, 'pki', 'db-ca.TEST-ONLY.cert.pem')];
+    expect((await outcome(...args, '--mode', 'dual-signer', '--operator-db', join(run, 'pki', 'operator-ca.TEST-ONLY.cert.pem'), '-o', 'dual.json')).code).toBe(0);
+    const runs = JSON.parse(await readFile(join(dir, 'dual', 'switch-1', 'policy.json'), 'utf8')) as unknown;
+    expect(JSON.parse(await readFile(join(dir, 'dual.json'), 'utf8'))).toEqual(runs);
+    // Judged by plain signature rules the operator's authority is missing from PCR 7.
+    await outcome(...args, '-o', 'single.json');
+    const single = await outcome('attest', 'verify', join(dir, 'dual', 'switch-1'), '--policy', 'single.json');
+    expect(single).toMatchObject({ code: 1, stdout: expect.stringMatching(/^FAIL golden\.sha256:7 /m) });
+  }, 60_000);
+
   it('refuses (exit 2) an image the given db does not trust', async () => {
     const run = join(dir, 'art', '.run');
     const r = await outcome('attest', 'policy', '--image', join(run, 'demo-nos.bin'), '--db', join(run, 'pki', 'rogue.TEST-ONLY.cert.pem'));

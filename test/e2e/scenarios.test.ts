@@ -92,6 +92,32 @@ describe('shipped scenarios over real sockets on loopback', () => {
     expect(events.filter((e) => e.type === 'candidate.failed' && /HTTP 404/.test(e.message))).toHaveLength(12);
   });
 
+  it('merkle-mirror: the altered copy is stopped at its first bad chunk, long before its end; the intact copy installs', async () => {
+    const { report, events, dir } = await runShipped('merkle-mirror');
+    expect(report.devices[0]!.checks.filter((c) => !c.ok)).toEqual([]);
+    const stopped = events.find((e) => e.type === 'image.stopped');
+    expect(stopped?.data).toMatchObject({ reason: 'bad-chunk', chunk: 1 });
+    // Chunk 1 ends at 2 MiB; the image is 48 MiB. At most one more socket read may have arrived.
+    expect(stopped?.data?.['received'] as number).toBeLessThan(3 << 20);
+    const consoleText = await readFile(join(dir, 'switch-1', 'console.log'), 'utf8');
+    expect(consoleText).toMatch(/\.merkle: 49 chunks of 1048576 bytes, signed by "CN=bootlab NOS vendor image signer \(TEST ONLY\)"/);
+    // The refusal is in the event log like any other.
+    const log = decodeEventLog(await readFile(join(dir, 'switch-1', 'eventlog.bin')));
+    if (!log.ok) throw log.error;
+    expect(log.value.events.filter((e) => e.pcrIndex === PCR.rejected).map((e) => Buffer.from(e.data).subarray(8).toString())).toEqual([expect.stringMatching(/"reason":"bad-chunk"/)]);
+  });
+
+  it('dual-signer: the image without the operator countersignature is refused; PCR 7 records both authorities of the one that installs', async () => {
+    const { report, events, dir } = await runShipped('dual-signer');
+    expect(report.devices[0]!.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(events.find((e) => e.type === 'image.accepted')?.data).toMatchObject({ rule: 'dual-signer', countersigner: 'CN=bootlab operator countersigner (TEST ONLY)' });
+    const log = decodeEventLog(await readFile(join(dir, 'switch-1', 'eventlog.bin')));
+    if (!log.ok) throw log.error;
+    const authorities = log.value.events.filter((e) => e.pcrIndex === PCR.secureBoot && e.eventType === 0x800000e0);
+    expect(authorities.map((e) => Buffer.from(e.data).includes(Buffer.from('OperatorDb', 'utf16le')))).toEqual([false, true]);
+    expect(Buffer.from(authorities[1]!.data).includes(Buffer.from('bootlab operator CA (TEST ONLY)'))).toBe(true);
+  });
+
   it('reference-list: the listed installer attests; a validly signed, unlisted one fails with the stage named', async () => {
     const { report, dir } = await runShipped('reference-list');
     expect(report.devices.flatMap((d) => d.checks.filter((c) => !c.ok))).toEqual([]);
@@ -200,6 +226,45 @@ onie: { maxPasses: 1 }
 devices: [{ id: s, expect: { outcome: not-installed, rejected: [no-signature] } }]
 `);
     expect(both.devices.flatMap((d) => d.checks.filter((c) => !c.ok))).toEqual([]);
+  });
+});
+
+describe('chunked Merkle manifests in a scenario', () => {
+  const run = async (text: string) => {
+    const { parseScenario } = await import('../../src/scenario/load.js');
+    const bus = new EventBus();
+    return { report: await runScenario({ scenario: parseScenario(text, 'm.yaml'), file: 'm.yaml', baseDir: repo }, { bus }), events: bus.history };
+  };
+  const dhcp = `servers:
+  dhcp:
+    pool: { start: 192.0.2.10, end: 192.0.2.20 }
+    classes: [{ name: onie, match: { vendorClassPrefix: "onie_vendor:" }, options: { defaultUrl: "http://{http}/first.bin", nextServer: 127.0.0.1 } }]`;
+
+  it('refuses an image without a manifest before reading it, and fetches manifest and image over TFTP from the waterfall', async () => {
+    const { report, events } = await run(`
+name: manifests
+${dhcp}
+images:
+  - { name: bare, source: images/demo-nos, publish: [first.bin] }
+  - name: nos
+    source: images/demo-nos
+    manifest: { chunkSize: 4096 }
+    publishTftp: [52-54-00-12-34-09/onie-installer-x86_64-accton_as7326_56x-r0]
+trust: { db: [db-ca], manifest: required }
+attestation: { goldenImage: nos }
+onie: { maxPasses: 1 }
+devices:
+  - id: s
+    identity: { mac: "52:54:00:12:34:09", machine: accton_as7326_56x }
+    expect: { outcome: installed, image: nos, rejected: [no-manifest], attestation: pass }
+`);
+    expect(report.devices.flatMap((d) => d.checks.filter((c) => !c.ok))).toEqual([]);
+    expect(events.find((e) => e.type === 'image.stopped')?.data).toMatchObject({ reason: 'no-manifest', received: 0 });
+    expect(events.find((e) => e.type === 'image.rejected')?.message).toMatch(/no-manifest \(manifest: GET http:\/\/127\.0\.0\.1:\d+\/first\.bin\.merkle: HTTP 404\)$/);
+    expect(report.devices[0]!.installedUrl).toMatch(/^tftp:\/\//);
+    // Both the manifest and the image came from the TFTP server.
+    const served = events.filter((e) => e.type === 'tftp.done').map((e) => String(e.data?.['file']));
+    expect(served).toEqual(expect.arrayContaining([expect.stringMatching(/-r0\.merkle$/), expect.stringMatching(/-r0$/)]));
   });
 });
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildManifest } from '../../src/image/manifest.js';
-import { ChunkRejectedError, ChunkVerifier } from '../../src/trust/chunk-verifier.js';
+import { StreamRefusedError, ChunkVerifier } from '../../src/trust/chunk-verifier.js';
 import { verifyManifest } from '../../src/trust/manifest-verifier.js';
 import { createTestPki } from '../../src/trust/test-pki.js';
 import { TrustStore } from '../../src/trust/trust-store.js';
@@ -17,14 +17,14 @@ const image = randomBytes(10 * 4096 + 123);
 writeFileSync(join(work, 'image.bin'), image);
 
 /** Feeds `data` in `cut`-byte pieces; returns how far it got before the verifier stopped it. */
-function feed(v: ChunkVerifier, data: Buffer, cut: number): { fed: number; error?: ChunkRejectedError } {
+function feed(v: ChunkVerifier, data: Buffer, cut: number): { fed: number; error?: StreamRefusedError } {
   let at = 0;
   try {
     for (; at < data.length; at += cut) v.write(data.subarray(at, Math.min(at + cut, data.length)));
     v.finish();
     return { fed: data.length };
   } catch (e) {
-    if (!(e instanceof ChunkRejectedError)) throw e;
+    if (!(e instanceof StreamRefusedError)) throw e;
     return { fed: at, error: e };
   }
 }

@@ -1,7 +1,7 @@
 import { assign, emit, fromPromise, setup } from 'xstate';
 import type { Candidate } from './discovery.js';
 import type { DigestedImage } from '../../trust/image-digester.js';
-import type { ImageVerdict } from '../../trust/image-verifier.js';
+import type { ImageRejection, ImageVerdict } from '../../trust/image-verifier.js';
 
 /**
  * One ONIE switch, power-on to NOS handoff, as one statechart.
@@ -25,7 +25,10 @@ export interface FetchedImage {
   candidate: Candidate;
   /** Where the download was written (ONIE's /var/tmp/installer). */
   path: string;
+  /** Of what arrived: the whole image, or the part before the download was stopped. */
   digest: DigestedImage;
+  /** The download was stopped early (a chunk failed its signed manifest, or none was trusted). */
+  refused?: { reason: ImageRejection; detail: string };
 }
 
 export interface InstallerResult {
@@ -99,7 +102,7 @@ export type OnieBootEmitted =
   | { type: 'candidate.trying'; candidate: Candidate; index: number; total: number }
   | { type: 'candidate.failed'; candidate: Candidate; stage: 'probe' | 'fetch' | 'verify' | 'handoff'; error: string }
   | { type: 'image.rejected'; candidate: Candidate; reason: string; detail: string }
-  | { type: 'image.accepted'; candidate: Candidate; signer: string }
+  | { type: 'image.accepted'; candidate: Candidate; signer: string; rule: string; countersigner?: string }
   | { type: 'installer.exited'; candidate: Candidate; exitCode: number; timedOut: boolean }
   | { type: 'nos.installed'; installed: Installed }
   | { type: 'network.failed'; stage: 'configure' | 'discover'; error: string }
@@ -325,6 +328,8 @@ export const onieBootMachine = setup({
                     type: 'image.accepted' as const,
                     candidate: context.candidates[context.index]!,
                     signer: event.output.ok ? event.output.signer.subject : '',
+                    rule: event.output.ok ? event.output.rule : '',
+                    ...(event.output.ok && event.output.countersigner ? { countersigner: event.output.countersigner.subject } : {}),
                   })),
                 ],
               },

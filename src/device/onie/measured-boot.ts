@@ -158,6 +158,18 @@ export function authorityMeasurement(authorityDer: Uint8Array): Measurement {
   };
 }
 
+/**
+ * dual-signer: the operator certificate that vouched for the countersignature, measured
+ * like a db authority but as bootlab's own OperatorDb variable (UEFI has no such list).
+ */
+export function operatorAuthorityMeasurement(authorityDer: Uint8Array): Measurement {
+  return {
+    pcr: PCR.secureBoot,
+    eventType: EV_EFI_VARIABLE_AUTHORITY,
+    data: uefiVariableData(BOOTLAB_VARIABLE_GUID, 'OperatorDb', efiSignatureData(BOOTLAB_OWNER_GUID, authorityDer)),
+  };
+}
+
 /** The installer about to run: the digest is the image, the data says what and from where. */
 export function installerMeasurement(
   image: { url: string; size: number; sha1?: Uint8Array | undefined; sha256: Uint8Array; sha384?: Uint8Array | undefined },
@@ -213,11 +225,12 @@ export function rejectionMeasurement(r: { url: string; reason: string; sha256: U
 export function goldenBootMeasurements(
   id: DeviceIdentity,
   dbCertsDer: readonly Uint8Array[],
-  image: { authorityDer: Uint8Array; size: number; sha1?: Uint8Array | undefined; sha256: Uint8Array },
+  image: { authorityDer: Uint8Array; operatorAuthorityDer?: Uint8Array | undefined; size: number; sha1?: Uint8Array | undefined; sha256: Uint8Array },
 ): Measurement[] {
   return [
     ...preBootMeasurements(id, dbCertsDer),
     authorityMeasurement(image.authorityDer),
+    ...(image.operatorAuthorityDer ? [operatorAuthorityMeasurement(image.operatorAuthorityDer)] : []),
     installerMeasurement({ url: '', ...image }),
   ];
 }
@@ -252,3 +265,5 @@ function digestsOf(bytes: Uint8Array): Record<'sha1' | 'sha256' | 'sha384', Buff
 
 /** SignatureOwner GUID bootlab puts on its db entries (a fixed, random-generated value). */
 export const BOOTLAB_OWNER_GUID = '6f1e5a3c-0b7d-4c2e-9a41-b007fa6b0001';
+/** Vendor GUID of bootlab's own variables (OperatorDb), a fixed, random-generated value. */
+export const BOOTLAB_VARIABLE_GUID = '0c5b2f6e-93d1-4a8e-b7c4-5d2e61a0f0b2';

@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import type { Clock } from '../../clock.js';
 import type { Random } from '../../random.js';
 import { acquireLease, type Dhcp4Lease } from '../../net/dhcp4/client.js';
@@ -8,7 +8,9 @@ import { PeerError, TimeoutError } from '../../errors.js';
 import { probeTcp } from '../../net/tcp-probe.js';
 import type { Dhcp4OptionEntry } from '../../protocol/dhcp4/packet.js';
 import { SignedImageDigester } from '../../trust/image-digester.js';
-import { verifyDigestedImage } from '../../trust/image-verifier.js';
+import { reject, verifyDigestedImage } from '../../trust/image-verifier.js';
+import { ChunkVerifier, StreamRefusedError } from '../../trust/chunk-verifier.js';
+import { verifyManifest, type ManifestVerdict } from '../../trust/manifest-verifier.js';
 import type { TrustStore } from '../../trust/trust-store.js';
 import { listedStage, verifyReferenceList, type ReferenceList, type SignedReferenceList } from '../../trust/reference-list.js';
 import type { VirtualTpm } from '../../trust/vtpm.js';
@@ -22,6 +24,7 @@ import { onieRequestHeaders, onieUserAgent } from './http-headers.js';
 import {
   authorityMeasurement,
   installerConfigMeasurement,
+  operatorAuthorityMeasurement,
   installerMeasurement,
   preBootMeasurements,
   referenceListMeasurement,
@@ -65,6 +68,8 @@ const NETWORKING_REQUEST_LIST = [1, 28, 3, 15, 12, 42, 6, 7, 119];
 const PROBE_TIMEOUT_MS = 10_000;
 /** busybox wget -T 3. */
 const WGET_TIMEOUT_MS = 3_000;
+/** A manifest for a 64 GiB image in 1 MiB chunks is 2 MiB. */
+const MAX_MANIFEST_BYTES = 4 << 20;
 
 export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
   const authorities = new Set<string>();
@@ -92,6 +97,26 @@ export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
     });
     d.emit('dhcp.leased', `${kind} lease ${l.address} from ${l.serverId}`, { kind, address: l.address, serverId: l.serverId });
     return l;
+  };
+
+  const installHeaders = (): Record<string, string> => ({
+    'User-Agent': onieUserAgent(d.identity, { sysname: 'Linux', release: d.identity.kernelVersion }),
+    ...onieRequestHeaders(d.identity, { operation: 'os-install' }),
+  });
+  /** `<url>.merkle`, fetched the way the image is and judged by the device's db; never throws for a missing one. */
+  const loadManifest = async (candidate: { url: string }, signal: AbortSignal): Promise<ManifestVerdict> => {
+    const url = `${candidate.url}.merkle`;
+    const to = `${d.sandbox.installerPath}.merkle`;
+    try {
+      if (url.startsWith('tftp://')) await downloadTftp(url, { to, clock: d.clock, signal });
+      else await downloadImage(url, { headers: installHeaders(), to, signal, timeoutMs: WGET_TIMEOUT_MS, maxBytes: MAX_MANIFEST_BYTES });
+      return verifyManifest(await readFile(to), d.trust);
+    } catch (e) {
+      if (signal.aborted) throw e;
+      return { ok: false, reason: 'no-manifest', detail: `manifest: ${(e as Error).message}` };
+    } finally {
+      await rm(to, { force: true });
+    }
   };
 
   return {
@@ -140,22 +165,33 @@ export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
       if (server !== undefined && silentServers.has(server)) {
         throw new PeerError('BL_TFTP_SKIPPED', `skipped: ${server} timed out earlier in this waterfall`);
       }
+      // A required manifest is judged before the image: its leaves then check every chunk as
+      // it arrives. Without a trusted one, the first byte of the image ends the download.
+      let chunks: ChunkVerifier | undefined;
+      let refusal: StreamRefusedError | undefined;
+      if (d.trust.manifest === 'required') {
+        const m = await loadManifest(candidate, signal);
+        if (m.ok) {
+          chunks = new ChunkVerifier(m.manifest);
+          d.console(`ONIE: ${candidate.url}.merkle: ${m.manifest.leafCount} chunks of ${m.manifest.chunkSize} bytes, signed by "${m.signer}"`);
+        } else {
+          refusal = new StreamRefusedError(m.reason, 0, m.detail);
+        }
+      }
+      const onChunk = (chunk: Uint8Array): void => {
+        if (refusal) throw refusal;
+        chunks?.write(chunk);
+        digester.write(chunk);
+      };
       try {
         const { bytes } = candidate.url.startsWith('tftp://')
-          ? await downloadTftp(candidate.url, { to: d.sandbox.installerPath, onChunk: (chunk) => digester.write(chunk), clock: d.clock, signal }).catch((e: unknown) => {
+          ? await downloadTftp(candidate.url, { to: d.sandbox.installerPath, onChunk, clock: d.clock, signal }).catch((e: unknown) => {
               if (server !== undefined && e instanceof TimeoutError) silentServers.add(server);
               throw e;
             })
-          : await downloadImage(candidate.url, {
-              headers: {
-                'User-Agent': onieUserAgent(d.identity, { sysname: 'Linux', release: d.identity.kernelVersion }),
-                ...onieRequestHeaders(d.identity, { operation: 'os-install' }),
-              },
-              to: d.sandbox.installerPath,
-              onChunk: (chunk) => digester.write(chunk),
-              signal,
-              timeoutMs: WGET_TIMEOUT_MS,
-            });
+          : await downloadImage(candidate.url, { headers: installHeaders(), to: d.sandbox.installerPath, onChunk, signal, timeoutMs: WGET_TIMEOUT_MS });
+        if (refusal) throw refusal;
+        chunks?.finish();
         const digest = digester.finish();
         d.emit('image.fetched', `fetched ${candidate.method} ${candidate.url}: ${bytes} bytes, sha256 ${digest.fileSha256.toString('hex').slice(0, 16)}…`, {
           url: candidate.url,
@@ -165,11 +201,15 @@ export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
         return { candidate, path: d.sandbox.installerPath, digest };
       } catch (e) {
         await rm(d.sandbox.installerPath, { force: true });
-        throw e;
+        if (!(e instanceof StreamRefusedError)) throw e;
+        d.console(`Failure: stopped fetching ${candidate.url} after ${e.received} bytes: ${e.reason}`);
+        d.emit('image.stopped', `stopped ${candidate.url} after ${e.received} bytes: ${e.reason}`, { url: candidate.url, reason: e.reason, received: e.received, ...(e.chunk !== undefined ? { chunk: e.chunk } : {}) });
+        return { candidate, path: d.sandbox.installerPath, digest: digester.finish(), refused: { reason: e.reason, detail: e.message } };
       }
     },
 
     async verify(image) {
+      if (image.refused) return reject(image.refused.reason, image.refused.detail);
       return verifyDigestedImage(image.digest, d.trust);
     },
 
@@ -181,10 +221,16 @@ export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
     },
 
     async measure(image, verdict) {
-      const key = verdict.authority.entry.toString('base64');
+      // As UEFI does, each authority once per boot: the db entry, and with dual-signer the operator's.
+      const key = `db:${verdict.authority.entry.toString('base64')}`;
       if (!authorities.has(key)) {
         authorities.add(key);
         measure(authorityMeasurement(verdict.authority.entry));
+      }
+      const operator = verdict.countersigner?.authorityEntry;
+      if (operator && !authorities.has(`operator:${operator.toString('base64')}`)) {
+        authorities.add(`operator:${operator.toString('base64')}`);
+        measure(operatorAuthorityMeasurement(operator));
       }
       const stage = {
         url: image.candidate.url,

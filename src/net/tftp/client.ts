@@ -144,7 +144,14 @@ async function read(o: TftpGetOptions): Promise<TftpGetResult> {
         if (p.block === ((received + 1) & 0xffff)) {
           received++;
           bytes += p.data.length;
-          o.onData(p.data);
+          try {
+            o.onData(p.data);
+          } catch (e) {
+            // The consumer refused the data (a chunk that fails its manifest): end the transfer
+            // as RFC 1350 lets either side, so the server stops sending at once.
+            send(encodeTftp({ op: 'error', code: 0, message: 'transfer stopped by the client' }), from);
+            return fail(e);
+          }
           if (p.data.length < blksize) {
             o.clock.clearTimeout(timer);
             send(encodeTftp({ op: 'ack', block: p.block }), from);

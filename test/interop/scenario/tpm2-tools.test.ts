@@ -66,6 +66,18 @@ describe('bootlab artifacts checked by tpm2-tools', () => {
     }
   });
 
+  it("tpm2_eventlog parses a dual-signer boot's OperatorDb authority event and replays PCR 7 to bootlab's value", async () => {
+    const dir = join(root, 'dual');
+    const report = await runScenario(await loadScenario(join(repo, 'scenarios', 'dual-signer.yaml')), { artifactsDir: dir });
+    expect(report.ok).toBe(true);
+    const { stdout, stderr } = await run('tpm2_eventlog', [join(dir, 'switch-1', 'eventlog.bin')]);
+    expect(`${stdout}${stderr}`).not.toMatch(/WARN|ERROR/);
+    expect(stdout).toMatch(/UnicodeName: OperatorDb/);
+    const log = decodeEventLog(await readFile(join(dir, 'switch-1', 'eventlog.bin')));
+    if (!log.ok) throw log.error;
+    expect(pcrsFromEventlogYaml(stdout, 'sha256').get(7)).toBe(Buffer.from(replayEventLog(log.value).sha256[7]!).toString('hex'));
+  });
+
   it('tpm2_checkquote accepts the quote, its PCR file and the event log', async () => {
     const nonce = (await readFile(join(device, 'nonce.hex'), 'utf8')).trim();
     const args = ['-u', 'ak.pub.pem', '-m', 'quote.msg', '-s', 'quote.sig', '-f', 'quote.pcrs', '-g', 'sha256', '-q', nonce];

@@ -93,4 +93,27 @@ describe('tftpGet', () => {
     for (let i = 0; i < 50 && events.filter((e) => e.type === 'tftp.done').length < 2; i++) await new Promise((res) => setTimeout(res, 10));
     expect(events.filter((e) => e.type === 'tftp.done').map((e) => e.detail ?? 'read')).toEqual([expect.stringMatching(/size probe/), expect.not.stringMatching(/size probe/)]);
   });
+
+  it('stops a transfer the consumer refuses: rejects with its error and tells the server at once (error packet)', async () => {
+    const refused = new Error('chunk 3 does not match');
+    let blocks = 0;
+    const before = events.length;
+    await expect(
+      tftpGet({
+        server: { address: '127.0.0.1', port },
+        filename: 'nbp.efi',
+        options: TFTP_CLIENT_PROFILES.busybox,
+        retryMs: 5,
+        retries: 1000,
+        clock: new ScaledClock(1),
+        onData: () => {
+          if (++blocks === 4) throw refused;
+        },
+      }),
+    ).rejects.toBe(refused);
+    expect(blocks).toBe(4);
+    // The server ends the transfer on the client's error instead of retransmitting into silence.
+    for (let i = 0; i < 100 && !events.slice(before).some((e) => e.type === 'tftp.failed'); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(events.slice(before).find((e) => e.type === 'tftp.failed')?.detail).toMatch(/transfer stopped by the client/);
+  });
 });
