@@ -59,6 +59,8 @@ export function registerAttestCommands(program: Command): void {
         'compute, before any switch boots, the golden PCR values of a clean install of IMAGE on a platform, as policy.json (for `attest verify`), and the TPM2_PolicyPCR digest a secret can be sealed to',
       )
       .requiredOption('--image <file>', 'the signed installer a clean install runs')
+      .option('--pk <pem>', "the switches' platform key (PK), measured into PCR 7 at power-on (none: an empty PK)")
+      .option('--kek <pem...>', "the switches' key-exchange keys (KEK), measured into PCR 7")
       .option('--machine <vendor_model>', 'ONIE machine (default accton_as7326_56x)')
       .option('--arch <arch>', 'ONIE arch (default x86_64)')
       .option('--machine-rev <n>', 'machine revision (default 0)')

@@ -12,6 +12,9 @@ export interface TrustFlags {
   operatorDb?: string[];
   approveSha256?: string[];
   checkTime?: string | boolean;
+  /** Only where PCR 7 matters (attest policy): the platform key and key-exchange keys. */
+  pk?: string;
+  kek?: string[];
 }
 
 export function addTrustOptions(cmd: Command, db: 'required' | 'optional'): Command {
@@ -49,5 +52,12 @@ export async function trustStoreFromFlags(opts: TrustFlags): Promise<TrustStore>
     checkTimeAt = opts.checkTime === true ? new Date() : new Date(String(opts.checkTime));
     if (Number.isNaN(checkTimeAt.getTime())) throw new BootlabError('BL_CLI_INPUT', `--check-time ${String(opts.checkTime)}: not a date (use ISO 8601, e.g. 2027-01-31)`);
   }
-  return TrustStore.fromPem(pems, { pems: dbxPems, sha256: digests }, { ...(checkTimeAt ? { checkTimeAt } : {}), mode, approved, operatorDb: [...operatorDb] });
+  let pk;
+  if (opts.pk) {
+    const certs = TrustStore.fromPem(await readInputText(opts.pk, '--pk')).db;
+    if (certs.length !== 1) throw new BootlabError('BL_CLI_INPUT', `--pk ${opts.pk}: holds ${certs.length} certificates; the platform key is one`);
+    pk = certs[0]!;
+  }
+  const kek = opts.kek ? [...TrustStore.fromPem(await Promise.all(opts.kek.map((p) => readInputText(p, '--kek')))).db] : [];
+  return TrustStore.fromPem(pems, { pems: dbxPems, sha256: digests }, { ...(checkTimeAt ? { checkTimeAt } : {}), mode, approved, operatorDb: [...operatorDb], ...(pk ? { pk } : {}), kek });
 }

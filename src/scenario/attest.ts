@@ -7,6 +7,7 @@ import {
   PCR,
   QUOTED_PCRS,
   goldenBootMeasurements,
+  type SecureBootVariables,
   referenceListMeasurement,
   toTcgEvent,
 } from '../device/onie/measured-boot.js';
@@ -74,7 +75,8 @@ export async function attestDevice(
  */
 export function goldenPcrValues(g: {
   identity: DeviceIdentity;
-  dbCertsDer: readonly Uint8Array[];
+  /** The Secure Boot variables the devices measure (PK, KEK, db, dbx). */
+  secureBoot: SecureBootVariables;
   /** What the golden boot installs: only its digests and the db entry that approves it matter. */
   image: Pick<PreparedImage, 'name' | 'authorityDer' | 'operatorAuthorityDer' | 'refusal' | 'size' | 'sha1' | 'sha256'>;
   referenceList?: SignedReferenceList | undefined;
@@ -82,7 +84,7 @@ export function goldenPcrValues(g: {
   if (!g.image.authorityDer) {
     throw new Error(`golden image ${g.image.name} is not trusted by the run's db (${g.image.refusal ?? 'no authority'})`);
   }
-  const measurements = goldenBootMeasurements(g.identity, g.dbCertsDer, {
+  const measurements = goldenBootMeasurements(g.identity, g.secureBoot, {
     authorityDer: g.image.authorityDer,
     operatorAuthorityDer: g.image.operatorAuthorityDer,
     size: g.image.size,

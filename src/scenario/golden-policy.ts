@@ -1,7 +1,6 @@
-import type { X509Certificate } from 'node:crypto';
 import { defaultIdentity } from '../device/identity-defaults.js';
 import type { DeviceIdentity } from '../device/identity.js';
-import { PCR, QUOTED_PCRS } from '../device/onie/measured-boot.js';
+import { PCR, QUOTED_PCRS, secureBootVariablesOf } from '../device/onie/measured-boot.js';
 import type { ImageVerdict } from '../trust/image-verifier.js';
 import type { DigestedImage } from '../trust/image-digester.js';
 import { policyPcr } from '../protocol/tpm2/policy.js';
@@ -29,7 +28,7 @@ export function goldenPolicy(o: {
   const identity = defaultIdentity(new SeededRandom(1), o.platform ?? {});
   const golden = goldenPcrValues({
     identity,
-    dbCertsDer: o.trust.db.map((c: X509Certificate) => c.raw),
+    secureBoot: secureBootVariablesOf(o.trust),
     image: {
       name: o.image.name,
       size: o.image.digest.size,

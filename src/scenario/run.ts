@@ -1,4 +1,3 @@
-import { X509Certificate } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -16,6 +15,7 @@ import { TrustStore } from '../trust/trust-store.js';
 import { verifyDigestedImage } from '../trust/image-verifier.js';
 import { NonceLedger } from '../trust/nonce-ledger.js';
 import { attestDevice, goldenPcrValues, sealToGoldenBoot, unsealAfterBoot } from './attest.js';
+import { secureBootVariablesOf } from '../device/onie/measured-boot.js';
 import { runDevice } from './device-run.js';
 import { checkExpectations, type DeviceResult, type ExpectationCheck } from './expectations.js';
 import { prepareImage, readPemFile, type PreparedImage } from './images.js';
@@ -73,7 +73,6 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     // Images are built with the certificate part of the trust store; revoked image digests
     // join it once those images exist.
     const certTrust = TrustStore.fromPem(dbPems, { pems: dbxPems });
-    const dbCertsDer = certTrust.db.map((c: X509Certificate) => c.raw);
 
     const images = new Map<string, PreparedImage>();
     for (const spec of s.images) {
@@ -105,7 +104,11 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     if (s.trust.mode === 'dual-signer' && s.trust.operatorDb.length === 0) throw new ScenarioError(file, 'trust.operatorDb', 'trust mode dual-signer needs operatorDb (e.g. [operator-ca])');
     const operatorPems = await Promise.all(s.trust.operatorDb.map((entry, i) => pemOf(entry, `trust.operatorDb.${i}`)));
     const operatorDb = [...TrustStore.fromPem(operatorPems).db];
-    const trust = new TrustStore([...certTrust.db], { certs: [...certTrust.dbx.certs], sha256: revokedDigests }, { mode: s.trust.mode, approved, operatorDb, manifest: s.trust.manifest });
+    const pkCerts = TrustStore.fromPem(await pemOf(s.trust.pk, 'trust.pk')).db;
+    if (pkCerts.length !== 1) throw new ScenarioError(file, 'trust.pk', `${s.trust.pk} holds ${pkCerts.length} certificates; the platform key is one`);
+    const kek = [...TrustStore.fromPem(await Promise.all(s.trust.kek.map((entry, i) => pemOf(entry, `trust.kek.${i}`)))).db];
+    const trust = new TrustStore([...certTrust.db], { certs: [...certTrust.dbx.certs], sha256: revokedDigests }, { mode: s.trust.mode, approved, operatorDb, manifest: s.trust.manifest, pk: pkCerts[0]!, kek });
+    const secureBoot = secureBootVariablesOf(trust);
     // The verifier's golden boot is judged by the devices' own rules (an approved digest is
     // then the authority PCR 7 records, not a certificate).
     for (const img of images.values()) judgeAgain(img, trust);
@@ -179,7 +182,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
       s.devices.map((d) => {
         const deviceRandom = random.fork(d.id);
         const identity = defaultIdentity(deviceRandom, stripUndefined(d.identity));
-        const goldenValues = golden ? goldenPcrValues({ identity, dbCertsDer, image: golden, referenceList }) : undefined;
+        const goldenValues = golden ? goldenPcrValues({ identity, secureBoot, image: golden, referenceList }) : undefined;
         return { d, deviceRandom, identity, goldenValues };
       }).map(async ({ d, deviceRandom, identity, goldenValues }) => {
         const dir = join(root, d.id);

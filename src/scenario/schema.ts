@@ -136,6 +136,9 @@ export const scenarioSchema = z
       .object({
         /** Certificates in the devices' db: keys of the run's test PKI or PEM files. */
         db: z.array(z.string()).min(1),
+        /** The platform key and key-exchange keys (test PKI keys or PEM files): measured into PCR 7 at power-on. */
+        pk: z.string().default('pk'),
+        kek: z.array(z.string()).default(['kek']),
         /**
          * What lets an image in: a trusted signature, an approved digest (`approved`), both,
          * or dual-signer (a db signer and a countersigner from `operatorDb`).

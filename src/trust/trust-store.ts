@@ -15,6 +15,9 @@ export interface TrustOptions {
   operatorDb?: X509Certificate[];
   /** required: a device accepts a download only with a signed chunked Merkle manifest, checked chunk by chunk. */
   manifest?: 'off' | 'required';
+  /** The platform key and key-exchange keys: measured at power-on as UEFI does (bootlab models no authenticated db updates). */
+  pk?: X509Certificate;
+  kek?: X509Certificate[];
 }
 
 export interface TrustDecision {
@@ -52,6 +55,8 @@ export class TrustStore {
   readonly operatorDb: readonly X509Certificate[];
   /** Whether downloads need a signed Merkle manifest (`<url>.merkle`). */
   readonly manifest: 'off' | 'required';
+  readonly pk: X509Certificate | undefined;
+  readonly kek: readonly X509Certificate[];
 
   constructor(db: X509Certificate[], dbx: { certs?: X509Certificate[]; sha256?: Uint8Array[] } = {}, opts: TrustOptions = {}) {
     this.checkTimeAt = opts.checkTimeAt;
@@ -59,6 +64,8 @@ export class TrustStore {
     this.approved = Object.freeze((opts.approved ?? []).map((d) => Buffer.from(d)));
     this.operatorDb = Object.freeze([...(opts.operatorDb ?? [])]);
     this.manifest = opts.manifest ?? 'off';
+    this.pk = opts.pk;
+    this.kek = Object.freeze([...(opts.kek ?? [])]);
     if ((this.mode === 'allow-list' || this.mode === 'both') && this.approved.length === 0) {
       throw new BootlabError('BL_TRUST_INPUT', `trust mode ${this.mode} needs at least one approved digest`);
     }

@@ -94,7 +94,7 @@ describe('bootlab attest verify', () => {
 describe('bootlab attest policy', () => {
   it("computes from the signed image and db alone the golden values the run's verifier used", async () => {
     const run = join(dir, 'art', '.run');
-    const r = await outcome('attest', 'policy', '--image', join(run, 'demo-nos.bin'), '--db', join(run, 'pki', 'db-ca.TEST-ONLY.cert.pem'), '-o', 'pre.json');
+    const r = await outcome('attest', 'policy', '--image', join(run, 'demo-nos.bin'), '--db', join(run, 'pki', 'db-ca.TEST-ONLY.cert.pem'), '--pk', join(run, 'pki', 'pk.TEST-ONLY.cert.pem'), '--kek', join(run, 'pki', 'kek.TEST-ONLY.cert.pem'), '-o', 'pre.json');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^PolicyPCR\(sha256:0,1,4,5,7,8,9,13\) [0-9a-f]{64}$/m);
     const pre = JSON.parse(await readFile(join(dir, 'pre.json'), 'utf8')) as unknown;
@@ -102,7 +102,7 @@ describe('bootlab attest policy', () => {
     expect(pre).toEqual(runs);
     expect((await outcome('attest', 'verify', device, '--policy', 'pre.json')).code).toBe(0);
     // Another platform boots other firmware: its golden values do not fit this switch.
-    await outcome('attest', 'policy', '--image', join(run, 'demo-nos.bin'), '--db', join(run, 'pki', 'db-ca.TEST-ONLY.cert.pem'), '--machine', 'celestica_ds1000', '-o', 'other.json');
+    await outcome('attest', 'policy', '--image', join(run, 'demo-nos.bin'), '--db', join(run, 'pki', 'db-ca.TEST-ONLY.cert.pem'), '--pk', join(run, 'pki', 'pk.TEST-ONLY.cert.pem'), '--kek', join(run, 'pki', 'kek.TEST-ONLY.cert.pem'), '--machine', 'celestica_ds1000', '-o', 'other.json');
     const other = await outcome('attest', 'verify', device, '--policy', 'other.json');
     expect(other.code).toBe(1);
     expect(other.stdout).toMatch(/^FAIL golden\.sha256:0 /m);
@@ -111,7 +111,7 @@ describe('bootlab attest policy', () => {
   it('computes golden PCR 12 from a signed reference list: the listed install passes, the unlisted one fails by name', async () => {
     await bootlab('run', join(repo, 'scenarios', 'reference-list.yaml'), '--artifacts', 'rl');
     const run = join(dir, 'rl', '.run');
-    const r = await outcome('attest', 'policy', '--image', join(run, 'demo-nos.bin'), '--db', join(run, 'pki', 'db-ca.TEST-ONLY.cert.pem'), '--reference-list', join(run, 'reference-list.json'), '-o', 'rl.json');
+    const r = await outcome('attest', 'policy', '--image', join(run, 'demo-nos.bin'), '--db', join(run, 'pki', 'db-ca.TEST-ONLY.cert.pem'), '--pk', join(run, 'pki', 'pk.TEST-ONLY.cert.pem'), '--kek', join(run, 'pki', 'kek.TEST-ONLY.cert.pem'), '--reference-list', join(run, 'reference-list.json'), '-o', 'rl.json');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^golden sha256:12 /m);
     expect((await outcome('attest', 'verify', join(dir, 'rl', 'switch-1'), '--policy', 'rl.json')).code).toBe(0);
@@ -126,7 +126,7 @@ describe('bootlab attest policy', () => {
   it('with the switches\' dual-signer rules, golden PCR 7 holds the operator authority too, as the run measured it', async () => {
     await bootlab('run', join(repo, 'scenarios', 'dual-signer.yaml'), '--artifacts', 'dual');
     const run = join(dir, 'dual', '.run');
-    const args = ['attest', 'policy', '--image', join(run, 'nos-qualified.bin'), '--db', join(run, 'pki', 'db-ca.TEST-ONLY.cert.pem')];
+    const args = ['attest', 'policy', '--image', join(run, 'nos-qualified.bin'), '--db', join(run, 'pki', 'db-ca.TEST-ONLY.cert.pem'), '--pk', join(run, 'pki', 'pk.TEST-ONLY.cert.pem'), '--kek', join(run, 'pki', 'kek.TEST-ONLY.cert.pem')];
     expect((await outcome(...args, '--mode', 'dual-signer', '--operator-db', join(run, 'pki', 'operator-ca.TEST-ONLY.cert.pem'), '-o', 'dual.json')).code).toBe(0);
     const runs = JSON.parse(await readFile(join(dir, 'dual', 'switch-1', 'policy.json'), 'utf8')) as unknown;
     expect(JSON.parse(await readFile(join(dir, 'dual.json'), 'utf8'))).toEqual(runs);
@@ -148,7 +148,7 @@ describe('bootlab eventlog show', () => {
   it('prints every event with its decoded data and digests, and the replayed PCRs', async () => {
     const r = await outcome('eventlog', 'show', join(device, 'eventlog.bin'));
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/banks sha1, sha256, 25 events/);
+    expect(r.stdout).toMatch(/banks sha1, sha256, 28 events/);
     expect(r.stdout).toMatch(/PCR  7 {2}EV_EFI_VARIABLE_DRIVER_CONFIG\n {7}EFI_GLOBAL_VARIABLE:SecureBoot = 01/);
     expect(r.stdout).toMatch(/PCR 13 {2}EV_EVENT_TAG\n {7}tag 'ONIE': "\{\\"url\\":\\"http:/);
     const policy = JSON.parse(await readFile(join(device, 'policy.json'), 'utf8')) as { golden: Array<{ pcr: number; value: string }> };

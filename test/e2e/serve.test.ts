@@ -61,7 +61,8 @@ describe('bootlab serve', () => {
     const res = await fetch(`http://127.0.0.1:${httpPort}/README.md`);
     expect(res.status).toBe(200);
     await res.arrayBuffer();
-    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+    // 'close', not 'exit': only then has every line the child wrote been read.
+    const exited = new Promise<number | null>((resolve) => child!.once('close', (code) => resolve(code)));
     child!.kill('SIGTERM');
     expect(await exited).toBe(0);
     const log = lines.join('\n');
@@ -78,7 +79,7 @@ describe('bootlab serve', () => {
     child = spawn('node', [join(repo, 'dist/cli/bin.js'), 'serve', '--bind', '127.0.0.1', '--server-id', '127.0.0.1', '--dhcp-range', '10.0.0.1-10.0.0.5', '--dhcp-port', String(taken)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const code = await new Promise<number | null>((resolve) => child!.once('exit', resolve));
+    const code = await new Promise<number | null>((resolve) => child!.once('close', resolve));
     holder.close();
     expect(code).toBe(2);
     expect(stderr).toMatch(new RegExp(`cannot bind 127\\.0\\.0\\.1:${taken}: another process is using it`));
@@ -88,7 +89,7 @@ describe('bootlab serve', () => {
     child = spawn('node', [join(repo, 'dist/cli/bin.js'), 'serve'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const code = await new Promise<number | null>((resolve) => child!.once('exit', resolve));
+    const code = await new Promise<number | null>((resolve) => child!.once('close', resolve));
     expect(code).toBe(2);
     expect(stderr).toMatch(/nothing to serve: give --dhcp-range, --proxy-dhcp, --tftp-root and\/or --http-root/);
   });

@@ -13,11 +13,13 @@ import {
   EV_S_CRTM_VERSION,
   EV_SEPARATOR,
 } from '../../protocol/tcg/event-types.js';
+import type { TrustStore } from '../../trust/trust-store.js';
 import {
   crtmVersion,
   efiAction,
   efiImageLoadEvent,
   efiSignatureData,
+  efiSignatureListSha256,
   efiSignatureListX509,
   separator,
   taggedEvent,
@@ -100,8 +102,26 @@ export function firmwareProfileOf(id: DeviceIdentity): FirmwareProfile {
   return { vendor: 'bootlab UEFI', version: `${id.machine}-fw-1.0` };
 }
 
+/** The Secure Boot variables firmware measures into PCR 7 before any code runs (DER certificates). */
+export interface SecureBootVariables {
+  pk?: Uint8Array | undefined;
+  kek: readonly Uint8Array[];
+  db: readonly Uint8Array[];
+  dbx: { certs: readonly Uint8Array[]; sha256: readonly Uint8Array[] };
+}
+
+/** What a trust store puts into PCR 7 at power-on. */
+export function secureBootVariablesOf(store: Pick<TrustStore, 'pk' | 'kek' | 'db' | 'dbx'>): SecureBootVariables {
+  return {
+    pk: store.pk?.raw,
+    kek: store.kek.map((c) => c.raw),
+    db: store.db.map((c) => c.raw),
+    dbx: { certs: store.dbx.certs.map((c) => c.raw), sha256: store.dbx.sha256 },
+  };
+}
+
 /** Firmware stage and ONIE stage, from power-on to the point where discovery starts. */
-export function preBootMeasurements(id: DeviceIdentity, dbCertsDer: readonly Uint8Array[]): Measurement[] {
+export function preBootMeasurements(id: DeviceIdentity, vars: SecureBootVariables): Measurement[] {
   const fw = firmwareProfileOf(id);
   // Simulated code: deterministic stand-ins for the firmware volume and the ONIE kernel,
   // so the same platform and release always produce the same digests.
@@ -122,11 +142,18 @@ export function preBootMeasurements(id: DeviceIdentity, dbCertsDer: readonly Uin
       eventType: EV_EFI_VARIABLE_DRIVER_CONFIG,
       data: uefiVariableData(EFI_GLOBAL_VARIABLE_GUID, 'SecureBoot', Uint8Array.of(1)),
     },
-    {
-      pcr: PCR.secureBoot,
-      eventType: EV_EFI_VARIABLE_DRIVER_CONFIG,
-      data: uefiVariableData(EFI_IMAGE_SECURITY_DATABASE_GUID, 'db', efiSignatureListX509(BOOTLAB_OWNER_GUID, dbCertsDer)),
-    },
+    // TCG PC Client PFP: SecureBoot, PK, KEK, db, dbx, each measured even when empty. A dbx
+    // update therefore moves PCR 7, as it does on real machines.
+    ...([
+      [EFI_GLOBAL_VARIABLE_GUID, 'PK', efiSignatureListX509(BOOTLAB_OWNER_GUID, vars.pk ? [vars.pk] : [])],
+      [EFI_GLOBAL_VARIABLE_GUID, 'KEK', efiSignatureListX509(BOOTLAB_OWNER_GUID, vars.kek)],
+      [EFI_IMAGE_SECURITY_DATABASE_GUID, 'db', efiSignatureListX509(BOOTLAB_OWNER_GUID, vars.db)],
+      [
+        EFI_IMAGE_SECURITY_DATABASE_GUID,
+        'dbx',
+        Buffer.concat([efiSignatureListX509(BOOTLAB_OWNER_GUID, vars.dbx.certs), efiSignatureListSha256(BOOTLAB_OWNER_GUID, vars.dbx.sha256)]),
+      ],
+    ] as const).map(([guid, name, data]) => ({ pcr: PCR.secureBoot, eventType: EV_EFI_VARIABLE_DRIVER_CONFIG, data: uefiVariableData(guid, name, data) })),
   ];
   for (let pcr = 0; pcr <= 7; pcr++) m.push({ pcr, eventType: EV_SEPARATOR, data: separator() });
   m.push(
@@ -224,11 +251,11 @@ export function rejectionMeasurement(r: { url: string; reason: string; sha256: U
 /** The events a known-good install boot produces, for computing golden PCR values. */
 export function goldenBootMeasurements(
   id: DeviceIdentity,
-  dbCertsDer: readonly Uint8Array[],
+  vars: SecureBootVariables,
   image: { authorityDer: Uint8Array; operatorAuthorityDer?: Uint8Array | undefined; size: number; sha1?: Uint8Array | undefined; sha256: Uint8Array },
 ): Measurement[] {
   return [
-    ...preBootMeasurements(id, dbCertsDer),
+    ...preBootMeasurements(id, vars),
     authorityMeasurement(image.authorityDer),
     ...(image.operatorAuthorityDer ? [operatorAuthorityMeasurement(image.operatorAuthorityDer)] : []),
     installerMeasurement({ url: '', ...image }),

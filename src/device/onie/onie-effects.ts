@@ -27,6 +27,7 @@ import {
   operatorAuthorityMeasurement,
   installerMeasurement,
   preBootMeasurements,
+  secureBootVariablesOf,
   referenceListMeasurement,
   rejectionMeasurement,
   unknownStageMeasurement,
@@ -122,7 +123,7 @@ export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
   return {
     async powerOn() {
       d.console('bootlab firmware: measured boot, Secure Boot enabled');
-      for (const m of preBootMeasurements(d.identity, d.trust.db.map((c) => c.raw))) measure(m);
+      for (const m of preBootMeasurements(d.identity, secureBootVariablesOf(d.trust))) measure(m);
       d.console(`ONIE: version ${d.identity.onieVersion}, platform ${d.identity.arch}-${d.identity.machine}-r${d.identity.machineRev}`);
       if (d.referenceList) {
         const v = verifyReferenceList(d.referenceList, d.trust);

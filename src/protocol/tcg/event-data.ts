@@ -90,6 +90,22 @@ export function efiSignatureListX509(ownerGuid: string, certsDer: readonly Uint8
   );
 }
 
+/** One EFI_SIGNATURE_LIST of sha256 image digests (as dbx holds revoked images); empty for none. */
+export function efiSignatureListSha256(ownerGuid: string, digests: readonly Uint8Array[]): Buffer {
+  if (digests.length === 0) return Buffer.alloc(0);
+  const size = 16 + 32;
+  const w = new ByteWriter(28 + size * digests.length)
+    .bytes(encodeGuid(EFI_CERT_SHA256_GUID))
+    .u32le(28 + size * digests.length) // SignatureListSize
+    .u32le(0) // SignatureHeaderSize
+    .u32le(size); // SignatureSize: owner GUID ‖ digest
+  for (const d of digests) {
+    if (d.length !== 32) throw new RangeError(`a sha256 signature is 32 bytes, got ${d.length}`);
+    w.bytes(encodeGuid(ownerGuid)).bytes(d);
+  }
+  return w.finish();
+}
+
 /** TCG_PCClientTaggedEvent: u32 taggedEventID ‖ u32 size ‖ data. */
 export function taggedEvent(id: number, data: Uint8Array): Buffer {
   return new ByteWriter(8 + data.length).u32le(id).u32le(data.length).bytes(data).finish();

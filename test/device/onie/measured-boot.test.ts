@@ -17,6 +17,7 @@ import { VirtualTpm } from '../../../src/trust/vtpm.js';
 import { createHash } from 'node:crypto';
 
 const db = [Buffer.from('db certificate one'), Buffer.from('db certificate two')];
+const vars = { pk: Buffer.from('pk'), kek: [Buffer.from('kek')], db, dbx: { certs: [Buffer.from('revoked')], sha256: [Buffer.alloc(32, 7)] } };
 const image = {
   authorityDer: db[0]!,
   size: 1234,
@@ -26,7 +27,7 @@ const image = {
 
 function bootInto(tpm: VirtualTpm, identitySeed: string, extra: Array<ReturnType<typeof authorityMeasurement>> = []): void {
   const id = defaultIdentity(new SeededRandom(identitySeed));
-  for (const m of [...preBootMeasurements(id, db), ...extra]) {
+  for (const m of [...preBootMeasurements(id, vars), ...extra]) {
     const e = toTcgEvent(m, tpm.banks);
     tpm.extend(e.pcrIndex, e.eventType, e.data, Object.fromEntries(e.digests.map((d) => [d.alg, d.digest])));
   }
@@ -40,7 +41,7 @@ describe('ONIE measured boot', () => {
       installerMeasurement({ url: 'http://127.0.0.1:41234/nos.bin', ...image }),
     ]);
     const id = defaultIdentity(new SeededRandom('another-device-same-platform'));
-    const golden = replayEvents(goldenBootMeasurements(id, db, image).map((m) => toTcgEvent(m, ['sha256'])), ['sha256']);
+    const golden = replayEvents(goldenBootMeasurements(id, vars, image).map((m) => toTcgEvent(m, ['sha256'])), ['sha256']);
     for (const pcr of GOLDEN_PCRS) expect(Buffer.from(tpm.pcr('sha256', pcr))).toEqual(Buffer.from(golden.sha256[pcr]!));
   });
 
@@ -75,5 +76,23 @@ describe('ONIE measured boot', () => {
   it('refuses to invent a digest for a bank the measurement did not hash', () => {
     const m = installerMeasurement({ url: 'u', ...image });
     expect(() => toTcgEvent(m, ['sha384'])).toThrow(/sha384/);
+  });
+
+  it('measures SecureBoot, PK, KEK, db and dbx into PCR 7 in the PC Client order; a dbx entry moves PCR 7', () => {
+    const id = defaultIdentity(new SeededRandom('x'));
+    const names = preBootMeasurements(id, vars)
+      .filter((m) => m.pcr === PCR.secureBoot && m.eventType === 0x80000001)
+      .map((m) => Buffer.from(m.data.subarray(32, 32 + 2 * Number(Buffer.from(m.data).readBigUInt64LE(16)))).toString('utf16le'));
+    expect(names).toEqual(['SecureBoot', 'PK', 'KEK', 'db', 'dbx']);
+    const dbx = preBootMeasurements(id, vars).find((m) => Buffer.from(m.data).includes(Buffer.from('dbx', 'utf16le')))!;
+    // An X509 list for the revoked certificate, then one sha256 list: type GUID, sizes 28 + 48, owner, digest.
+    expect(Buffer.from(dbx.data).includes(Buffer.concat([Buffer.from('2616c4c14c509240aca941f936934328', 'hex')]))).toBe(true);
+    const a = new VirtualTpm();
+    const b = new VirtualTpm();
+    for (const m of preBootMeasurements(id, vars)) a.extend(m.pcr, m.eventType, m.data, Object.fromEntries(toTcgEvent(m, a.banks).digests.map((d) => [d.alg, d.digest])));
+    const more = { ...vars, dbx: { certs: vars.dbx.certs, sha256: [...vars.dbx.sha256, Buffer.alloc(32, 8)] } };
+    for (const m of preBootMeasurements(id, more)) b.extend(m.pcr, m.eventType, m.data, Object.fromEntries(toTcgEvent(m, b.banks).digests.map((d) => [d.alg, d.digest])));
+    expect(a.pcr('sha256', PCR.secureBoot)).not.toEqual(b.pcr('sha256', PCR.secureBoot));
+    for (const pcr of [0, 1, 4, 5, 8, 9]) expect(a.pcr('sha256', pcr)).toEqual(b.pcr('sha256', pcr));
   });
 });
