@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeEventLog } from '../../../src/protocol/tcg/event-log.js';
 import { replayEventLog } from '../../../src/trust/event-log-replay.js';
-import { loadScenario } from '../../../src/scenario/load.js';
+import { loadScenario, parseScenario } from '../../../src/scenario/load.js';
 import { runScenario } from '../../../src/scenario/run.js';
 import { oneInstallerScenario } from '../one-installer-scenario.js';
 
@@ -66,13 +66,20 @@ describe('bootlab artifacts checked by tpm2-tools', () => {
     }
   });
 
-  it("tpm2_eventlog parses a dual-signer boot's OperatorDb authority event and replays PCR 7 to bootlab's value", async () => {
+  it("tpm2_eventlog parses a dual-signer boot's OperatorDb authority and a dbx with certificates and digests, and replays PCR 7 to bootlab's value", async () => {
     const dir = join(root, 'dual');
-    const report = await runScenario(await loadScenario(join(repo, 'scenarios', 'dual-signer.yaml')), { artifactsDir: dir });
-    expect(report.ok).toBe(true);
+    // The shipped scenario, with a dbx revoking a certificate and the unqualified image by
+    // digest (padded, so its signed content differs from the qualified one's).
+    const text = (await readFile(join(repo, 'scenarios', 'dual-signer.yaml'), 'utf8'))
+      .replace('  - name: nos-unqualified\n', '  - name: nos-unqualified\n    paddingMiB: 1\n')
+      .replace('  operatorDb: [operator-ca]\n', '  operatorDb: [operator-ca]\n  dbx: [rogue, "image:nos-unqualified"]\n')
+      .replace('rejected: [missing-countersignature]', 'rejected: [revoked-digest]');
+    const report = await runScenario({ scenario: parseScenario(text, 'dual.yaml'), file: 'dual.yaml', baseDir: join(repo, 'scenarios') }, { artifactsDir: dir });
+    expect(report.devices[0]!.checks.filter((c) => !c.ok)).toEqual([]);
     const { stdout, stderr } = await run('tpm2_eventlog', [join(dir, 'switch-1', 'eventlog.bin')]);
     expect(`${stdout}${stderr}`).not.toMatch(/WARN|ERROR/);
     expect(stdout).toMatch(/UnicodeName: OperatorDb/);
+    expect(stdout).toMatch(/UnicodeName: dbx/);
     const log = decodeEventLog(await readFile(join(dir, 'switch-1', 'eventlog.bin')));
     if (!log.ok) throw log.error;
     expect(pcrsFromEventlogYaml(stdout, 'sha256').get(7)).toBe(Buffer.from(replayEventLog(log.value).sha256[7]!).toString('hex'));
@@ -99,7 +106,6 @@ describe('bootlab artifacts checked by tpm2-tools', () => {
 
 describe('a device with sha256 + sha384 banks and an RSA AK, checked by tpm2-tools', () => {
   it('tpm2_eventlog replays both banks to bootlab values; tpm2_checkquote accepts the RSA quote and rejects a flipped message byte', async () => {
-    const { parseScenario } = await import('../../../src/scenario/load.js');
     const text = oneInstallerScenario(
       'sha384',
       [
