@@ -5,13 +5,15 @@
  * and 1468 with windowsize 8; every fetch is checked byte for byte (sha256). Prints the
  * median MiB/s of each server and setting and the ratios that the targets are about:
  * lock-step ≥ 1.0× tftpd-hpa at the same setting, windowsize 8 ≥ 6× tftpd-hpa's lock-step
- * rate at 1468.
+ * rate at 1468. bootlab runs as `bootlab serve` does by default (busy-polling 1 ms for ACKs
+ * after each DATA burst) and as `bootlab-sleep` with --tftp-busy-poll 0; each server's CPU
+ * time per MiB is printed beside its rate, so the trade is visible.
  *
- *   sudo npm run bench:tftp [-- --mib 64 --runs 3 --servers bootlab,tftpd-hpa,dnsmasq]
+ *   sudo npm run bench:tftp [-- --mib 64 --runs 3 --servers bootlab,bootlab-sleep,tftpd-hpa,dnsmasq]
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, release } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,7 +24,7 @@ const { values } = parseArgs({
   options: {
     mib: { type: 'string', default: '64' },
     runs: { type: 'string', default: '3' },
-    servers: { type: 'string', default: 'bootlab,tftpd-hpa,dnsmasq' },
+    servers: { type: 'string', default: 'bootlab,bootlab-sleep,tftpd-hpa,dnsmasq' },
   },
 });
 const mib = Number(values.mib);
@@ -60,6 +62,18 @@ async function fetchOnce(lab: Lab, out: string, options: readonly string[], expe
   return mib / seconds;
 }
 
+/**
+ * CPU seconds the server process has used, its reaped children included (tftpd-hpa forks
+ * one per transfer): utime, stime, cutime, cstime of /proc/PID/stat, in clock ticks.
+ */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = [11, 12, 13, 14].reduce((n, i) => n + Number(fields[i]), 0);
+  return ticks / CLOCK_TICKS;
+}
+const CLOCK_TICKS = 100;
+
 async function measure(server: TftpBenchServer, root: string, expected: string): Promise<Map<SettingName, number>> {
   const lab = await createLab(net);
   const rates = new Map<SettingName, number>();
@@ -68,9 +82,14 @@ async function measure(server: TftpBenchServer, root: string, expected: string):
     try {
       for (const setting of SETTINGS) {
         const samples: number[] = [];
+        const cpuBefore = await cpuSeconds(child.pid!);
         for (let i = 0; i < runs; i++) samples.push(await fetchOnce(lab, join(root, '..', `out-${server.name}.bin`), setting.options, expected));
+        // A forked transfer is reaped (and counted) a moment after the client has its file.
+        await new Promise((r) => setTimeout(r, 200));
+        const cpuMsPerMiB = ((await cpuSeconds(child.pid!)) - cpuBefore) * 1000 / (mib * runs);
+        const cpu = server.cpuUntracked ? 'not tracked (forks per transfer)' : `${cpuMsPerMiB.toFixed(1).padStart(5)} ms/MiB`;
         rates.set(setting.name, median(samples));
-        console.log(`  ${server.name.padEnd(10)} ${setting.name.padEnd(20)} ${median(samples).toFixed(1).padStart(7)} MiB/s  (runs: ${samples.map((s) => s.toFixed(1)).join(', ')})`);
+        console.log(`  ${server.name.padEnd(14)} ${setting.name.padEnd(20)} ${median(samples).toFixed(1).padStart(7)} MiB/s  server CPU ${cpu}  (runs: ${samples.map((s) => s.toFixed(1)).join(', ')})`);
       }
     } finally {
       child.kill('SIGTERM');

@@ -6,6 +6,8 @@ import { waitForLine, type Lab } from '../../test/interop/netns.js';
 /** A TFTP server the benchmark starts in the lab's server namespace, on port 69. */
 export interface TftpBenchServer {
   name: string;
+  /** Its CPU time cannot be read from its pid: tftpd-hpa forks per transfer and never waits for the children. */
+  cpuUntracked?: boolean;
   start(lab: Lab, root: string): Promise<ChildProcess>;
 }
 
@@ -39,7 +41,17 @@ export const tftpServers: TftpBenchServer[] = [
     },
   },
   {
+    // The same server without busy polling: each ACK wakes a sleeping thread.
+    name: 'bootlab-sleep',
+    async start(lab, root) {
+      const child = lab.spawn(lab.server.ns, ['node', join(repo, 'dist/cli/bin.js'), 'serve', '--bind', lab.server.address, '--tftp-root', root, '--tftp-port', '69', '--tftp-busy-poll', '0', '--quiet']);
+      await waitForLine(child, /TFTP on/, 10_000);
+      return child;
+    },
+  },
+  {
     name: 'tftpd-hpa',
+    cpuUntracked: true,
     async start(lab, root) {
       await worldReadable(root);
       // -L: foreground; -s: the root is the client's "/".

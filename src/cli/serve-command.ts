@@ -35,6 +35,7 @@ export function registerServeCommand(program: Command): void {
     .option('--tftp-root <dir>', 'start TFTP, serving this directory read-only')
     .option('--tftp-port <port>', 'TFTP port (default 69)')
     .option('--tftp-write-dir <dir>', 'accept TFTP uploads (WRQ) into this directory; existing files are never replaced')
+    .option('--tftp-busy-poll <us>', 'after sending DATA, poll for the ACK this many µs instead of sleeping (default 1000; 0 saves the CPU, costs lock-step speed)')
     .option('--http-root <dir>', 'start HTTP, serving this directory')
     .option('--http-port <port>', 'HTTP port (default 80)')
     .option('-v, --verbose', 'also print requests that were dropped')

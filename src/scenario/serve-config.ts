@@ -76,6 +76,8 @@ export const serveFileSchema = z
         maxWindowsize: z.number().int().min(1).max(65535).optional(),
         /** Wait before a retransmission when the client sets no timeout option. */
         retransmit: durationSchema.optional(),
+        /** µs to keep polling for an ACK after sending DATA instead of sleeping (0: off). */
+        busyPoll: z.number().int().min(0).max(100_000).optional(),
         faults: faultsSchema.optional(),
       })
       .strict()
@@ -126,7 +128,17 @@ export interface ServeFlags {
   tftpPort?: string;
   /** Accept TFTP uploads into this directory. */
   tftpWriteDir?: string;
+  /** µs of busy polling for ACKs after each DATA burst. */
+  tftpBusyPoll?: string;
 }
+
+/**
+ * `bootlab serve` answers lock-step TFTP clients (PXE ROMs, busybox) from a polling loop
+ * for 1 ms after each DATA burst: at LAN round trips this is the difference between
+ * waiting on a thread wake-up per block and not (bench/tftp), for one busy core while
+ * transfers run.
+ */
+export const DEFAULT_TFTP_BUSY_POLL_US = 1000;
 
 export interface ServePlan {
   dhcp?: Dhcp4ServerConfig & { leaseFile?: string; faults?: FaultPlan };
@@ -255,10 +267,12 @@ export async function planServe(flags: ServeFlags, interfaces = networkInterface
       ...(t?.maxBlksize !== undefined ? { maxBlksize: t.maxBlksize } : {}),
       ...(t?.maxWindowsize !== undefined ? { maxWindowsize: t.maxWindowsize } : {}),
       ...(t?.retransmit !== undefined ? { retransmitMs: t.retransmit } : {}),
+      busyPollUs: checked('tftp-busy-poll', z.coerce.number().int().min(0).max(100_000), flags.tftpBusyPoll) ?? t?.busyPoll ?? DEFAULT_TFTP_BUSY_POLL_US,
       ...(t?.faults ? { faults: toFaultPlan(t.faults) } : {}),
     };
-  } else if (flags.tftpPort || flags.tftpWriteDir) {
-    throw new BootlabError('BL_CLI_INPUT', `--${flags.tftpPort ? 'tftp-port' : 'tftp-write-dir'} without --tftp-root: TFTP starts only with a directory to serve`);
+  } else if (flags.tftpPort || flags.tftpWriteDir || flags.tftpBusyPoll) {
+    const given = flags.tftpPort ? 'tftp-port' : flags.tftpWriteDir ? 'tftp-write-dir' : 'tftp-busy-poll';
+    throw new BootlabError('BL_CLI_INPUT', `--${given} without --tftp-root: TFTP starts only with a directory to serve`);
   }
 
   const httpRoot = flags.httpRoot ?? (file.http ? pathFrom(baseDir, file.http.root) : undefined);

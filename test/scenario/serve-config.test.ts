@@ -114,9 +114,11 @@ describe('planServe', () => {
 
   it('plans TFTP from flags or a file: uploads, limits, retransmission and seeded faults', async () => {
     const fromFlags = await planServe({ tftpRoot: dir, tftpPort: '6969', tftpWriteDir: join(dir, 'up') }, ifaces);
-    expect(fromFlags.tftp).toEqual({ root: dir, bind: { address: '0.0.0.0', port: 6969 }, write: { dir: join(dir, 'up') } });
+    expect(fromFlags.tftp).toEqual({ root: dir, bind: { address: '0.0.0.0', port: 6969 }, write: { dir: join(dir, 'up') }, busyPollUs: 1000 });
+    expect((await planServe({ tftpRoot: dir, tftpBusyPoll: '0' }, ifaces)).tftp?.busyPollUs).toBe(0);
+    await expect(planServe({ tftpRoot: dir, tftpBusyPoll: 'lots' }, ifaces)).rejects.toThrow(/--tftp-busy-poll/);
     const file = join(dir, 'tftp.yaml');
-    await writeFile(file, 'seed: lab-7\ntftp:\n  root: boot\n  writeDir: logs\n  maxWriteBytes: 1048576\n  maxBlksize: 1432\n  retransmit: 250ms\n  faults: { loss: 0.1, duplicate: 0.02, delay: 5ms, jitter: 3ms }\n');
+    await writeFile(file, 'seed: lab-7\ntftp:\n  root: boot\n  writeDir: logs\n  maxWriteBytes: 1048576\n  maxBlksize: 1432\n  retransmit: 250ms\n  busyPoll: 200\n  faults: { loss: 0.1, duplicate: 0.02, delay: 5ms, jitter: 3ms }\n');
     const plan = await planServe({ config: file }, ifaces);
     expect(plan.seed).toBe('lab-7');
     expect(plan.tftp).toEqual({
@@ -125,10 +127,12 @@ describe('planServe', () => {
       write: { dir: join(dir, 'logs'), maxBytes: 1048576 },
       maxBlksize: 1432,
       retransmitMs: 250,
+      busyPollUs: 200,
       faults: { loss: 0.1, duplicate: 0.02, delayMs: 5, jitterMs: 3 },
     });
     await writeFile(file, 'tftp:\n  root: boot\n  faults: { loss: 30 }\n');
     await expect(planServe({ config: file }, ifaces)).rejects.toThrow(/tftp\.yaml:3: tftp\.faults\.loss: a rate is between 0 and 1/);
     await expect(planServe({ tftpWriteDir: dir }, ifaces)).rejects.toThrow(/--tftp-write-dir without --tftp-root/);
+    await expect(planServe({ tftpBusyPoll: '10' }, ifaces)).rejects.toThrow(/--tftp-busy-poll without --tftp-root/);
   });
 });

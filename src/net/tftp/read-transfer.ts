@@ -51,6 +51,8 @@ export class ReadTransfer {
     private readonly params: TftpTransferParams,
     maxRetries: number,
     private readonly done: (outcome: TransferOutcome) => void,
+    /** Called after each burst of DATA: an ACK is due within a round trip. */
+    private readonly sent: () => void = () => {},
   ) {
     // A body that is an exact multiple of blksize ends with an empty block.
     this.lastBlock = Math.floor(source.size / params.blksize) + 1;
@@ -140,7 +142,8 @@ export class ReadTransfer {
   private pump(): void {
     if (this.finished || this.loading) return;
     const until = Math.min(this.acked + this.params.windowsize, this.lastBlock);
-    if (this.sentUpTo < until) this.timer.restart();
+    if (this.sentUpTo >= until) return;
+    this.timer.restart();
     while (this.sentUpTo < until) {
       const n = this.sentUpTo + 1;
       const packet = this.source.packet(n);
@@ -154,6 +157,7 @@ export class ReadTransfer {
       this.sentAt[slot] = performance.now();
       this.send(packet);
     }
+    this.sent();
   }
 
   private loadThenPump(n: number): void {
