@@ -36,6 +36,8 @@ export type ImageVerdict =
       signer: { subject: string; sha256Fingerprint: string; certDer: Buffer };
       /** The db entry that approved: a certificate (DER), or for an allow-list entry the image's sha256. */
       authority: { subject: string; entry: Buffer; kind: 'certificate' | 'sha256' };
+      /** Subjects from the signer up to the authority (empty for an approved digest). */
+      chain: string[];
       /** Which rule let the image in. */
       rule: 'signature' | 'allow-list' | 'signature+allow-list' | 'dual-signer';
       /** With dual-signer: the second signer and the operator certificate that vouches for it. */
@@ -74,6 +76,7 @@ export function verifyDigestedImage(d: DigestedImage, store: TrustStore): ImageV
       ok: true,
       signer: { subject: 'none (approved digest)', sha256Fingerprint: '', certDer: Buffer.alloc(0) },
       authority: { subject: `approved sha256 ${approved.toString('hex')}`, entry: approved, kind: 'sha256' },
+      chain: [],
       rule: 'allow-list',
       digestAlg: 'sha256',
     };
@@ -137,6 +140,7 @@ export function signatureVerdict(
     ok: true,
     signer: { subject: subjectLine(signer), sha256Fingerprint: createHash('sha256').update(signer.raw).digest('hex'), certDer: Buffer.from(signer.raw) },
     authority: { subject: subjectLine(decision.authority), entry: Buffer.from(decision.authority.raw), kind: 'certificate' },
+    chain: decision.path.map(subjectLine),
     ...(counter ? { countersigner: { subject: subjectLine(counter.signer), authority: subjectLine(counter.decision.authority), authorityEntry: Buffer.from(counter.decision.authority.raw) } } : {}),
     rule,
     digestAlg: 'sha256',
@@ -204,7 +208,8 @@ export async function verifyImageFile(
 export function formatVerdict(v: ImageVerdict): string {
   if (!v.ok) return `REJECTED: ${v.reason}: ${v.detail}`;
   const counter = v.countersigner ? `; countersigner "${v.countersigner.subject}", authority "${v.countersigner.authority}"` : '';
-  return `trusted (${v.rule}); signer "${v.signer.subject}", authority "${v.authority.subject}"${counter}`;
+  const chain = v.chain.length > 2 ? `; chain ${v.chain.map((s) => `"${s}"`).join(' → ')}` : '';
+  return `trusted (${v.rule}); signer "${v.signer.subject}", authority "${v.authority.subject}"${chain}${counter}`;
 }
 
 /** A vendor signature and an operator countersignature, with room to spare; more is abuse. */

@@ -9,7 +9,7 @@ import { buildImage, type BuiltImage } from '../../src/image/build.js';
 import { buildDetachedCms, countersignImage, signImage } from '../../src/image/sign.js';
 import { pemDecodeAll, pemEncode } from '../../src/trust/pem.js';
 import { createTestPki, issueCertificate } from '../../src/trust/test-pki.js';
-import { verifyImageFile, type ImageVerdict } from '../../src/trust/image-verifier.js';
+import { formatVerdict, verifyImageFile, type ImageVerdict } from '../../src/trust/image-verifier.js';
 import { TrustStore } from '../../src/trust/trust-store.js';
 import { DEMO_NOS_DIR } from '../image/demo-sandbox.js';
 
@@ -117,6 +117,8 @@ describe('signImage + verifyImageFile', () => {
     await signImage(unsigned, { ...leaf, chainPem: [mid.certPem] }, out);
     const v = await verifyImageFile(out, TrustStore.fromPem(root.certPem));
     expect(v.ok && v.authority.subject).toBe('CN=rsa root (TEST ONLY)');
+    expect(v.ok && v.chain).toEqual(['CN=rsa signer (TEST ONLY)', 'CN=rsa intermediate (TEST ONLY)', 'CN=rsa root (TEST ONLY)']);
+    expect(formatVerdict(v)).toMatch(/; chain "CN=rsa signer \(TEST ONLY\)" → "CN=rsa intermediate \(TEST ONLY\)" → "CN=rsa root \(TEST ONLY\)"$/);
     // Without the intermediate in the signature, nothing links the signer to the root.
     const bare = join(work, 'rsa-bare.bin');
     await signImage(unsigned, leaf, bare);

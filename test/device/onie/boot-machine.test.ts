@@ -24,6 +24,7 @@ const good = (signer = 'CN=vendor'): ImageVerdict => ({
   ok: true,
   signer: { subject: signer, sha256Fingerprint: 'aa', certDer: Buffer.from('signer') },
   authority: { subject: 'CN=db', entry: Buffer.from('authority'), kind: 'certificate' },
+  chain: [signer, 'CN=db'],
   rule: 'signature',
   digestAlg: 'sha256',
 });
