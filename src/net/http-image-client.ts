@@ -90,7 +90,7 @@ export async function downloadImage(url: string, opts: DownloadOptions): Promise
           yield chunk;
         }
       },
-      createWriteStream(opts.to),
+      createWriteStream(opts.to, { highWaterMark: 1 << 20 }),
     );
     return { status: res.statusCode, bytes };
   } catch (e) {

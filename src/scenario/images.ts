@@ -8,6 +8,7 @@ import { parseSharchHeader, SHARCH_MAX_HEADER_BYTES } from '../protocol/sharch/l
 import { ScenarioError } from '../errors.js';
 import type { TrustStore } from '../trust/trust-store.js';
 import type { DigestedImage } from '../trust/image-digester.js';
+import { readFileHead } from '../trust/file-head.js';
 import { verifyImageFile } from '../trust/image-verifier.js';
 import type { Random } from '../random.js';
 import type { RunPki } from './pki.js';
@@ -127,7 +128,7 @@ async function paddedCopy(sourceDir: string, to: string, mib: number, random: Ra
 
 /** Flips every bit of one byte of the chosen region: the smallest change a signature must catch. */
 async function tamper(path: string, region: 'header' | 'payload' | 'signature', offset?: number): Promise<void> {
-  const head = await readHead(path, SHARCH_MAX_HEADER_BYTES);
+  const head = await readFileHead(path, SHARCH_MAX_HEADER_BYTES);
   const layout = parseSharchHeader(head);
   if (!layout.ok) throw new Error(`cannot tamper with ${path}: ${layout.error.message}`);
   const { headerLength, payloadSize } = layout.value;
@@ -146,17 +147,6 @@ async function tamper(path: string, region: 'header' | 'payload' | 'signature', 
     await fh.read(byte, 0, 1, at);
     byte[0] = byte[0]! ^ 0xff;
     await fh.write(byte, 0, 1, at);
-  } finally {
-    await fh.close();
-  }
-}
-
-async function readHead(path: string, max: number): Promise<Buffer> {
-  const fh = await open(path, 'r');
-  try {
-    const buf = Buffer.alloc(max);
-    const { bytesRead } = await fh.read(buf, 0, max, 0);
-    return buf.subarray(0, bytesRead);
   } finally {
     await fh.close();
   }

@@ -71,13 +71,13 @@ export class SignedImageDigester {
   write(chunk: Uint8Array): void {
     if (this.finished) throw new Error('SignedImageDigester: write after finish');
     if (chunk.length === 0) return;
-    // Copied: the caller may reuse its buffer, and pending/tail hold on to bytes.
-    const b = Buffer.from(chunk);
+    // A view, not a copy: hashing needs none, and what is kept (pending head, tail) is copied there.
+    const b = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (this.layout !== undefined) {
       this.consume(b);
       return;
     }
-    this.pending.push(b);
+    this.pending.push(Buffer.from(b));
     this.pendingLength += b.length;
     // Only a newline can complete the marker line, so other chunks need no new parse.
     if (b.includes(0x0a) || this.pendingLength >= this.maxHeader) this.tryLayout(false);
@@ -167,7 +167,7 @@ export class SignedImageDigester {
       this.tail = [];
       return;
     }
-    this.tail.push(b);
+    this.tail.push(Buffer.from(b));
     this.tailLength += b.length;
   }
 }

@@ -1,10 +1,14 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { parseSharchHeader, SHARCH_MAX_HEADER_BYTES } from '../protocol/sharch/layout.js';
+import { readFileHead, readFileRange } from './file-head.js';
+import { hashFileRange } from './range-hash-worker.js';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
 import { ContentInfo, SignedData, id_contentType, id_data, id_messageDigest, id_signedData, type SignerInfo } from '@peculiar/asn1-cms';
 import { encodeAttributeSet } from './cms-attributes.js';
-import { SignedImageDigester, type DigestedImage, type DigesterLimits } from './image-digester.js';
+import { MAX_SIGNATURE_BYTES, SignedImageDigester, type DigestedImage, type DigesterLimits } from './image-digester.js';
+import { DecodeError } from '../errors.js';
 import { pemDecodeAll } from './pem.js';
 import { OID, verifySignature } from './signature-algorithms.js';
 import { subjectLine, type TrustDecision, type TrustStore } from './trust-store.js';
@@ -187,8 +191,42 @@ export function checkSignerInfo(
   return { ok: true, signer };
 }
 
-/** Streams a file through the digester: one pass, bounded memory. */
-export async function digestImageFile(path: string, limits?: DigesterLimits): Promise<DigestedImage> {
+/**
+ * The digests of an image file, as SignedImageDigester gives them for the same bytes. For
+ * a sharch image two workers hash at once (the file with sha256, its prefix copied at the
+ * signed range's end, and the payload with sha1 for ONIE's own check), so the second digest
+ * costs no wall time on a machine with two cores; anything else streams through the
+ * digester, which says why it is no image.
+ */
+export async function digestImageFile(path: string, limits: DigesterLimits = {}): Promise<DigestedImage> {
+  const maxHeaderBytes = limits.maxHeaderBytes ?? SHARCH_MAX_HEADER_BYTES;
+  const parsed = parseSharchHeader(await readFileHead(path, maxHeaderBytes), { maxHeaderBytes });
+  if (!parsed.ok) return streamDigest(path, limits);
+  const layout = parsed.value;
+  const signedEnd = layout.headerLength + layout.payloadSize;
+  const algs = ['sha256' as const, ...(limits.sha1 !== false ? ['sha1' as const] : []), ...(limits.sha384 ? ['sha384' as const] : [])];
+  const [file, payload] = await Promise.all([
+    hashFileRange({ path, start: 0, end: Number.MAX_SAFE_INTEGER, algs, checkpoint: signedEnd }),
+    hashFileRange({ path, start: layout.headerLength, end: signedEnd, algs: ['sha1'] }),
+  ]);
+  const d: DigestedImage = {
+    size: file.bytes,
+    fileSha256: file.digests['sha256']!,
+    ...(file.digests['sha1'] ? { fileSha1: file.digests['sha1'] } : {}),
+    ...(file.digests['sha384'] ? { fileSha384: file.digests['sha384'] } : {}),
+    layout,
+  };
+  if (file.bytes < signedEnd || !file.atCheckpoint || payload.bytes !== layout.payloadSize) return d;
+  d.signedSha256 = file.atCheckpoint['sha256']!;
+  d.payloadSha1Actual = payload.digests['sha1']!.toString('hex');
+  const maxSignature = limits.maxSignatureBytes ?? MAX_SIGNATURE_BYTES;
+  const tail = file.bytes - signedEnd;
+  if (tail > maxSignature) d.signatureError = new DecodeError('sharch', 'limit', signedEnd, 'signature', `more than ${maxSignature} bytes follow the payload`);
+  else if (tail > 0) d.signature = await readFileRange(path, signedEnd, tail);
+  return d;
+}
+
+async function streamDigest(path: string, limits: DigesterLimits): Promise<DigestedImage> {
   const digester = new SignedImageDigester(limits);
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) digester.write(chunk as Buffer);
   return digester.finish();
