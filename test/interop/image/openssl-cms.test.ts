@@ -98,6 +98,38 @@ describe('images signed by openssl cms -sign', () => {
     const rogue = await verifyImageFile(await opensslSigned('ossl-rogue', pki.rogueSigner), store);
     expect(rogue.ok ? 'ok' : rogue.reason).toBe('untrusted-signer');
   });
+
+  it('each kind of damage has its own reason: header, payload or signature bit, truncation, revoked, expired, wrong chain', async () => {
+    const good = await opensslSigned('ossl-damage', pki.vendorSigner);
+    const bytes = readFileSync(good);
+    const marker = bytes.indexOf('\nexit_marker\n') + 13;
+    const payloadSize = Number(/payload_image_size=(\d+)/.exec(bytes.subarray(0, marker).toString('latin1'))![1]);
+    const variant = async (name: string, change: (b: Buffer) => Buffer, trust = store) => {
+      const path = join(work, `damage-${name}.bin`);
+      writeFileSync(path, change(Buffer.from(bytes)));
+      const v = await verifyImageFile(path, trust);
+      return v.ok ? 'trusted' : v.reason;
+    };
+    const flip = (at: number) => (b: Buffer) => {
+      b[at] = b[at]! ^ 0x01;
+      return b;
+    };
+    expect(await variant('untouched', (b) => b)).toBe('trusted');
+    expect(await variant('header', flip(30))).toBe('digest-mismatch');
+    expect(await variant('payload', flip(marker + 600))).toBe('payload-checksum');
+    // A bit inside the base64 of the signature value, near the end of the PEM block.
+    expect(await variant('signature', (b) => {
+      const end = b.lastIndexOf('-----END');
+      b[end - 20] = b[end - 20] === 0x41 ? 0x42 : 0x41;
+      return b;
+    })).toBe('bad-signature');
+    expect(await variant('truncated', (b) => b.subarray(0, marker + payloadSize - 1))).toBe('truncated');
+    const revoked = TrustStore.fromPem(pki.dbCa.certPem, { pems: [pki.vendorSigner.certPem] });
+    expect(await variant('revoked', (b) => b, revoked)).toBe('revoked-signer');
+    const later = TrustStore.fromPem(pki.dbCa.certPem, {}, { checkTimeAt: new Date('2199-01-01') });
+    expect(await variant('expired', (b) => b, later)).toBe('expired-signer');
+    expect(await variant('wrong-chain', (b) => b, TrustStore.fromPem(issueCertificate({ subject: 'other CA (TEST ONLY)', ca: true }).certPem))).toBe('untrusted-signer');
+  });
 });
 
 describe('images signed by signImage', () => {
