@@ -113,7 +113,8 @@ export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
       else await downloadImage(url, { headers: installHeaders(), to, signal, timeoutMs: WGET_TIMEOUT_MS, maxBytes: MAX_MANIFEST_BYTES });
       return verifyManifest(await readFile(to), d.trust);
     } catch (e) {
-      if (signal.aborted) throw e;
+      // A server that does not answer at all is a network failure, as for the image itself.
+      if (signal.aborted || e instanceof TimeoutError) throw e;
       return { ok: false, reason: 'no-manifest', detail: `manifest: ${(e as Error).message}` };
     } finally {
       await rm(to, { force: true });
@@ -166,12 +167,17 @@ export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
       if (server !== undefined && silentServers.has(server)) {
         throw new PeerError('BL_TFTP_SKIPPED', `skipped: ${server} timed out earlier in this waterfall`);
       }
+      /** A waterfall server that timed out is skipped for the rest of this pass. */
+      const noteSilence = (e: unknown): never => {
+        if (server !== undefined && e instanceof TimeoutError) silentServers.add(server);
+        throw e;
+      };
       // A required manifest is judged before the image: its leaves then check every chunk as
       // it arrives. Without a trusted one, the first byte of the image ends the download.
       let chunks: ChunkVerifier | undefined;
       let refusal: StreamRefusedError | undefined;
       if (d.trust.manifest === 'required') {
-        const m = await loadManifest(candidate, signal);
+        const m = await loadManifest(candidate, signal).catch(noteSilence);
         if (m.ok) {
           chunks = new ChunkVerifier(m.manifest);
           d.console(`ONIE: ${candidate.url}.merkle: ${m.manifest.leafCount} chunks of ${m.manifest.chunkSize} bytes, signed by "${m.signer}"`);
@@ -186,10 +192,7 @@ export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
       };
       try {
         const { bytes } = candidate.url.startsWith('tftp://')
-          ? await downloadTftp(candidate.url, { to: d.sandbox.installerPath, onChunk, clock: d.clock, signal }).catch((e: unknown) => {
-              if (server !== undefined && e instanceof TimeoutError) silentServers.add(server);
-              throw e;
-            })
+          ? await downloadTftp(candidate.url, { to: d.sandbox.installerPath, onChunk, clock: d.clock, signal }).catch(noteSilence)
           : await downloadImage(candidate.url, { headers: installHeaders(), to: d.sandbox.installerPath, onChunk, signal, timeoutMs: WGET_TIMEOUT_MS });
         if (refusal) throw refusal;
         chunks?.finish();
