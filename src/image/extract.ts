@@ -9,6 +9,7 @@ import { BootlabError, DecodeError } from '../errors.js';
 import type { SharchLayout } from '../protocol/sharch/layout.js';
 import { UstarReader } from '../protocol/tar/ustar-reader.js';
 import type { UstarEntry } from '../protocol/tar/ustar.js';
+import { readFileRange } from '../trust/file-range.js';
 
 export interface ExtractOptions {
   /** Bytes all extracted files may add up to: a gzip payload can expand without bound. */
@@ -45,14 +46,8 @@ export async function extractPayload(image: string, layout: SharchLayout, out: s
     const start = layout.headerLength;
     const sha1 = createHash('sha1');
     let seen = 0;
-    const head = Buffer.alloc(2);
-    const fh = await open(image, 'r');
-    try {
-      await fh.read(head, 0, Math.min(2, layout.payloadSize), start);
-    } finally {
-      await fh.close();
-    }
-    result.gzip = layout.payloadSize >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+    const head = await readFileRange(image, start, Math.min(2, layout.payloadSize));
+    result.gzip = head.length === 2 && head[0] === 0x1f && head[1] === 0x8b;
     const tap = new Transform({
       transform(chunk: Buffer, _enc, done) {
         sha1.update(chunk);

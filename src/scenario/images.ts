@@ -8,7 +8,7 @@ import { parseSharchHeader, SHARCH_MAX_HEADER_BYTES } from '../protocol/sharch/l
 import { ScenarioError } from '../errors.js';
 import type { TrustStore } from '../trust/trust-store.js';
 import type { DigestedImage } from '../trust/image-digester.js';
-import { readFileHead } from '../trust/file-head.js';
+import { readFileHead } from '../trust/file-range.js';
 import { verifyImageFile } from '../trust/image-verifier.js';
 import type { Random } from '../random.js';
 import type { RunPki } from './pki.js';

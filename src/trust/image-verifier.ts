@@ -1,7 +1,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { parseSharchHeader, SHARCH_MAX_HEADER_BYTES } from '../protocol/sharch/layout.js';
-import { readFileHead, readFileRange } from './file-head.js';
+import { readFileHead, readFileRange } from './file-range.js';
 import { hashFileRange } from './range-hash-worker.js';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
