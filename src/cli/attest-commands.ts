@@ -10,7 +10,6 @@ import { formatEventLog } from '../trust/event-log-text.js';
 import { verifyQuote } from '../trust/quote-verifier.js';
 import { decodeSignedReferenceList, verifyReferenceList, type SignedReferenceList } from '../trust/reference-list.js';
 import { formatSelection } from '../protocol/tpm2/pcr-selection.js';
-import { goldenPolicy } from '../scenario/golden-policy.js';
 import { verifyImageFile } from '../trust/image-verifier.js';
 import { addTrustOptions, trustStoreFromFlags, type TrustFlags } from './trust-options.js';
 
@@ -86,6 +85,7 @@ export function registerAttestCommands(program: Command): void {
     const verdict = await verifyImageFile(opts.image, trust, { sha1: false });
     if (!verdict.ok) throw new BootlabError('BL_CLI_INPUT', `${opts.image} is not trusted by the given db (${verdict.reason}: ${verdict.detail}): a golden boot must install a trusted image`);
     if (opts.machineRev !== undefined && !/^\d+$/.test(opts.machineRev)) throw new BootlabError('BL_CLI_INPUT', `--machine-rev ${opts.machineRev} is not a number`);
+    const { goldenPolicy } = await import('../scenario/golden-policy.js');
     const { policy, sealTo, policyDigest: digest } = goldenPolicy({
       image: { name: opts.image, verdict, digest: verdict.digest },
       trust,

@@ -3,8 +3,6 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { EventBus } from '../event-bus.js';
-import { loadScenario } from '../scenario/load.js';
-import { runScenario } from '../scenario/run.js';
 import { progressPrinter } from './progress.js';
 
 export function registerRunCommand(program: Command): void {
@@ -16,6 +14,9 @@ export function registerRunCommand(program: Command): void {
     .option('--events <file>', 'write every event as JSON lines')
     .option('-v, --verbose', 'print packet-level events and installer output too')
     .action(async (file: string, opts: { artifacts?: string; events?: string; verbose?: boolean }) => {
+      // Loaded on use: the scenario runner pulls in zod, yaml, undici, xstate and node-pty, which
+      // `bootlab image …` and `bootlab attest …` need none of.
+      const [{ loadScenario }, { runScenario }] = await Promise.all([import('../scenario/load.js'), import('../scenario/run.js')]);
       const loaded = await loadScenario(file);
       const bus = new EventBus();
       bus.subscribe(progressPrinter((line) => process.stdout.write(`${line}\n`), { verbose: opts.verbose ?? false }));

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { EventBus } from '../event-bus.js';
-import { planServe, type ServeFlags } from '../scenario/serve-config.js';
-import { startServe } from '../scenario/serve.js';
+import type { ServeFlags } from '../scenario/serve-config.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -41,6 +40,8 @@ export function registerServeCommand(program: Command): void {
     .option('-v, --verbose', 'also print requests that were dropped')
     .option('-q, --quiet', 'no line per exchange (like dnsmasq --quiet-dhcp); start, stop and errors only')
     .action(async (flags: ServeFlags & { verbose?: boolean; quiet?: boolean }) => {
+      // Loaded on use, like the runner: other commands start without the servers' dependencies.
+      const [{ planServe }, { startServe }] = await Promise.all([import('../scenario/serve-config.js'), import('../scenario/serve.js')]);
       const plan = await planServe(flags);
       const bus = new EventBus({ history: false });
       bus.subscribe((e) => {
