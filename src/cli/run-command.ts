@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { EventBus } from '../event-bus.js';
 import { progressPrinter } from './progress.js';
 
@@ -13,7 +13,8 @@ export function registerRunCommand(program: Command): void {
     .option('--artifacts <dir>', 'write per-device artifacts (eventlog.bin, console.log, quote files) and report.json here')
     .option('--events <file>', 'write every event as JSON lines')
     .option('-v, --verbose', 'print packet-level events and installer output too')
-    .action(async (file: string, opts: { artifacts?: string; events?: string; verbose?: boolean }) => {
+    .option('--concurrency <n>', 'devices booting at once (default: the scenario\'s powerOn.concurrency, 32)', parseConcurrency)
+    .action(async (file: string, opts: { artifacts?: string; events?: string; verbose?: boolean; concurrency?: number }) => {
       // Loaded on use: the scenario runner pulls in zod, yaml, undici, xstate and node-pty, which
       // `bootlab image …` and `bootlab attest …` need none of.
       const [{ loadScenario }, { runScenario }] = await Promise.all([import('../scenario/load.js'), import('../scenario/run.js')]);
@@ -24,7 +25,11 @@ export function registerRunCommand(program: Command): void {
       if (events) bus.subscribe((e) => events.write(`${JSON.stringify(e)}\n`));
       if (opts.artifacts) await mkdir(opts.artifacts, { recursive: true });
       try {
-        const report = await runScenario(loaded, opts.artifacts ? { bus, artifactsDir: opts.artifacts } : { bus });
+        const report = await runScenario(loaded, {
+          bus,
+          ...(opts.artifacts ? { artifactsDir: opts.artifacts } : {}),
+          ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
+        });
         process.stdout.write(`\n${report.scenario}: ${report.ok ? 'PASS' : 'FAIL'}`);
         process.stdout.write(
           ` (${report.devices.filter((d) => d.checks.every((c) => c.ok)).length}/${report.devices.length} devices met their expectations)\n`,
@@ -35,4 +40,10 @@ export function registerRunCommand(program: Command): void {
         if (events) await new Promise<void>((r) => events.end(r));
       }
     });
+}
+
+function parseConcurrency(text: string): number {
+  const n = Number(text);
+  if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`a positive integer, got "${text}"`);
+  return n;
 }

@@ -99,6 +99,28 @@ export async function prepareSandbox(root: string, id: DeviceIdentity): Promise<
  * the program itself with no arguments, output on a terminal, `$?` as the verdict.
  */
 export async function runInstaller(opts: RunInstallerOptions): Promise<InstallerResult> {
+  for (let attempt = 0; ; attempt++) {
+    const result = await runInstallerOnce(opts);
+    // exec(2) fails with ETXTBSY while any process holds the file open for writing. Our
+    // download closed it, but a sibling device's forkpty child may still carry a copy of
+    // that descriptor until its own exec: a race of the emulator, not of the installer,
+    // which never started (the shell says so and exits 126). Try again shortly.
+    const busy = result.exitCode === 126 && !result.timedOut && /text file busy/i.test(result.output);
+    const wait = TEXT_BUSY_RETRY_MS[attempt];
+    if (!busy || wait === undefined || opts.signal?.aborted) return result;
+    try {
+      opts.onLine?.(`bootlab: ${opts.sandbox.installerPath} was busy (ETXTBSY); starting it again in ${wait} ms`);
+    } catch {
+      // A subscriber's bug must not end the installer run.
+    }
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+}
+
+/** Waits before re-running an installer whose exec failed with ETXTBSY (about 0.6 s in all). */
+const TEXT_BUSY_RETRY_MS = [10, 20, 40, 80, 160, 320];
+
+async function runInstallerOnce(opts: RunInstallerOptions): Promise<InstallerResult> {
   const { sandbox, signal } = opts;
   if (signal?.aborted) throw signal.reason;
   await chmod(sandbox.installerPath, 0o755);

@@ -24,6 +24,7 @@ import { createRunPki, type RunPki } from './pki.js';
 import { encodeSignedReferenceList, signReferenceList, type SignedReferenceList } from '../trust/reference-list.js';
 import { ScenarioError } from '../errors.js';
 import { publish } from './server-events.js';
+import { concurrencyLimit } from './concurrency-limit.js';
 import { toClassRule, toOptionValues, toReservation } from './dhcp-schema.js';
 
 export interface RunOptions {
@@ -32,6 +33,8 @@ export interface RunOptions {
   bus?: EventBus;
   /** Wall-clock limit per device when its expectation sets none. */
   defaultDeadlineMs?: number;
+  /** Devices booting at once; overrides the scenario's powerOn.concurrency (`--concurrency`). */
+  concurrency?: number;
 }
 
 export interface RunReport {
@@ -175,6 +178,9 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
       });
     }
     const nonces = new NonceLedger();
+    // Paced power-on: a device waits powered off until a slot is free, so its timers never
+    // run while the host is saturated by the rest of the fleet.
+    const admit = concurrencyLimit(opts.concurrency ?? s.powerOn.concurrency);
     const bySha = new Map([...images.values()].map((img) => [img.sha256.toString('hex'), img.name]));
     const results = await Promise.all(
       // The verifier's reference for each device, from what it knows without the device,
@@ -184,7 +190,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
         const identity = defaultIdentity(deviceRandom, stripUndefined(d.identity));
         const goldenValues = golden ? goldenPcrValues({ identity, secureBoot, image: golden, referenceList }) : undefined;
         return { d, deviceRandom, identity, goldenValues };
-      }).map(async ({ d, deviceRandom, identity, goldenValues }) => {
+      }).map(({ d, deviceRandom, identity, goldenValues }) => admit(async () => {
         const dir = join(root, d.id);
         const secret = s.attestation?.secret;
         let sealed: Buffer | undefined;
@@ -252,7 +258,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
           data: { ok, checks },
         });
         return { ...result, checks };
-      }),
+      })),
     );
     const report: RunReport = {
       scenario: s.name,

@@ -4,6 +4,9 @@ import { dhcpClassSchema, dhcpOptionsSchema, dhcpReservationSchema, durationSche
 
 export { parseDuration } from './dhcp-schema.js';
 
+/** Devices booting at once unless the scenario or `--concurrency` says otherwise (1,000 pass on 2 cores). */
+export const DEFAULT_POWER_ON_CONCURRENCY = 32;
+
 /**
  * The scenario file: one schema for validation, error messages and (later) the JSON
  * Schema editors use. Addresses inside `pool` are what devices are told they got; all
@@ -98,6 +101,14 @@ export const scenarioSchema = z
     clockSpeed: z.number().positive().default(1),
     /** Loopback address every server binds to. */
     bind: ipv4.default('127.0.0.1'),
+    /**
+     * Pacing: at most `concurrency` devices are between power-on and their verdict at once;
+     * the others wait powered off, so no device fails because the host is busy.
+     */
+    powerOn: z
+      .object({ concurrency: z.number().int().positive().max(100_000).default(DEFAULT_POWER_ON_CONCURRENCY) })
+      .strict()
+      .default({ concurrency: DEFAULT_POWER_ON_CONCURRENCY }),
     servers: z
       .object({
         dhcp: z

@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -201,6 +201,29 @@ describe('installer sandbox', () => {
     expect(lines).toHaveLength(2000);
     expect(lines[1999]).toBe('line 1999 x86_64-accton_as7326_56x-r1');
     expect(r.output).not.toContain('__bootlab_installer_done_');
+  });
+
+  it('11: starts an installer again when its exec failed because another process held it open for writing', async () => {
+    await writeFile(sb.installerPath, '#!/bin/sh\necho "installer ran"\nexit 0\n');
+    await chmod(sb.installerPath, 0o755);
+    // A process holding the file open for writing is what a sibling's forkpty child is for
+    // an instant in a fleet: exec(2) fails with ETXTBSY until it lets go.
+    const holder = spawn('/bin/sh', ['-c', 'exec 3>>"$1"; sleep 0.3', 'holder', sb.installerPath], { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 100));
+    const lines: string[] = [];
+    const r = await runInstaller({ sandbox: sb, execUrl: 'http://x/i', discoVars: {}, onLine: (l) => lines.push(l), timeoutMs: 10_000 });
+    holder.kill();
+    expect(r.exitCode).toBe(0);
+    expect(lines.filter((l) => l === 'installer ran')).toHaveLength(1);
+    expect(lines.some((l) => /was busy \(ETXTBSY\); starting it again/.test(l))).toBe(true);
+  });
+
+  it('hands back 126 when an installer exits 126 by itself, without running it twice', async () => {
+    await writeFile(sb.installerPath, '#!/bin/sh\necho "ran once"\nexit 126\n');
+    const lines: string[] = [];
+    const r = await runInstaller({ sandbox: sb, execUrl: 'http://x/i', discoVars: {}, onLine: (l) => lines.push(l), timeoutMs: 10_000 });
+    expect(r.exitCode).toBe(126);
+    expect(lines).toEqual(['ran once']);
   });
 
   it('kills an installer that outlives its timeout', async () => {

@@ -38,6 +38,13 @@ describe('parseScenario', () => {
     expect(s.servers.dhcp.pool.leaseTime).toBe(3_600_000);
   });
 
+  it('11: paces power-on at 32 devices by default and takes powerOn.concurrency', () => {
+    expect(parseScenario(minimal).powerOn).toEqual({ concurrency: 32 });
+    expect(parseScenario(`${minimal}powerOn: { concurrency: 200 }\n`).powerOn).toEqual({ concurrency: 200 });
+    const e = failure(`${minimal}powerOn: { concurrency: 0 }\n`);
+    expect(e.message).toMatch(/powerOn\.concurrency/);
+  });
+
   it('names the file, line and path of a bad value', () => {
     const e = failure(minimal.replace('192.0.2.20', '192.0.2.300'));
     expect(e.code).toBe('BL_SCENARIO_INVALID');
