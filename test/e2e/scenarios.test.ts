@@ -312,3 +312,42 @@ devices:
     );
   });
 });
+
+describe('a paced fleet', () => {
+  it('11: powers on at most powerOn.concurrency devices at once and every one of 40 installs and attests', async () => {
+    const devices = Array.from({ length: 40 }, (_, i) => {
+      const n = i + 1;
+      const mac = `52:54:00:aa:00:${n.toString(16).padStart(2, '0')}`;
+      return `  - { id: sw-${n}, identity: { serial: BLP${String(n).padStart(6, '0')}, mac: "${mac}" }, expect: { outcome: installed, image: nos, attestation: pass, secret: released } }`;
+    });
+    const text = `
+name: paced
+powerOn: { concurrency: 6 }
+servers:
+  dhcp:
+    pool: { start: 10.20.0.10, end: 10.20.3.250, subnetMask: 255.255.252.0 }
+    classes:
+      - name: onie
+        match: { vendorClassPrefix: "onie_vendor:" }
+        options: { defaultUrl: "http://{http}/nos.bin" }
+images:
+  - { name: nos, source: images/demo-nos, publish: [nos.bin] }
+trust: { db: [db-ca] }
+attestation: { goldenImage: nos, secret: "k" }
+devices:
+${devices.join('\n')}
+`;
+    const bus = new EventBus();
+    let on = 0;
+    let peak = 0;
+    bus.subscribe((e) => {
+      if (e.type === 'device.power-on') peak = Math.max(peak, ++on);
+      if (e.type === 'device.verdict') on--;
+    });
+    const { parseScenario } = await import('../../src/scenario/load.js');
+    const report = await runScenario({ scenario: parseScenario(text, 'paced.yaml'), file: 'paced.yaml', baseDir: repo }, { bus });
+    expect(report.devices.flatMap((d) => d.checks.filter((c) => !c.ok).map((c) => `${d.id}: ${c.what}: ${c.detail}`))).toEqual([]);
+    expect(report.devices).toHaveLength(40);
+    expect(peak).toBe(6);
+  });
+});
