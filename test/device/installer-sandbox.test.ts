@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -209,7 +209,12 @@ describe('installer sandbox', () => {
     // A process holding the file open for writing is what a sibling's forkpty child is for
     // an instant in a fleet: exec(2) fails with ETXTBSY until it lets go.
     const holder = spawn('/bin/sh', ['-c', 'exec 3>>"$1"; sleep 0.3', 'holder', sb.installerPath], { stdio: 'ignore' });
-    await new Promise((r) => setTimeout(r, 100));
+    // Go on only once the holder has the file open (its fd 3), however slow the machine is.
+    for (let i = 0; i < 500; i++) {
+      const fd3 = await readlink(`/proc/${holder.pid}/fd/3`).catch(() => '');
+      if (fd3 === sb.installerPath) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
     const lines: string[] = [];
     const r = await runInstaller({ sandbox: sb, execUrl: 'http://x/i', discoVars: {}, onLine: (l) => lines.push(l), timeoutMs: 10_000 });
     holder.kill();
