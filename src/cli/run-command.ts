@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { EventBus } from '../event-bus.js';
+import { DEFAULT_POWER_ON_CONCURRENCY, MAX_POWER_ON_CONCURRENCY } from '../scenario/concurrency-limit.js';
 import { progressPrinter } from './progress.js';
 
 export function registerRunCommand(program: Command): void {
@@ -13,7 +14,7 @@ export function registerRunCommand(program: Command): void {
     .option('--artifacts <dir>', 'write per-device artifacts (eventlog.bin, console.log, quote files) and report.json here')
     .option('--events <file>', 'write every event as JSON lines')
     .option('-v, --verbose', 'print packet-level events and installer output too')
-    .option('--concurrency <n>', 'devices booting at once (default: the scenario\'s powerOn.concurrency, 32)', parseConcurrency)
+    .option('--concurrency <n>', `devices booting at once (default: the scenario's powerOn.concurrency, ${DEFAULT_POWER_ON_CONCURRENCY})`, parseConcurrency)
     .action(async (file: string, opts: { artifacts?: string; events?: string; verbose?: boolean; concurrency?: number }) => {
       // Loaded on use: the scenario runner pulls in zod, yaml, undici, xstate and node-pty, which
       // `bootlab image …` and `bootlab attest …` need none of.
@@ -44,6 +45,6 @@ export function registerRunCommand(program: Command): void {
 
 function parseConcurrency(text: string): number {
   const n = Number(text);
-  if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`a positive integer, got "${text}"`);
+  if (!/^[0-9]+$/.test(text) || n < 1 || n > MAX_POWER_ON_CONCURRENCY) throw new InvalidArgumentError(`an integer from 1 to ${MAX_POWER_ON_CONCURRENCY}, got "${text}"`);
   return n;
 }

@@ -2,6 +2,7 @@ import { chmod, mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import * as pty from 'node-pty';
+import { ScaledClock, sleep } from '../clock.js';
 import { oniePlatform, type DeviceIdentity } from './identity.js';
 import { BLKDEV_COMMON, ONIE_BOOT_MODE, ONIE_NOS_MODE, ONIE_SYSINFO } from './installer-sandbox-tools.js';
 
@@ -107,18 +108,24 @@ export async function runInstaller(opts: RunInstallerOptions): Promise<Installer
     // which never started (the shell says so and exits 126). Try again shortly.
     const busy = result.exitCode === 126 && !result.timedOut && /text file busy/i.test(result.output);
     const wait = TEXT_BUSY_RETRY_MS[attempt];
-    if (!busy || wait === undefined || opts.signal?.aborted) return result;
-    try {
-      opts.onLine?.(`bootlab: ${opts.sandbox.installerPath} was busy (ETXTBSY); starting it again in ${wait} ms`);
-    } catch {
-      // A subscriber's bug must not end the installer run.
-    }
-    await new Promise((resolve) => setTimeout(resolve, wait));
+    if (!busy || wait === undefined) return result;
+    tellLine(opts, `bootlab: ${opts.sandbox.installerPath} was busy (ETXTBSY); starting it again in ${wait} ms`);
+    await sleep(WALL_CLOCK, wait, opts.signal);
   }
 }
 
 /** Waits before re-running an installer whose exec failed with ETXTBSY (about 0.6 s in all). */
 const TEXT_BUSY_RETRY_MS = [10, 20, 40, 80, 160, 320];
+const WALL_CLOCK = new ScaledClock();
+
+/** Hands one output line (without the pty's \r) to the caller, whose bug must not end the installer run. */
+function tellLine(opts: RunInstallerOptions, line: string): void {
+  try {
+    opts.onLine?.(line.replace(/\r+$/, ''));
+  } catch {
+    // A subscriber's bug must not end the installer run.
+  }
+}
 
 async function runInstallerOnce(opts: RunInstallerOptions): Promise<InstallerResult> {
   const { sandbox, signal } = opts;
@@ -158,13 +165,7 @@ async function runInstallerOnce(opts: RunInstallerOptions): Promise<InstallerRes
   let unscanned = '';
   let finished = false;
   let timedOut = false;
-  const emitLine = (line: string): void => {
-    try {
-      opts.onLine?.(line.replace(/\r+$/, ''));
-    } catch {
-      // A subscriber's bug must not end the installer run.
-    }
-  };
+  const emitLine = (line: string): void => tellLine(opts, line);
   const deliver = (data: string): void => {
     if (output.length < maxOutput) output += data.slice(0, maxOutput - output.length);
     pending += data;

@@ -1,3 +1,8 @@
+/** Devices booting at once unless the scenario or `--concurrency` says otherwise (1,000 pass on 2 cores). */
+export const DEFAULT_POWER_ON_CONCURRENCY = 32;
+/** The largest `powerOn.concurrency` / `--concurrency` accepted. */
+export const MAX_POWER_ON_CONCURRENCY = 100_000;
+
 /**
  * At most `limit` tasks run at once; the rest wait in arrival order. The queue holds one
  * small closure per waiting task, so it is bounded by the fleet the caller admits.

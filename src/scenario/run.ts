@@ -178,8 +178,8 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
       });
     }
     const nonces = new NonceLedger();
-    // Paced power-on: a device waits powered off until a slot is free, so its timers never
-    // run while the host is saturated by the rest of the fleet.
+    // Paced power-on: a device waits powered off until a slot is free, so the fleet loads the
+    // host no more than the limit allows and a waiting device's timers have not started.
     const admit = concurrencyLimit(opts.concurrency ?? s.powerOn.concurrency);
     const bySha = new Map([...images.values()].map((img) => [img.sha256.toString('hex'), img.name]));
     const results = await Promise.all(

@@ -1,11 +1,10 @@
 import { z } from 'zod';
+import { DEFAULT_POWER_ON_CONCURRENCY, MAX_POWER_ON_CONCURRENCY } from './concurrency-limit.js';
 import { faultsSchema } from './faults-schema.js';
 import { dhcpClassSchema, dhcpOptionsSchema, dhcpReservationSchema, durationSchema as duration, ipv4Schema as ipv4, macSchema as mac } from './dhcp-schema.js';
 
 export { parseDuration } from './dhcp-schema.js';
 
-/** Devices booting at once unless the scenario or `--concurrency` says otherwise (1,000 pass on 2 cores). */
-export const DEFAULT_POWER_ON_CONCURRENCY = 32;
 
 /**
  * The scenario file: one schema for validation, error messages and (later) the JSON
@@ -106,7 +105,7 @@ export const scenarioSchema = z
      * the others wait powered off, so no device fails because the host is busy.
      */
     powerOn: z
-      .object({ concurrency: z.number().int().positive().max(100_000).default(DEFAULT_POWER_ON_CONCURRENCY) })
+      .object({ concurrency: z.number().int().positive().max(MAX_POWER_ON_CONCURRENCY).default(DEFAULT_POWER_ON_CONCURRENCY) })
       .strict()
       .default({ concurrency: DEFAULT_POWER_ON_CONCURRENCY }),
     servers: z
