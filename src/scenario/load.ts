@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve, dirname } from 'node:path';
 import { ScenarioError } from '../errors.js';
-import { scenarioSchema, type Scenario } from './schema.js';
+import { expandFleet } from '../fleet/templates.js';
+import { scenarioSchema, type Scenario, type ScenarioFile } from './schema.js';
 import { parseYamlFile } from './yaml-file.js';
 
 export interface LoadedScenario {
@@ -27,10 +28,10 @@ export async function loadScenario(file: string): Promise<LoadedScenario> {
 export function parseScenario(text: string, file = '<scenario>'): Scenario {
   const { value, fail } = parseYamlFile(text, file, scenarioSchema);
   checkReferences(value, fail);
-  return value;
+  return { ...value, devices: expandFleet(value, fail) };
 }
 
-function checkReferences(s: Scenario, fail: (path: (string | number)[], message: string) => never): void {
+function checkReferences(s: ScenarioFile, fail: (path: (string | number)[], message: string) => never): void {
   const images = new Set<string>();
   s.images.forEach((img, i) => {
     if (images.has(img.name)) fail(['images', i, 'name'], `duplicate image name "${img.name}"`);
@@ -45,15 +46,15 @@ function checkReferences(s: Scenario, fail: (path: (string | number)[], message:
       published.set(name, img.name);
     }),
   );
-  s.trust.db.forEach((entry, i) => {
-    if (!PKI_KEYS.has(entry) && !entry.endsWith('.pem')) {
-      fail(['trust', 'db', i], `"${entry}" is neither a test PKI key (${[...PKI_KEYS].join(', ')}) nor a .pem file`);
-    }
-  });
-  const ids = new Set<string>();
+  const checkDb = (db: string[], path: (string | number)[]): void =>
+    db.forEach((entry, i) => {
+      if (!PKI_KEYS.has(entry) && !entry.endsWith('.pem')) {
+        fail([...path, i], `"${entry}" is neither a test PKI key (${[...PKI_KEYS].join(', ')}) nor a .pem file`);
+      }
+    });
+  checkDb(s.trust.db, ['trust', 'db']);
   s.devices.forEach((d, i) => {
-    if (ids.has(d.id)) fail(['devices', i, 'id'], `duplicate device id "${d.id}"`);
-    ids.add(d.id);
+    if (d.trust?.db) checkDb(d.trust.db, ['devices', i, 'trust', 'db']);
     if (d.expect.image !== undefined && !images.has(d.expect.image)) {
       fail(['devices', i, 'expect', 'image'], `no image named "${d.expect.image}"`);
     }

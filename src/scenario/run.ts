@@ -11,15 +11,15 @@ import { bindUdp } from '../net/datagram-port.js';
 import { describeFaults, faultyPorts } from '../net/faults.js';
 import { TftpServer } from '../net/tftp/server.js';
 import { toFaultPlan, type FaultsSpec } from './faults-schema.js';
-import { TrustStore } from '../trust/trust-store.js';
-import { verifyDigestedImage } from '../trust/image-verifier.js';
+import type { TrustStore } from '../trust/trust-store.js';
+import { certificateTrust, judgedBy, TrustStores, type TrustWhere } from './trust-stores.js';
 import { NonceLedger } from '../trust/nonce-ledger.js';
 import { attestDevice, goldenPcrValues, sealToGoldenBoot, unsealAfterBoot } from './attest.js';
-import { secureBootVariablesOf } from '../device/onie/measured-boot.js';
 import { runDevice } from './device-run.js';
 import { checkExpectations, type DeviceResult, type ExpectationCheck } from './expectations.js';
 import { prepareImage, readPemFile, type PreparedImage } from './images.js';
 import { scenarioPath, type LoadedScenario } from './load.js';
+import type { ScenarioDevice } from './schema.js';
 import { createRunPki, type RunPki } from './pki.js';
 import { encodeSignedReferenceList, signReferenceList, type SignedReferenceList } from '../trust/reference-list.js';
 import { ScenarioError } from '../errors.js';
@@ -65,17 +65,10 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     /** A trust entry: a key of the run's test PKI, or a PEM file relative to the scenario. */
     const pemOf = (entry: string, where: string): Promise<string> =>
       entry in pki ? Promise.resolve(pki[entry as keyof typeof pki].certPem) : readPemFile(scenarioPath(loaded, entry), file, where);
-    const dbPems = await Promise.all(s.trust.db.map((entry, i) => pemOf(entry, `trust.db.${i}`)));
-    const dbxImages = s.trust.dbx.filter((e) => e.startsWith('image:')).map((e) => e.slice('image:'.length));
-    const dbxPems = await Promise.all(
-      s.trust.dbx
-        .map((entry, i) => ({ entry, i }))
-        .filter(({ entry }) => !entry.startsWith('image:'))
-        .map(({ entry, i }) => pemOf(entry, `trust.dbx.${i}`)),
-    );
-    // Images are built with the certificate part of the trust store; revoked image digests
-    // join it once those images exist.
-    const certTrust = TrustStore.fromPem(dbPems, { pems: dbxPems });
+    // Images are built and first judged with the scenario's certificates; each trust store
+    // (the scenario's, and any a template changes) is made once those images exist.
+    const topWhere: TrustWhere = (field) => `trust.${field}`;
+    const certTrust = await certificateTrust(s.trust, pemOf, topWhere);
 
     const images = new Map<string, PreparedImage>();
     for (const spec of s.images) {
@@ -92,29 +85,11 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
       });
     }
 
-    const revokedDigests = dbxImages.map((name, i) => {
-      const img = images.get(name);
-      if (!img) throw new ScenarioError(file, `trust.dbx`, `image:${name}: no image named "${name}" (have: ${[...images.keys()].join(', ')}) (entry ${i})`);
-      if (!img.signedSha256) throw new ScenarioError(file, 'trust.dbx', `image:${name} is not a sharch image, so it has no signed content to revoke`);
-      return img.signedSha256;
-    });
-    const approved = s.trust.approved.map((entry, i) => {
-      const img = images.get(entry.slice('image:'.length));
-      if (!img?.signedSha256) throw new ScenarioError(file, `trust.approved.${i}`, `${entry}: no sharch image of that name (have: ${[...images.keys()].join(', ')})`);
-      return img.signedSha256;
-    });
-    if ((s.trust.mode === 'allow-list' || s.trust.mode === 'both') && approved.length === 0) throw new ScenarioError(file, 'trust.approved', `trust mode ${s.trust.mode} needs approved images`);
-    if (s.trust.mode === 'dual-signer' && s.trust.operatorDb.length === 0) throw new ScenarioError(file, 'trust.operatorDb', 'trust mode dual-signer needs operatorDb (e.g. [operator-ca])');
-    const operatorPems = await Promise.all(s.trust.operatorDb.map((entry, i) => pemOf(entry, `trust.operatorDb.${i}`)));
-    const operatorDb = [...TrustStore.fromPem(operatorPems).db];
-    const pkCerts = TrustStore.fromPem(await pemOf(s.trust.pk, 'trust.pk')).db;
-    if (pkCerts.length !== 1) throw new ScenarioError(file, 'trust.pk', `${s.trust.pk} holds ${pkCerts.length} certificates; the platform key is one`);
-    const kek = [...TrustStore.fromPem(await Promise.all(s.trust.kek.map((entry, i) => pemOf(entry, `trust.kek.${i}`)))).db];
-    const trust = new TrustStore([...certTrust.db], { certs: [...certTrust.dbx.certs], sha256: revokedDigests }, { mode: s.trust.mode, approved, operatorDb, manifest: s.trust.manifest, pk: pkCerts[0]!, kek });
-    const secureBoot = secureBootVariablesOf(trust);
-    // The verifier's golden boot is judged by the devices' own rules (an approved digest is
-    // then the authority PCR 7 records, not a certificate).
-    for (const img of images.values()) judgeAgain(img, trust);
+    const trustStores = new TrustStores(images, pemOf, file);
+    // Every distinct store is built before any server starts, so a bad entry fails the run
+    // up front rather than when the first device of its template powers on.
+    const firstOfEntry = new Map(s.devices.map((d) => [d.entry, d] as const));
+    for (const d of firstOfEntry.values()) await trustStores.get(d.trust, trustWhere(d));
 
     const http = new HttpImageServer({ root: www, bind: { address: s.bind, port: 0 } }, { onEvent: publish.http(bus) });
     const httpAddr = await http.start();
@@ -182,15 +157,23 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     // host no more than the limit allows and a waiting device's timers have not started.
     const admit = concurrencyLimit(opts.concurrency ?? s.powerOn.concurrency);
     const bySha = new Map([...images.values()].map((img) => [img.sha256.toString('hex'), img.name]));
+    const judged = new Map<TrustStore, PreparedImage>();
+    /** The golden image as judged by one trust store: once per store, not per device. */
+    const goldenUnder = (trust: TrustStore): PreparedImage => {
+      let img = judged.get(trust);
+      if (!img) judged.set(trust, (img = judgedBy(golden!, trust)));
+      return img;
+    };
     const results = await Promise.all(
-      // The verifier's reference for each device, from what it knows without the device,
-      // fixed before any device powers on; the secret is sealed to it at provisioning.
-      s.devices.map((d) => {
-        const deviceRandom = random.fork(d.id);
+      s.devices.map((d) => admit(async () => {
+        // A device's random stream hangs on the seed and its id alone, so it is the same
+        // whichever devices run beside it (a shard, a template added before it).
+        const deviceRandom = new SeededRandom(`${s.seed}:device:${d.id}`);
         const identity = defaultIdentity(deviceRandom, stripUndefined(d.identity));
-        const goldenValues = golden ? goldenPcrValues({ identity, secureBoot, image: golden, referenceList }) : undefined;
-        return { d, deviceRandom, identity, goldenValues };
-      }).map(({ d, deviceRandom, identity, goldenValues }) => admit(async () => {
+        const { trust, secureBoot } = await trustStores.get(d.trust, trustWhere(d));
+        // The verifier's reference, from what it knows without the device, fixed before the
+        // device powers on; the secret is sealed to it at provisioning.
+        const goldenValues = golden ? goldenPcrValues({ identity, secureBoot, image: goldenUnder(trust), referenceList }) : undefined;
         const dir = join(root, d.id);
         const secret = s.attestation?.secret;
         let sealed: Buffer | undefined;
@@ -276,16 +259,9 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
   }
 }
 
-function judgeAgain(img: PreparedImage, trust: TrustStore): void {
-  const v = verifyDigestedImage(img.digest, trust);
-  delete img.authorityDer;
-  delete img.operatorAuthorityDer;
-  delete img.refusal;
-  if (v.ok) {
-    img.authorityDer = v.authority.entry;
-    if (v.countersigner) img.operatorAuthorityDer = v.countersigner.authorityEntry;
-  }
-  else img.refusal = v.reason;
+/** Where a device's trust fields were written: its entry's override, or the scenario's trust. */
+function trustWhere(d: ScenarioDevice): TrustWhere {
+  return (field) => (d.trustOverrides.includes(field) ? `devices.${d.entry}.trust.${field}` : `trust.${field}`);
 }
 
 /** The scenario's reference list: one entry per named image, signed with a key of the run's PKI. */

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { DEFAULT_POWER_ON_CONCURRENCY, MAX_POWER_ON_CONCURRENCY } from './concurrency-limit.js';
 import { faultsSchema } from './faults-schema.js';
-import { dhcpClassSchema, dhcpOptionsSchema, dhcpReservationSchema, durationSchema as duration, ipv4Schema as ipv4, macSchema as mac } from './dhcp-schema.js';
+import { dhcpClassSchema, dhcpOptionsSchema, dhcpReservationSchema, durationSchema as duration, ipv4Schema as ipv4 } from './dhcp-schema.js';
+import { deviceEntrySchema, type DeviceEntry, type DeviceExpectation, type DeviceIdentitySpec } from './device-schema.js';
+import { trustSchema, type TrustSpec } from './trust-schema.js';
 
 export { parseDuration } from './dhcp-schema.js';
 
@@ -11,24 +13,6 @@ export { parseDuration } from './dhcp-schema.js';
  * Schema editors use. Addresses inside `pool` are what devices are told they got; all
  * traffic of a run still flows over loopback.
  */
-
-const identity = z
-  .object({
-    serial: z.string().min(1).optional(),
-    mac: mac.optional(),
-    vendorId: z.number().int().nonnegative().optional(),
-    arch: z.string().regex(/^[a-z0-9]+$/, 'arch has no "_" or "-" (ONIE naming rule)').optional(),
-    machine: z
-      .string()
-      .regex(/^[A-Za-z0-9]+_[A-Za-z0-9_]+$/, 'machine is <vendor>_<model> (ONIE naming rule)')
-      .optional(),
-    machineRev: z.number().int().nonnegative().optional(),
-    switchAsic: z.string().optional(),
-    onieVersion: z.string().optional(),
-    partNumber: z.string().optional(),
-    productName: z.string().optional(),
-  })
-  .strict();
 
 const imageSpec = z
   .object({
@@ -75,21 +59,6 @@ const imageSpec = z
   })
   .strict()
   .refine((i) => (i.source === undefined) !== (i.file === undefined), 'an image has either source (a directory to build) or file (published as is)');
-
-const expectation = z
-  .object({
-    outcome: z.enum(['installed', 'not-installed']),
-    /** Name of the image that must be the one installed. */
-    image: z.string().optional(),
-    /** Rejections the device must have recorded (reason codes), in order. */
-    rejected: z.array(z.string()).optional(),
-    attestation: z.enum(['pass', 'fail']).optional(),
-    /** Whether the device's TPM gives up the secret sealed to the golden boot (attestation.secret). */
-    secret: z.enum(['released', 'withheld']).optional(),
-    /** Wall-clock budget for this device, e.g. 30s. */
-    within: duration.optional(),
-  })
-  .strict();
 
 export const scenarioSchema = z
   .object({
@@ -142,34 +111,7 @@ export const scenarioSchema = z
       })
       .strict(),
     images: z.array(imageSpec).min(1),
-    trust: z
-      .object({
-        /** Certificates in the devices' db: keys of the run's test PKI or PEM files. */
-        db: z.array(z.string()).min(1),
-        /** The platform key and key-exchange keys (test PKI keys or PEM files): measured into PCR 7 at power-on. */
-        pk: z.string().default('pk'),
-        kek: z.array(z.string()).default(['kek']),
-        /**
-         * What lets an image in: a trusted signature, an approved digest (`approved`), both,
-         * or dual-signer (a db signer and a countersigner from `operatorDb`).
-         */
-        mode: z.enum(['signature', 'allow-list', 'both', 'dual-signer']).default('signature'),
-        /** dual-signer: who vouches for the countersignature (keys of the run's test PKI, e.g. operator, or PEM files). */
-        operatorDb: z.array(z.string()).default([]),
-        /**
-         * required: a device fetches `<url>.merkle` first and refuses an image without a
-         * manifest db trusts, then checks every chunk as it arrives and stops at the first bad one.
-         */
-        manifest: z.enum(['off', 'required']).default('off'),
-        /** Approved images for allow-list and both: `image:NAME` of a scenario image. */
-        approved: z.array(z.string().regex(/^image:[A-Za-z0-9._-]+$/, 'approved entries are image:NAME')).default([]),
-        /**
-         * The devices' dbx: revoked certificates (test PKI keys or PEM files) and revoked
-         * images (`image:NAME`, by the sha256 of that scenario image's signed content).
-         */
-        dbx: z.array(z.string()).default([]),
-      })
-      .strict(),
+    trust: trustSchema,
     onie: z
       .object({
         /** Passes before a device gives up (ONIE: forever). */
@@ -181,32 +123,8 @@ export const scenarioSchema = z
       })
       .strict()
       .default({ maxPasses: 3, passDelay: 20_000, installerTimeout: 120_000 }),
-    devices: z
-      .array(
-        z
-          .object({
-            id: z.string().regex(/^[A-Za-z0-9._-]+$/, 'device ids are file-name safe'),
-            identity: identity.default({}),
-            tpm: z
-              .object({
-                /** ecc: ECDSA P-256; rsa: RSASSA-2048; rsa-pss: RSAPSS-2048. */
-                ak: z.enum(['ecc', 'rsa', 'rsa-pss']).default('ecc'),
-                ek: z.enum(['ecc', 'rsa']).default('ecc'),
-                /** Allocated PCR banks, in event-log order; the verifier quotes sha256, so it must be one. */
-                banks: z
-                  .array(z.enum(['sha1', 'sha256', 'sha384']))
-                  .min(1)
-                  .default(['sha1', 'sha256'])
-                  .refine((b) => new Set(b).size === b.length, 'each bank once')
-                  .refine((b) => b.includes('sha256'), 'the verifier quotes the sha256 bank: include sha256'),
-              })
-              .strict()
-              .default({ ak: 'ecc', ek: 'ecc', banks: ['sha1', 'sha256'] }),
-            expect: expectation,
-          })
-          .strict(),
-      )
-      .min(1),
+    /** Devices and templates (a template has `count` and patterns in its id and identity). */
+    devices: z.array(deviceEntrySchema).min(1),
     attestation: z
       .object({
         /** The image whose measurement the verifier's golden values are computed from. */
@@ -235,7 +153,28 @@ export const scenarioSchema = z
   })
   .strict();
 
-export type Scenario = z.output<typeof scenarioSchema>;
-export type ScenarioDevice = Scenario['devices'][number];
+/** The scenario as written: `devices` holds entries, some of them templates. */
+export type ScenarioFile = z.output<typeof scenarioSchema>;
+
+/** One device of the fleet, a template's patterns filled in. */
+export interface ScenarioDevice {
+  id: string;
+  identity: DeviceIdentitySpec;
+  tpm: DeviceEntry['tpm'];
+  expect: DeviceExpectation;
+  /** The device's trust store: the scenario's with its entry's overrides. */
+  trust: TrustSpec;
+  /** The fields of `trust` its entry overrides (shared by the entry's devices). */
+  trustOverrides: readonly (keyof TrustSpec)[];
+  /** The JUnit testsuite: the template's name, or the scenario's for a device on its own. */
+  suite: string;
+  /** Position in the fleet (0-based, in file order): what shards are cut by. */
+  index: number;
+  /** Index of the `devices` entry it comes from, for messages that point at the file. */
+  entry: number;
+}
+
+/** A loaded scenario: its fleet expanded to one entry per device. */
+export type Scenario = Omit<ScenarioFile, 'devices'> & { devices: ScenarioDevice[] };
 export type ScenarioImage = Scenario['images'][number];
-export type DeviceExpectation = ScenarioDevice['expect'];
+export type { DeviceExpectation, TrustSpec };
