@@ -81,17 +81,17 @@ const tpmSchema = z
 export const deviceEntrySchema = z
   .object({
     /** The template's name: the JUnit testsuite its devices are reported under (default: the id pattern). */
-    template: z.string().regex(/^[A-Za-z0-9._-]+$/, 'template names are file-name safe').optional(),
+    template: z.string().regex(/^[A-Za-z0-9._-]+$/, 'template names are file-name safe').describe('the JUnit testsuite these devices are reported under (default: the id pattern)').optional(),
     /** How many devices this entry stands for. */
-    count: z.number().int().positive().max(MAX_TEMPLATE_COUNT).optional(),
+    count: z.number().int().positive().max(MAX_TEMPLATE_COUNT).describe('how many devices this entry stands for: a template').optional(),
     /** The first device's {n} (default 1). */
-    start: z.number().int().nonnegative().max(2 ** 48).optional(),
+    start: z.number().int().nonnegative().max(2 ** 48).describe("the first device's {n} (default 1)").optional(),
     /** File-name safe once filled in, unique in the run: e.g. leaf-{n:04}. */
-    id: z.string().min(1),
+    id: z.string().min(1).describe('unique, file-name safe once filled in; in a template a pattern such as leaf-{n:04}'),
     identity: identityTemplateSchema.default({}),
     tpm: tpmSchema,
     /** Changes to the scenario's trust store for these devices (e.g. another db or dbx). */
-    trust: trustOverrideSchema.optional(),
+    trust: trustOverrideSchema.describe("changes to the scenario's trust store for these devices, field by field").optional(),
     expect: expectationSchema,
   })
   .strict();
