@@ -68,3 +68,20 @@ export class ScenarioError extends BootlabError {
     super('BL_SCENARIO_INVALID', `${file}${line !== undefined ? `:${line}` : ''}: ${path ? `${path}: ` : ''}${message}`);
   }
 }
+
+/** A report file (`--report`, `report merge`) that cannot be read or does not fit the others. */
+export class ReportError extends BootlabError {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
+    super('BL_REPORT_INVALID', `${file}: ${message}`);
+  }
+}
+
+/** A command-line flag or argument that cannot be used as given. */
+export class UsageError extends BootlabError {
+  constructor(message: string) {
+    super('BL_USAGE', message);
+  }
+}

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { BootlabError } from '../errors.js';
 import { registerAttestCommands } from './attest-commands.js';
 import { registerImageCommands } from './image-commands.js';
+import { registerReportCommands } from './report-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerServeCommand } from './serve-command.js';
 
@@ -22,6 +23,7 @@ registerRunCommand(program);
 registerServeCommand(program);
 registerImageCommands(program);
 registerAttestCommands(program);
+registerReportCommands(program);
 
 try {
   await program.parseAsync(process.argv);

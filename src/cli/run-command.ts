@@ -1,10 +1,26 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { EventBus } from '../event-bus.js';
 import { DEFAULT_POWER_ON_CONCURRENCY, MAX_POWER_ON_CONCURRENCY } from '../scenario/concurrency-limit.js';
-import { progressPrinter } from './progress.js';
+import { parseShard, shardOf, type Shard } from '../fleet/shard.js';
+import { checkOutputFile } from './output-file.js';
+import { runOutput, type Verbosity } from './run-output.js';
+
+/** Up to this many devices, a run tells each device's story by default; more show the fleet's progress. */
+export const STORY_DEVICES = 8;
+
+interface RunFlags {
+  artifacts?: string;
+  events?: string;
+  report?: string;
+  junit?: string;
+  shard?: Shard;
+  verbose: number;
+  quiet?: boolean;
+  concurrency?: number;
+}
 
 export function registerRunCommand(program: Command): void {
   program
@@ -12,32 +28,62 @@ export function registerRunCommand(program: Command): void {
     .description('run a scenario: start its servers, boot its devices, attest them, check expectations')
     .argument('<scenario>', 'scenario YAML file')
     .option('--artifacts <dir>', 'write per-device artifacts (eventlog.bin, console.log, quote files) and report.json here')
+    .option('--report <file>', 'write the report (every verdict, each device\'s stage times) as JSON')
+    .option('--junit <file>', 'write JUnit XML: a testsuite per template, a testcase per device')
     .option('--events <file>', 'write every event as JSON lines')
-    .option('-v, --verbose', 'print packet-level events and installer output too')
+    .option('--shard <i/n>', 'run only shard i of n (devices whose place in the fleet mod n is i-1)', parseShardFlag)
+    .option('-v, --verbose', `a line per device event (the default up to ${STORY_DEVICES} devices); twice: packets and installer output too`, (_: string, n: number) => n + 1, 0)
+    .option('-q, --quiet', 'print only the verdict')
     .option('--concurrency <n>', `devices booting at once (default: the scenario's powerOn.concurrency, ${DEFAULT_POWER_ON_CONCURRENCY})`, parseConcurrency)
-    .action(async (file: string, opts: { artifacts?: string; events?: string; verbose?: boolean; concurrency?: number }) => {
+    .action(async (file: string, opts: RunFlags) => {
       // Loaded on use: the scenario runner pulls in zod, yaml, undici, xstate and node-pty, which
       // `bootlab image …` and `bootlab attest …` need none of.
-      const [{ loadScenario }, { runScenario }] = await Promise.all([import('../scenario/load.js'), import('../scenario/run.js')]);
+      const [{ loadScenario }, { runScenario }, { FleetTally }, { fleetReport }, { summaryLines }, { junitXml }] = await Promise.all([
+        import('../scenario/load.js'),
+        import('../scenario/run.js'),
+        import('../report/fleet-tally.js'),
+        import('../report/from-run.js'),
+        import('../report/summary.js'),
+        import('../report/junit.js'),
+      ]);
+      const reportFile = opts.report ? await checkOutputFile('--report', opts.report) : undefined;
+      const junitFile = opts.junit ? await checkOutputFile('--junit', opts.junit) : undefined;
+      const eventsFile = opts.events ? await checkOutputFile('--events', opts.events) : undefined;
       const loaded = await loadScenario(file);
+      const size = opts.shard ? shardOf(loaded.scenario.devices, opts.shard).length : loaded.scenario.devices.length;
+      const verbosity: Verbosity = opts.quiet ? 'quiet' : opts.verbose >= 2 ? 'debug' : opts.verbose === 1 || size <= STORY_DEVICES ? 'verbose' : 'normal';
+      const write = (line: string): void => void process.stdout.write(`${line}\n`);
+
       const bus = new EventBus();
-      bus.subscribe(progressPrinter((line) => process.stdout.write(`${line}\n`), { verbose: opts.verbose ?? false }));
-      const events = opts.events ? createWriteStream(resolve(opts.events)) : undefined;
+      const tally = new FleetTally();
+      bus.subscribe(tally.observe);
+      const output = runOutput({ verbosity, tally, fleetSize: size, tty: process.stdout.isTTY === true, write });
+      bus.subscribe((e) => output.observe(e));
+      const events = eventsFile ? createWriteStream(eventsFile) : undefined;
       if (events) bus.subscribe((e) => events.write(`${JSON.stringify(e)}\n`));
       if (opts.artifacts) await mkdir(opts.artifacts, { recursive: true });
+      const startedAt = new Date();
+      const t0 = performance.now();
       try {
-        const report = await runScenario(loaded, {
+        const run = await runScenario(loaded, {
           bus,
           ...(opts.artifacts ? { artifactsDir: opts.artifacts } : {}),
           ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
+          ...(opts.shard ? { shard: opts.shard } : {}),
         });
-        process.stdout.write(`\n${report.scenario}: ${report.ok ? 'PASS' : 'FAIL'}`);
-        process.stdout.write(
-          ` (${report.devices.filter((d) => d.checks.every((c) => c.ok)).length}/${report.devices.length} devices met their expectations)\n`,
-        );
-        if (report.artifactsDir) process.stdout.write(`artifacts: ${report.artifactsDir}\n`);
+        output.stop();
+        const report = fleetReport(run, tally, startedAt, performance.now() - t0);
+        const json = `${JSON.stringify(report, null, 2)}\n`;
+        if (reportFile) await writeFile(reportFile, json);
+        if (run.artifactsDir) await writeFile(join(run.artifactsDir, 'report.json'), json);
+        if (junitFile) await writeFile(junitFile, junitXml(report));
+        if (verbosity !== 'quiet') write(`\n${summaryLines(report).join('\n')}`);
+        const passed = report.devices.filter((d) => d.ok).length;
+        write(`${verbosity === 'quiet' ? '' : '\n'}${report.scenario}: ${report.ok ? 'PASS' : 'FAIL'} (${passed}/${report.devices.length} devices met their expectations)`);
+        if (run.artifactsDir) write(`artifacts: ${run.artifactsDir}`);
         process.exitCode = report.ok ? 0 : 1;
       } finally {
+        output.stop();
         if (events) await new Promise<void>((r) => events.end(r));
       }
     });
@@ -47,4 +93,12 @@ function parseConcurrency(text: string): number {
   const n = Number(text);
   if (!/^[0-9]+$/.test(text) || n < 1 || n > MAX_POWER_ON_CONCURRENCY) throw new InvalidArgumentError(`an integer from 1 to ${MAX_POWER_ON_CONCURRENCY}, got "${text}"`);
   return n;
+}
+
+function parseShardFlag(text: string): Shard {
+  try {
+    return parseShard(text);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
 }

@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createActor, toPromise } from 'xstate';
 import type { Clock } from '../clock.js';
@@ -37,6 +37,8 @@ export interface DeviceRunInput {
   provision?: ((tpm: VirtualTpm) => void) | undefined;
   /** Wall-clock limit for the whole boot. */
   deadlineMs: number;
+  /** Keep the device's files (console.log, eventlog.bin, its sandbox) in `dir`; else `dir` is removed when it is done. */
+  keepFiles: boolean;
   bus: EventBus;
 }
 
@@ -45,13 +47,20 @@ export interface DeviceRun {
   output: OnieBootOutput | { outcome: 'timed-out'; passes: number };
   rejections: Array<{ url: string; reason: string; detail: string }>;
   durationMs: number;
+  /** The console's last lines (at most CONSOLE_TAIL_LINES), for a report of a failed device. */
+  consoleTail: string[];
 }
+
+/** Console lines a run keeps in memory per device: what a failed device's report shows. */
+export const CONSOLE_TAIL_LINES = 40;
 
 /** Powers on one ONIE switch and runs its statechart to a final state (or the deadline). */
 export async function runDevice(input: DeviceRunInput): Promise<DeviceRun> {
   const { id, bus } = input;
   await mkdir(input.dir, { recursive: true });
-  const consoleLog = createWriteStream(join(input.dir, 'console.log'));
+  // The console goes to a file only when asked (--artifacts); its tail is always kept.
+  const consoleLog = input.keepFiles ? createWriteStream(join(input.dir, 'console.log')) : undefined;
+  const consoleTail: string[] = [];
   const sandbox = await prepareSandbox(join(input.dir, 'sandbox'), input.identity);
   const tpm = new VirtualTpm({
     banks: input.banks,
@@ -79,7 +88,10 @@ export async function runDevice(input: DeviceRunInput): Promise<DeviceRun> {
     installerTimeoutMs: input.installerTimeoutMs,
     referenceList: input.referenceList,
     emit,
-    console: (line) => consoleLog.write(`${line}\n`),
+    console: (line) => {
+      consoleLog?.write(`${line}\n`);
+      if (consoleTail.push(line) > CONSOLE_TAIL_LINES) consoleTail.shift();
+    },
   });
 
   const actor = createActor(onieBootMachine, {
@@ -108,11 +120,14 @@ export async function runDevice(input: DeviceRunInput): Promise<DeviceRun> {
     clearTimeout(timer);
     // Stopping the actor aborts whatever effect is still running (download, installer).
     actor.stop();
-    await new Promise<void>((resolve) => consoleLog.end(resolve));
+    if (consoleLog) await new Promise<void>((resolve) => consoleLog.end(resolve));
   }
   if (output.outcome === 'timed-out') emit('device.timed-out', `no final state within ${input.deadlineMs} ms`);
-  await writeFile(join(input.dir, 'eventlog.bin'), tpm.eventLog());
-  return { tpm, output, rejections, durationMs: Math.round(performance.now() - started) };
+  const durationMs = Math.round(performance.now() - started);
+  if (input.keepFiles) await writeFile(join(input.dir, 'eventlog.bin'), tpm.eventLog());
+  // A fleet's downloads and sandboxes would otherwise pile up until the run ends.
+  else await rm(input.dir, { recursive: true, force: true });
+  return { tpm, output, rejections, durationMs, consoleTail };
 }
 
 function describeEmitted(e: OnieBootEmitted): [string, Record<string, unknown>] {

@@ -3,6 +3,9 @@ import type { DeviceExpectation } from './schema.js';
 /** What one device did in a run, as the report and the expectations see it. */
 export interface DeviceResult {
   id: string;
+  /** The JUnit testsuite (template name) and the device's place in the whole fleet. */
+  suite: string;
+  index: number;
   outcome: 'installed' | 'gave-up' | 'halted' | 'timed-out';
   /** Name of the scenario image that was installed (matched by sha256), if any. */
   installedImage?: string;
@@ -15,12 +18,16 @@ export interface DeviceResult {
   attestation?: { ok: boolean; failed: string[] };
   /** What the TPM did with the secret sealed to the golden boot, when the scenario has one. */
   secret?: { released: boolean; detail: string };
+  /** A failed device's last console lines. */
+  consoleTail?: string[];
 }
 
 export interface ExpectationCheck {
   what: string;
   ok: boolean;
   detail: string;
+  /** What failures are grouped by, when `detail` carries per-device numbers. */
+  reason?: string;
 }
 
 export function checkExpectations(expect: DeviceExpectation, r: DeviceResult): ExpectationCheck[] {
@@ -65,6 +72,7 @@ export function checkExpectations(expect: DeviceExpectation, r: DeviceResult): E
       what: 'within',
       ok: r.durationMs <= expect.within && r.outcome !== 'timed-out',
       detail: `budget ${expect.within} ms, took ${r.durationMs} ms`,
+      reason: r.outcome === 'timed-out' ? `no final state within the budget of ${expect.within} ms` : `over the budget of ${expect.within} ms`,
     });
   }
   return checks;

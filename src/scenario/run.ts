@@ -25,6 +25,7 @@ import { encodeSignedReferenceList, signReferenceList, type SignedReferenceList 
 import { ScenarioError } from '../errors.js';
 import { publish } from './server-events.js';
 import { concurrencyLimit } from './concurrency-limit.js';
+import { shardOf, type Shard } from '../fleet/shard.js';
 import { toClassRule, toOptionValues, toReservation } from './dhcp-schema.js';
 
 export interface RunOptions {
@@ -35,11 +36,16 @@ export interface RunOptions {
   defaultDeadlineMs?: number;
   /** Devices booting at once; overrides the scenario's powerOn.concurrency (`--concurrency`). */
   concurrency?: number;
+  /** Run only this slice of the fleet (`--shard i/n`). */
+  shard?: Shard;
 }
 
 export interface RunReport {
   scenario: string;
   ok: boolean;
+  /** Devices in the whole fleet, of which this run (a shard) booted `devices`. */
+  fleetSize: number;
+  shard?: Shard;
   devices: Array<DeviceResult & { checks: ExpectationCheck[] }>;
   artifactsDir?: string;
 }
@@ -157,6 +163,12 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     // host no more than the limit allows and a waiting device's timers have not started.
     const admit = concurrencyLimit(opts.concurrency ?? s.powerOn.concurrency);
     const bySha = new Map([...images.values()].map((img) => [img.sha256.toString('hex'), img.name]));
+    if (golden) {
+      // The scenario's own trust store must let its golden image in, or nothing can attest.
+      const { trust } = await trustStores.get(s.trust, topWhere);
+      const g = judgedBy(golden, trust);
+      if (!g.authorityDer) throw new ScenarioError(file, 'attestation.goldenImage', `the golden image ${golden.name} is not trusted by the scenario's trust store (${g.refusal ?? 'no authority'})`);
+    }
     const judged = new Map<TrustStore, PreparedImage>();
     /** The golden image as judged by one trust store: once per store, not per device. */
     const goldenUnder = (trust: TrustStore): PreparedImage => {
@@ -164,8 +176,9 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
       if (!img) judged.set(trust, (img = judgedBy(golden!, trust)));
       return img;
     };
+    const fleet = opts.shard ? shardOf(s.devices, opts.shard) : s.devices;
     const results = await Promise.all(
-      s.devices.map((d) => admit(async () => {
+      fleet.map((d) => admit(async () => {
         // A device's random stream hangs on the seed and its id alone, so it is the same
         // whichever devices run beside it (a shard, a template added before it).
         const deviceRandom = new SeededRandom(`${s.seed}:device:${d.id}`);
@@ -173,7 +186,10 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
         const { trust, secureBoot } = await trustStores.get(d.trust, trustWhere(d));
         // The verifier's reference, from what it knows without the device, fixed before the
         // device powers on; the secret is sealed to it at provisioning.
-        const goldenValues = golden ? goldenPcrValues({ identity, secureBoot, image: goldenUnder(trust), referenceList }) : undefined;
+        // A template whose own trust store refuses the golden image has no golden boot: the
+        // verifier knows that before power-on, so its devices cannot attest.
+        const goldenImage = golden ? goldenUnder(trust) : undefined;
+        const goldenValues = goldenImage?.authorityDer ? goldenPcrValues({ identity, secureBoot, image: goldenImage, referenceList }) : undefined;
         const dir = join(root, d.id);
         const secret = s.attestation?.secret;
         let sealed: Buffer | undefined;
@@ -199,11 +215,14 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
           installerTimeoutMs: s.onie.installerTimeout,
           referenceList,
           deadlineMs: d.expect.within ?? opts.defaultDeadlineMs ?? 600_000,
+          keepFiles: keep,
           bus,
         });
         const out = run.output;
         const result: DeviceResult = {
           id: d.id,
+          suite: d.suite,
+          index: d.index,
           outcome: out.outcome,
           rejections: run.rejections,
           passes: out.passes,
@@ -222,7 +241,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
               message: result.secret.released ? 'TPM released the sealed NOS secret (golden boot)' : `TPM withheld the sealed NOS secret: ${result.secret.detail}`,
             });
           }
-          const a = await attestDevice(run.tpm, goldenValues, dir, nonces, referenceList !== undefined);
+          const a = await attestDevice(run.tpm, goldenValues, keep ? dir : undefined, nonces, referenceList !== undefined);
           const failed = a.checks.filter((c) => !c.ok);
           result.attestation = { ok: a.ok, failed: failed.map((c) => c.name) };
           bus.emit({
@@ -231,6 +250,11 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
             message: a.ok ? 'attestation PASS' : `attestation FAIL: ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}`,
             data: { ok: a.ok, checks: a.checks },
           });
+        } else if (goldenImage) {
+          const detail = `this device's trust store refuses the golden image ${goldenImage.name} (${goldenImage.refusal ?? 'no authority'})`;
+          result.attestation = { ok: false, failed: ['golden-boot'] };
+          if (s.attestation?.secret !== undefined) result.secret = { released: false, detail: 'nothing sealed: no golden boot' };
+          bus.emit({ type: 'attestation.verdict', device: d.id, message: `attestation FAIL: golden-boot: ${detail}`, data: { ok: false, checks: [{ name: 'golden-boot', ok: false, detail }] } });
         }
         const checks = checkExpectations(d.expect, result);
         const ok = checks.every((c) => c.ok);
@@ -240,16 +264,18 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
           message: `${ok ? 'PASS' : 'FAIL'}: ${checks.map((c) => `${c.ok ? '✓' : '✗'} ${c.what} (${c.detail})`).join('; ')}`,
           data: { ok, checks },
         });
-        return { ...result, checks };
+        // A failed device's console tail travels with its result (the report, JUnit's system-out).
+        return { ...result, checks, ...(ok ? {} : { consoleTail: run.consoleTail }) };
       })),
     );
     const report: RunReport = {
       scenario: s.name,
       ok: results.every((r) => r.checks.every((c) => c.ok)),
+      fleetSize: s.devices.length,
+      ...(opts.shard ? { shard: opts.shard } : {}),
       devices: results,
       ...(keep ? { artifactsDir: root } : {}),
     };
-    if (keep) await writeFile(join(root, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
     bus.emit({ type: 'run.end', message: `scenario ${s.name}: ${report.ok ? 'PASS' : 'FAIL'}` });
     return report;
   } finally {

@@ -249,6 +249,7 @@ export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
         if (known) d.console(`ONIE: ${image.candidate.url} is known stage "${known.name}" (${known.stage}): its PCR 12 is unchanged`);
         else measure(unknownStageMeasurement(stage));
       }
+      d.emit('image.measured', `installer measured (sha256 ${stage.sha256.toString('hex').slice(0, 16)}…)`, { url: stage.url });
     },
 
     async handoff(image, vars, signal) {

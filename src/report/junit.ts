@@ -1,0 +1,67 @@
+import type { FleetReport, ReportDevice } from './fleet-report.js';
+
+/**
+ * The report as JUnit XML, the format Jenkins, GitLab and GitHub's test reporters read:
+ * a testsuite per template (the scenario's name for devices on their own), a testcase per
+ * device, one <failure> per expectation that did not hold (its check as the type, its
+ * detail as the message), and a failed device's console tail as <system-out>.
+ */
+export function junitXml(r: FleetReport): string {
+  const suites = new Map<string, ReportDevice[]>();
+  for (const d of r.devices) {
+    const list = suites.get(d.suite) ?? [];
+    list.push(d);
+    suites.set(d.suite, list);
+  }
+  const failed = r.devices.filter((d) => !d.ok).length;
+  const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
+  out.push(`<testsuites name="${attr(r.scenario)}" tests="${r.devices.length}" failures="${failed}" errors="0" time="${secs(r.wallMs)}">`);
+  for (const [name, devices] of suites) {
+    const time = devices.reduce((sum, d) => sum + d.durationMs, 0);
+    out.push(
+      `  <testsuite name="${attr(name)}" tests="${devices.length}" failures="${devices.filter((d) => !d.ok).length}" errors="0" skipped="0" time="${secs(time)}" timestamp="${attr(r.startedAt.replace(/\.\d+Z$/, ''))}">`,
+    );
+    for (const d of devices) {
+      const open = `    <testcase name="${attr(d.id)}" classname="${attr(`${r.scenario}.${d.suite}`)}" time="${secs(d.durationMs)}"`;
+      if (d.ok) {
+        out.push(`${open}/>`);
+        continue;
+      }
+      out.push(`${open}>`);
+      for (const c of d.checks.filter((x) => !x.ok)) {
+        out.push(`      <failure type="${attr(c.what)}" message="${attr(`${c.what}: ${c.detail}`)}">${text(`${c.what}: ${c.detail}`)}</failure>`);
+      }
+      if (d.consoleTail?.length) out.push(`      <system-out>${text(d.consoleTail.join('\n'))}</system-out>`);
+      out.push('    </testcase>');
+    }
+    out.push('  </testsuite>');
+  }
+  out.push('</testsuites>');
+  return `${out.join('\n')}\n`;
+}
+
+function secs(ms: number): string {
+  return (ms / 1000).toFixed(3);
+}
+
+/**
+ * XML 1.0 cannot carry most control characters at all (an installer's ANSI colours, a
+ * stray NUL), not even as references: they become U+FFFD.
+ */
+function clean(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '\ufffd').replace(/[\ud800-\udfff]/g, (c, i: number, all: string) => {
+    const code = c.charCodeAt(0);
+    const pair = code < 0xdc00 ? all.charCodeAt(i + 1) : all.charCodeAt(i - 1);
+    const ok = code < 0xdc00 ? pair >= 0xdc00 && pair <= 0xdfff : pair >= 0xd800 && pair < 0xdc00;
+    return ok ? c : '\ufffd';
+  });
+}
+
+function text(s: string): string {
+  return clean(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function attr(s: string): string {
+  return text(s).replace(/"/g, '&quot;').replace(/\n/g, '&#10;').replace(/\r/g, '&#13;').replace(/\t/g, '&#9;');
+}

@@ -1,0 +1,87 @@
+import type { FleetReport, ReportDevice } from './fleet-report.js';
+import { STAGE_LABEL, STAGES } from './stages.js';
+
+/** How many device ids a failure group names before "…". */
+const IDS_SHOWN = 5;
+/** How many failure groups the summary lists. */
+const GROUPS_SHOWN = 10;
+
+/**
+ * The closing summary: the funnel (how many devices reached each stage and how long they
+ * spent getting there from the stage before: p50/p95/max), installs per minute, what the
+ * servers served, and the failures grouped by reason with the first few device ids.
+ */
+export function summaryLines(r: FleetReport): string[] {
+  const n = r.devices.length;
+  const lines: string[] = [];
+  const shardNote = r.shards.count > 1 ? ` (shards ${r.shards.included.join(', ')} of ${r.shards.count}; fleet of ${r.fleetSize})` : '';
+  lines.push(`${n} device${n === 1 ? '' : 's'}${shardNote} in ${seconds(r.wallMs)}`);
+  lines.push(`  ${'stage'.padEnd(12)}${'devices'.padStart(12)}${'p50'.padStart(10)}${'p95'.padStart(10)}${'max'.padStart(10)}   (time from the stage before)`);
+  STAGES.forEach((stage, i) => {
+    const spent: number[] = [];
+    let reached = 0;
+    for (const d of r.devices) {
+      const at = d.stages[stage];
+      if (at === undefined) continue;
+      reached++;
+      if (i === 0) continue;
+      const before = previousReached(d, i);
+      if (before !== undefined) spent.push(at - before);
+    }
+    spent.sort((a, b) => a - b);
+    const cols = i === 0 || spent.length === 0 ? '' : [0.5, 0.95, 1].map((q) => seconds(percentile(spent, q)).padStart(10)).join('');
+    lines.push(`  ${STAGE_LABEL[stage].padEnd(12)}${`${reached}/${n}`.padStart(12)}${cols}`);
+  });
+  const installed = r.devices.filter((d) => d.outcome === 'installed').length;
+  const minutes = r.wallMs / 60_000;
+  const rate = (bytes: number): string => (r.wallMs > 0 ? ` (${mib(bytes / (r.wallMs / 1000))}/s)` : '');
+  lines.push(
+    `  installs: ${installed}${minutes > 0 ? ` (${(installed / minutes).toFixed(1)}/min)` : ''} · served: HTTP ${mib(r.served.httpBytes)}${rate(r.served.httpBytes)}, TFTP ${mib(r.served.tftpBytes)}${rate(r.served.tftpBytes)}`,
+  );
+  const groups = failureGroups(r.devices);
+  if (groups.length) {
+    lines.push('  failures by reason:');
+    for (const g of groups.slice(0, GROUPS_SHOWN)) {
+      lines.push(`    ${g.ids.length} × ${g.reason}: ${g.ids.slice(0, IDS_SHOWN).join(', ')}${g.ids.length > IDS_SHOWN ? ', …' : ''}`);
+    }
+    if (groups.length > GROUPS_SHOWN) lines.push(`    … and ${groups.length - GROUPS_SHOWN} more reasons (see --report)`);
+  }
+  return lines;
+}
+
+/** Failed devices grouped by their first failed check, the largest group first. */
+export function failureGroups(devices: readonly ReportDevice[]): Array<{ reason: string; ids: string[] }> {
+  const groups = new Map<string, string[]>();
+  for (const d of devices) {
+    const first = d.checks.find((c) => !c.ok);
+    if (!first) continue;
+    const reason = `${first.what}: ${first.reason ?? first.detail}`;
+    const ids = groups.get(reason) ?? [];
+    ids.push(d.id);
+    groups.set(reason, ids);
+  }
+  return [...groups].map(([reason, ids]) => ({ reason, ids })).sort((a, b) => b.ids.length - a.ids.length || a.reason.localeCompare(b.reason));
+}
+
+function previousReached(d: ReportDevice, i: number): number | undefined {
+  for (let j = i - 1; j >= 0; j--) {
+    const t = d.stages[STAGES[j]!];
+    if (t !== undefined) return t;
+  }
+  return undefined;
+}
+
+/** Nearest-rank percentile of sorted values. */
+export function percentile(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+function seconds(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}
+
+function mib(bytes: number): string {
+  if (bytes < 1024) return `${Math.round(bytes)} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
