@@ -24,9 +24,9 @@ export function registerReportCommands(program: Command): void {
       if (junitFile) await writeFile(junitFile, junitXml(merged));
       const out = (line: string): void => void process.stdout.write(`${line}\n`);
       if (!opts.quiet) out(summaryLines(merged).join('\n'));
-      if (missing.length) out(`missing: shard${missing.length === 1 ? '' : 's'} ${missing.join(', ')} of ${merged.shards.count} (no report given)`);
+      const gap = missing.length ? `missing: shard${missing.length === 1 ? '' : 's'} ${missing.join(', ')} of ${merged.shards.count} (no report given)\n` : '';
       const passed = merged.devices.filter((d) => d.ok).length;
-      out(`${opts.quiet ? '' : '\n'}${merged.scenario}: ${merged.ok ? 'PASS' : 'FAIL'} (${passed}/${merged.fleetSize} devices met their expectations)`);
+      out(`${opts.quiet ? '' : '\n'}${gap}${merged.scenario}: ${merged.ok ? 'PASS' : 'FAIL'} (${passed}/${merged.fleetSize} devices met their expectations)`);
       process.exitCode = merged.ok ? 0 : 1;
     });
 }
