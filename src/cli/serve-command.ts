@@ -43,7 +43,7 @@ export function registerServeCommand(program: Command): void {
       // Loaded on use, like the runner: other commands start without the servers' dependencies.
       const [{ planServe }, { startServe }] = await Promise.all([import('../scenario/serve-config.js'), import('../scenario/serve.js')]);
       const plan = await planServe(flags);
-      const bus = new EventBus({ history: false });
+      const bus = new EventBus();
       bus.subscribe((e) => {
         if (e.type === 'dhcp.dropped' && !flags.verbose) return;
         process.stdout.write(`${new Date().toISOString()} ${e.message}\n`);

@@ -2,7 +2,9 @@ import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { Agent, request, type Dispatcher } from 'undici';
+import type { Clock } from '../clock.js';
 import { BootlabError, PeerError, TimeoutError } from '../errors.js';
+import { idleWatchdog } from './idle-watchdog.js';
 
 export interface DownloadOptions {
   headers: Record<string, string>;
@@ -15,7 +17,13 @@ export interface DownloadOptions {
   timeoutMs?: number;
   maxBytes?: number;
   /** Use this dispatcher instead of a private per-call Agent; the caller owns (and closes) it. */
-  dispatcher?: Dispatcher;
+  dispatcher?: Dispatcher | undefined;
+  /**
+   * Count `timeoutMs` on this clock (a run's clock, which leaves out a stalled event loop)
+   * instead of undici's wall-clock timers: the request fails when no byte (nor the
+   * connection, nor the headers) arrived for that long.
+   */
+  clock?: Clock;
 }
 
 /** ONIE runs `wget -T 3`. */
@@ -34,6 +42,16 @@ const CONNECT_CODES = new Set([
   'UND_ERR_SOCKET',
   'UND_ERR_CLOSED',
 ]);
+
+/**
+ * One device's HTTP connections: kept alive across its waterfall (a dozen names a pass, most
+ * of them 404s), so a fleet does not open a TCP connection per request. It has no timers of
+ * its own: pair it with `clock` in downloadImage, whose watchdog stands for wget's -T. The
+ * caller destroys it when the device is done.
+ */
+export function deviceHttpAgent(): Dispatcher {
+  return new Agent({ connect: { timeout: 0 }, headersTimeout: 0, bodyTimeout: 0, connections: 2 });
+}
 
 /**
  * Fetches an installer the way ONIE's busybox wget does: plain http:// only (busybox is
@@ -58,16 +76,26 @@ export async function downloadImage(url: string, opts: DownloadOptions): Promise
       // off undici asks the server to close, and a FIN that arrives while the body is paused
       // under backpressure (a disk slower than loopback) trips an uncatchable assertion in
       // undici 7 (nodejs/undici#5360, fixed only in 8, which needs Node 22).
-      new Agent({ connect: { timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+      new Agent(opts.clock ? { connect: { timeout: 0 }, headersTimeout: 0, bodyTimeout: 0 } : { connect: { timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
   const dispatcher = opts.dispatcher ?? ownAgent!;
+  // With a clock, one watchdog on it stands for wget's -T: it aborts the request when idle.
+  const idle = opts.clock ? new AbortController() : undefined;
+  const onAbort = (): void => idle?.abort(opts.signal?.reason);
+  if (idle && opts.signal) {
+    if (opts.signal.aborted) onAbort();
+    else opts.signal.addEventListener('abort', onAbort, { once: true });
+  }
+  const watchdog = opts.clock && idle ? idleWatchdog(opts.clock, timeoutMs, () => idle.abort(new TimeoutError(`GET ${url}`, timeoutMs))) : undefined;
+  const signal = idle?.signal ?? opts.signal;
   let fileOpened = false;
   try {
     const res = await request(parsed, {
       method: 'GET',
       headers: opts.headers,
       dispatcher,
-      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(signal ? { signal } : {}),
     });
+    watchdog?.touch();
     if (res.statusCode < 200 || res.statusCode > 299) {
       discard(res.body);
       throw new PeerError('BL_HTTP_STATUS', `GET ${url}: HTTP ${res.statusCode}`);
@@ -84,6 +112,7 @@ export async function downloadImage(url: string, opts: DownloadOptions): Promise
       res.body,
       async function* (source: AsyncIterable<Buffer>) {
         for await (const chunk of source) {
+          watchdog?.touch();
           bytes += chunk.length;
           if (maxBytes !== undefined && bytes > maxBytes) throw tooLarge(url, maxBytes, `more than ${maxBytes} bytes received`);
           onChunk?.(chunk);
@@ -96,8 +125,11 @@ export async function downloadImage(url: string, opts: DownloadOptions): Promise
   } catch (e) {
     // wget -O leaves a partial file behind; ONIE deletes it, and so do we.
     if (fileOpened) await rm(opts.to, { force: true });
+    if (idle?.signal.aborted && idle.signal.reason instanceof TimeoutError) throw idle.signal.reason;
     throw classify(e, url, timeoutMs, opts.signal);
   } finally {
+    watchdog?.stop();
+    opts.signal?.removeEventListener('abort', onAbort);
     // A private agent must not keep sockets (and the process) alive after the call.
     await ownAgent?.destroy();
   }

@@ -150,7 +150,10 @@ export class HttpImageServer {
   private reply(req: IncomingMessage, res: ServerResponse, status: number): void {
     res.statusCode = status;
     res.setHeader('Content-Length', 0);
-    res.setHeader('Connection', 'close');
+    // A 404 is the common answer in ONIE's waterfall (a dozen names tried per pass): the
+    // connection stays open for the next name. A request that broke the server (400, 500)
+    // gets no second chance on the same connection.
+    if (status === 400 || status >= 500) res.setHeader('Connection', 'close');
     res.end();
     this.emitWhenDone(req, res, () => 0);
   }

@@ -11,13 +11,17 @@ import { onieBootMachine, type OnieBootEmitted, type OnieBootOutput } from '../d
 import type { HashAlg } from '../protocol/tcg/hash-alg.js';
 import type { SignedReferenceList } from '../trust/reference-list.js';
 import { onieEffects } from '../device/onie/onie-effects.js';
+import { deviceHttpAgent } from '../net/http-image-client.js';
 import type { TrustStore } from '../trust/trust-store.js';
+import type { VerdictMemo } from '../trust/verdict-memo.js';
 import { VirtualTpm } from '../trust/vtpm.js';
 
 export interface DeviceRunInput {
   id: string;
   identity: DeviceIdentity;
   trust: TrustStore;
+  /** The run's shared signature checks (see VerdictMemo). */
+  verdicts?: VerdictMemo;
   akType: 'ecc' | 'rsa' | 'rsa-pss';
   ekType: 'ecc' | 'rsa';
   banks: HashAlg[];
@@ -74,16 +78,19 @@ export async function runDevice(input: DeviceRunInput): Promise<DeviceRun> {
     bus.emit({ type, device: id, message, ...(data ? { data } : {}) });
   };
 
+  const http = deviceHttpAgent();
   const effects = onieEffects({
     identity: input.identity,
     tpm,
     trust: input.trust,
+    verdicts: input.verdicts,
     sandbox,
     dhcpServer: input.dhcpServer,
     bindAddress: input.bindAddress,
     httpPort: input.httpPort,
     tftpPort: input.tftpPort,
     clock: input.clock,
+    http,
     random: input.random,
     installerTimeoutMs: input.installerTimeoutMs,
     referenceList: input.referenceList,
@@ -120,6 +127,7 @@ export async function runDevice(input: DeviceRunInput): Promise<DeviceRun> {
     clearTimeout(timer);
     // Stopping the actor aborts whatever effect is still running (download, installer).
     actor.stop();
+    await http.destroy().catch(() => undefined);
     if (consoleLog) await new Promise<void>((resolve) => consoleLog.end(resolve));
   }
   if (output.outcome === 'timed-out') emit('device.timed-out', `no final state within ${input.deadlineMs} ms`);

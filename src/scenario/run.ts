@@ -1,7 +1,8 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ScaledClock } from '../clock.js';
+import { VerdictMemo } from '../trust/verdict-memo.js';
+import { RunClock } from '../run-clock.js';
 import { EventBus } from '../event-bus.js';
 import { SeededRandom } from '../random.js';
 import { defaultIdentity } from '../device/identity-defaults.js';
@@ -61,7 +62,10 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
   const tftpRoot = join(work, 'tftp');
   await mkdir(www, { recursive: true });
   await mkdir(tftpRoot, { recursive: true });
-  const clock = new ScaledClock(s.clockSpeed);
+  // Protocol timers (wget's -T, udhcpc's retries, TFTP's) leave a stalled event loop out.
+  const clock = new RunClock(s.clockSpeed);
+  // One signature check per distinct image and trust store, shared by the fleet.
+  const verdicts = new VerdictMemo();
   const random = new SeededRandom(s.seed);
   const servers: Array<{ stop(): Promise<void> }> = [];
 
@@ -200,6 +204,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
           id: d.id,
           identity,
           trust,
+          verdicts,
           akType: d.tpm.ak,
           ekType: d.tpm.ek,
           banks: d.tpm.banks,
@@ -280,6 +285,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     return report;
   } finally {
     for (const server of servers.reverse()) await server.stop().catch(() => undefined);
+    clock.stop();
     // Artifacts keep .run/ (test PKI, built images) so a user can re-check them with openssl.
     if (!keep) await rm(root, { recursive: true, force: true });
   }

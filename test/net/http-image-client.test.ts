@@ -8,6 +8,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PeerError, TimeoutError } from '../../src/errors.js';
 import { downloadImage } from '../../src/net/http-image-client.js';
 import { HttpImageServer } from '../../src/net/http-image-server.js';
+import { RunClock } from '../../src/run-clock.js';
+import { ScaledClock } from '../../src/clock.js';
 
 describe('downloadImage', () => {
   let dir: string;
@@ -130,6 +132,72 @@ describe('downloadImage', () => {
     } finally {
       await stall.close();
     }
+  });
+
+  describe('on a run clock', () => {
+    it('times out a silent server and a body that stalls, as undici does on the wall', async () => {
+      const clock = new RunClock();
+      const silent = await rawServer(() => {});
+      const stall = await rawServer((s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n' + 'x'.repeat(40)));
+      const to = join(dir, 'out');
+      try {
+        const a = await downloadImage(`http://127.0.0.1:${silent.port}/x`, { headers: {}, to, timeoutMs: 200, clock }).catch((x: unknown) => x);
+        expect(a).toBeInstanceOf(TimeoutError);
+        const b = await downloadImage(`http://127.0.0.1:${stall.port}/x`, { headers: {}, to, timeoutMs: 200, clock }).catch((x: unknown) => x);
+        expect(b).toBeInstanceOf(TimeoutError);
+        expect((b as TimeoutError).message).toBe(`GET http://127.0.0.1:${stall.port}/x timed out after 200 ms`);
+        expect(existsSync(to)).toBe(false);
+      } finally {
+        clock.stop();
+        await silent.close();
+        await stall.close();
+      }
+    });
+
+    it('counts idle time, not total time: a slow trickle that never pauses for the timeout completes', async () => {
+      const clock = new RunClock();
+      const trickle = await rawServer((s) => {
+        s.write('HTTP/1.1 200 OK\r\nContent-Length: 8\r\nConnection: close\r\n\r\n');
+        let sent = 0;
+        const t = setInterval(() => {
+          s.write('y');
+          if (++sent === 8) {
+            clearInterval(t);
+            s.end();
+          }
+        }, 60);
+      });
+      try {
+        const r = await downloadImage(`http://127.0.0.1:${trickle.port}/x`, { headers: {}, to: join(dir, 'out'), timeoutMs: 200, clock });
+        expect(r).toEqual({ status: 200, bytes: 8 });
+      } finally {
+        clock.stop();
+        await trickle.close();
+      }
+    });
+
+    it('does not spend the timeout on a stalled event loop: a busy host is not a slow server', async () => {
+      // Once the request is out the loop is stuck for nearly four timeouts' worth; the
+      // server then answers within three quarters of the timeout. On a plain wall clock the
+      // stall spends the timeout and the GET fails; on the run clock it succeeds.
+      const busy = await rawServer((s) => {
+        const end = performance.now() + 1500;
+        while (performance.now() < end) {
+          // busy
+        }
+        setTimeout(() => s.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok'), 300);
+      });
+      const clock = new RunClock();
+      const url = `http://127.0.0.1:${busy.port}/x`;
+      try {
+        const wall = await downloadImage(url, { headers: {}, to: join(dir, 'out'), timeoutMs: 400, clock: new ScaledClock(1) }).catch((x: unknown) => x);
+        expect(wall).toBeInstanceOf(TimeoutError);
+        expect(await downloadImage(url, { headers: {}, to: join(dir, 'out'), timeoutMs: 400, clock })).toEqual({ status: 200, bytes: 2 });
+      } finally {
+        clock.stop();
+        await busy.close();
+      }
+    });
   });
 
   it('rejects with the abort reason when aborted', async () => {

@@ -2,6 +2,7 @@ import { readFile, rm } from 'node:fs/promises';
 import type { Clock } from '../../clock.js';
 import type { Random } from '../../random.js';
 import { acquireLease, type Dhcp4Lease } from '../../net/dhcp4/client.js';
+import type { Dispatcher } from 'undici';
 import { downloadImage } from '../../net/http-image-client.js';
 import { downloadTftp } from '../../net/tftp/tftp-download.js';
 import { PeerError, TimeoutError } from '../../errors.js';
@@ -9,6 +10,7 @@ import { probeTcp } from '../../net/tcp-probe.js';
 import type { Dhcp4OptionEntry } from '../../protocol/dhcp4/packet.js';
 import { SignedImageDigester } from '../../trust/image-digester.js';
 import { reject, verifyDigestedImage } from '../../trust/image-verifier.js';
+import type { VerdictMemo } from '../../trust/verdict-memo.js';
 import { ChunkVerifier, StreamRefusedError } from '../../trust/chunk-verifier.js';
 import { verifyManifest, type ManifestVerdict } from '../../trust/manifest-verifier.js';
 import type { TrustStore } from '../../trust/trust-store.js';
@@ -50,6 +52,10 @@ export interface OnieDeviceDeps {
   /** Port of ONIE's TFTP methods (69 on a real network). */
   tftpPort: number;
   clock: Clock;
+  /** The device's HTTP connections (deviceHttpAgent), reused from one request to the next. */
+  http?: Dispatcher | undefined;
+  /** The run's shared signature checks; without it every verdict is computed here. */
+  verdicts?: VerdictMemo | undefined;
   random: Random;
   installerTimeoutMs: number;
   /** A signed list of known-good stages provisioned on the device (DIGLIM-style measurement). */
@@ -110,7 +116,7 @@ export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
     const to = `${d.sandbox.installerPath}.merkle`;
     try {
       if (url.startsWith('tftp://')) await downloadTftp(url, { to, clock: d.clock, signal });
-      else await downloadImage(url, { headers: installHeaders(), to, signal, timeoutMs: WGET_TIMEOUT_MS, maxBytes: MAX_MANIFEST_BYTES });
+      else await downloadImage(url, { headers: installHeaders(), to, signal, timeoutMs: WGET_TIMEOUT_MS, clock: d.clock, dispatcher: d.http, maxBytes: MAX_MANIFEST_BYTES });
       return verifyManifest(await readFile(to), d.trust);
     } catch (e) {
       // A server that does not answer at all is a network failure, as for the image itself.
@@ -154,13 +160,14 @@ export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
     },
 
     probe(target, signal) {
-      return probeTcp(target.host, target.port, PROBE_TIMEOUT_MS, signal);
+      return probeTcp(target.host, target.port, PROBE_TIMEOUT_MS, signal, d.clock);
     },
 
     async fetch(candidate, signal) {
       d.console(`Info: Fetching ${candidate.url} ...`);
-      // exec_installer deletes the previous download before every attempt.
-      await rm(d.sandbox.installerPath, { force: true });
+      // exec_installer deletes the previous download before every attempt. Here no attempt
+      // leaves one behind (a failed or refused download is deleted where it fails, and the
+      // downloaders truncate), so there is nothing to delete: no filesystem call per candidate.
       // One pass hashes what the verification and every allocated PCR bank need, nothing more.
       const digester = new SignedImageDigester({ sha1: d.tpm.banks.includes('sha1'), sha384: d.tpm.banks.includes('sha384') });
       const server = candidate.waterfallServer;
@@ -190,10 +197,13 @@ export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
         chunks?.write(chunk);
         digester.write(chunk);
       };
+      /** The whole file is on disk: a refusal from here on must delete it (the downloaders delete partial ones). */
+      let written = false;
       try {
         const { bytes } = candidate.url.startsWith('tftp://')
           ? await downloadTftp(candidate.url, { to: d.sandbox.installerPath, onChunk, clock: d.clock, signal }).catch(noteSilence)
-          : await downloadImage(candidate.url, { headers: installHeaders(), to: d.sandbox.installerPath, onChunk, signal, timeoutMs: WGET_TIMEOUT_MS });
+          : await downloadImage(candidate.url, { headers: installHeaders(), to: d.sandbox.installerPath, onChunk, signal, timeoutMs: WGET_TIMEOUT_MS, clock: d.clock, dispatcher: d.http });
+        written = true;
         if (refusal) throw refusal;
         chunks?.finish();
         const digest = digester.finish();
@@ -204,7 +214,7 @@ export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
         });
         return { candidate, path: d.sandbox.installerPath, digest };
       } catch (e) {
-        await rm(d.sandbox.installerPath, { force: true });
+        if (written) await rm(d.sandbox.installerPath, { force: true });
         if (!(e instanceof StreamRefusedError)) throw e;
         d.console(`Failure: stopped fetching ${candidate.url} after ${e.received} bytes: ${e.reason}`);
         d.emit('image.stopped', `stopped ${candidate.url} after ${e.received} bytes: ${e.reason}`, { url: candidate.url, reason: e.reason, received: e.received, ...(e.chunk !== undefined ? { chunk: e.chunk } : {}) });
@@ -214,7 +224,8 @@ export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
 
     async verify(image) {
       if (image.refused) return reject(image.refused.reason, image.refused.detail);
-      return verifyDigestedImage(image.digest, d.trust);
+      // The digests are this device's own; only the signature check over them may be shared.
+      return d.verdicts ? d.verdicts.verify(image.digest, d.trust) : verifyDigestedImage(image.digest, d.trust);
     },
 
     async recordRejection(image, verdict) {
