@@ -1,0 +1,193 @@
+/**
+ * Fleet scale: `bootlab run` of a generated one-template fleet of N switches (N = 1, 100,
+ * 1,000; 10,000 with --large), each one a separate process under /usr/bin/time, and 100
+ * switches that all fetch one 48 MiB installer. The cases are interleaved run by run (1,
+ * 100, 1,000, 48 MiB, 1, 100, ...), so a slow patch of the machine spreads over all of
+ * them. Every run must exit 0 with every device installed and attested; a run that does
+ * not is reported and fails the bench. Prints min / median / max of wall time, devices/s,
+ * CPU s per device, peak RSS and RSS per device; for the 48 MiB case the ratio of the
+ * hashing bound (bytes the devices received ÷ Node's sha256 rate in this process, measured
+ * between the runs) to the run's wall time; and the targets of issue 11 beside them.
+ *
+ *   npm run bench:fleet [-- --runs 3 --large --large-runs 1]
+ */
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '3' },
+    large: { type: 'boolean', default: false },
+    'large-runs': { type: 'string', default: '1' },
+  },
+});
+const runs = Number(values.runs);
+const largeRuns = Number(values['large-runs']);
+if (!(runs >= 1 && runs <= 20) || !(largeRuns >= 1 && largeRuns <= 5)) throw new Error('--runs is 1..20 and --large-runs 1..5');
+
+const repo = new URL('../../', import.meta.url).pathname;
+const bin = join(repo, 'dist/cli/bin.js');
+/** No run may take longer than this (10,000 devices have a 10-minute target). */
+const RUN_LIMIT_MS = 20 * 60_000;
+
+interface Case {
+  name: string;
+  devices: number;
+  paddingMiB?: number;
+  runs: number;
+}
+
+const cases: Case[] = [
+  { name: '1 device', devices: 1, runs },
+  { name: '100 devices', devices: 100, runs },
+  { name: '1,000 devices', devices: 1000, runs },
+  { name: '100 × 48 MiB', devices: 100, paddingMiB: 48, runs },
+  ...(values.large ? [{ name: '10,000 devices', devices: 10_000, runs: largeRuns }] : []),
+];
+
+/** One template of n switches on a /16, as a rollout rehearsal writes it. */
+function scenario(c: Case): string {
+  return `name: bench-fleet-${c.devices}${c.paddingMiB ? `-${c.paddingMiB}mib` : ''}
+seed: 7
+servers:
+  dhcp:
+    pool: { start: 10.30.0.10, end: 10.30.255.250, subnetMask: 255.255.0.0 }
+    options:
+      router: [10.30.0.1]
+    classes:
+      - name: onie
+        match: { vendorClassPrefix: "onie_vendor:" }
+        options:
+          defaultUrl: http://{http}/demo-nos.bin
+images:
+  - name: demo-nos
+    source: ${join(repo, 'images/demo-nos')}
+    signedBy: vendor
+    publish: [demo-nos.bin]
+${c.paddingMiB ? `    paddingMiB: ${c.paddingMiB}\n` : ''}trust:
+  db: [db-ca]
+attestation:
+  goldenImage: demo-nos
+devices:
+  - template: leaf
+    count: ${c.devices}
+    id: leaf-{n:05}
+    identity:
+      serial: BN{n:08}
+      mac: "52:54:00:{n:06x}"
+    expect: { outcome: installed, image: demo-nos, attestation: pass }
+`;
+}
+
+interface Sample {
+  wallS: number;
+  cpuS: number;
+  rssMiB: number;
+  passed: number;
+  httpBytes: number;
+}
+
+/** One `bootlab run -q --report` under GNU time: its own wall, CPU and peak RSS. */
+async function runOnce(c: Case, file: string, report: string): Promise<Sample> {
+  const child = spawn('/usr/bin/time', ['-f', 'BENCH %e %U %S %M', process.execPath, bin, 'run', file, '-q', '--report', report], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), RUN_LIMIT_MS);
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' ? new Error('GNU time is not installed: apt-get install -y --no-install-recommends time') : e));
+    child.once('exit', (c) => resolve(c));
+  });
+  clearTimeout(timer);
+  const m = /BENCH ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(err);
+  if (!m) throw new Error(`${c.name}: no timing from /usr/bin/time (exit ${code}): ${err.slice(-400)}`);
+  const r = JSON.parse(await readFile(report, 'utf8')) as { devices: { ok: boolean }[]; served: { httpBytes: number } };
+  const passed = r.devices.filter((d) => d.ok).length;
+  if (code !== 0 || passed !== c.devices) throw new Error(`${c.name}: exit ${code}, ${passed}/${c.devices} devices passed: ${out.slice(-400)}`);
+  return { wallS: Number(m[1]), cpuS: Number(m[2]) + Number(m[3]), rssMiB: Number(m[4]) / 1024, passed, httpBytes: r.served.httpBytes };
+}
+
+/** Node's sha256 over 256 MiB already in memory, in this process: MiB/s. */
+function sha256Rate(): number {
+  const piece = randomBytes(16 << 20);
+  const t = performance.now();
+  const h = createHash('sha256');
+  for (let i = 0; i < 16; i++) h.update(piece);
+  h.digest();
+  return 256 / ((performance.now() - t) / 1000);
+}
+
+const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
+const stats = (xs: number[]): { min: number; median: number; max: number } => {
+  const s = sorted(xs);
+  return { min: s[0]!, median: s[Math.floor((s.length - 1) / 2)]!, max: s[s.length - 1]! };
+};
+const spread = (xs: number[], digits: number): string => {
+  const { min, median, max } = stats(xs);
+  return `${median.toFixed(digits)} (${min.toFixed(digits)}–${max.toFixed(digits)})`;
+};
+
+const dir = await mkdtemp(join(tmpdir(), 'bootlab-bench-fleet-'));
+try {
+  const files = new Map<Case, string>();
+  for (const [i, c] of cases.entries()) {
+    const file = join(dir, `case-${i}.yaml`);
+    await writeFile(file, scenario(c));
+    files.set(c, file);
+  }
+  console.log(`fleet bench: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}, Node ${process.version}; interleaved runs, median (min–max)`);
+  const samples = new Map<Case, Sample[]>(cases.map((c) => [c, []]));
+  const rates: number[] = [];
+  const rounds = Math.max(...cases.map((c) => c.runs));
+  for (let round = 0; round < rounds; round++) {
+    for (const c of cases) {
+      if (round >= c.runs) continue;
+      rates.push(sha256Rate());
+      const s = await runOnce(c, files.get(c)!, join(dir, `report-${c.devices}.json`));
+      samples.get(c)!.push(s);
+      process.stderr.write(`  run ${round + 1}: ${c.name}: ${s.wallS.toFixed(1)} s, ${s.passed}/${c.devices} passed\n`);
+    }
+  }
+  rates.push(sha256Rate());
+
+  const rows = cases.map((c) => {
+    const ss = samples.get(c)!;
+    return [
+      c.name,
+      String(ss.length),
+      spread(ss.map((s) => s.wallS), 1),
+      spread(ss.map((s) => c.devices / s.wallS), 1),
+      spread(ss.map((s) => s.cpuS / c.devices), 3),
+      spread(ss.map((s) => s.rssMiB), 0),
+      spread(ss.map((s) => s.rssMiB / c.devices), 2),
+    ];
+  });
+  const head = ['case', 'runs', 'wall s', 'devices/s', 'CPU s/device', 'peak RSS MiB', 'RSS MiB/device'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => cells.map((x, i) => x.padEnd(widths[i]!)).join('  ');
+  console.log(line(head));
+  for (const r of rows) console.log(line(r));
+
+  const rate = stats(rates).median;
+  const big = cases.find((c) => c.paddingMiB)!;
+  const bigRatios = samples.get(big)!.map((s) => s.httpBytes / 2 ** 20 / rate / s.wallS);
+  console.log(`sha256 in memory: ${spread(rates, 0)} MiB/s`);
+  console.log(`${big.name}: hashing bound / wall ${spread(bigRatios, 2)}× (bytes served ${(samples.get(big)![0]!.httpBytes / 2 ** 20).toFixed(0)} MiB; target ≥ 0.5×)`);
+  const k1 = stats(samples.get(cases[2]!)!.map((s) => s.wallS)).median;
+  console.log(`target: 1,000 devices all pass in ≤ 60 s: median ${k1.toFixed(1)} s`);
+  const large = cases.find((c) => c.devices === 10_000);
+  if (large) {
+    const ls = samples.get(large)!;
+    const k10 = stats(ls.map((s) => s.wallS)).median;
+    console.log(`target: 10,000 devices all pass in ≤ 600 s: median ${k10.toFixed(0)} s; wall(10k)/wall(1k) ${(k10 / k1).toFixed(1)} (≤ 11); peak RSS ${stats(ls.map((s) => s.rssMiB)).max.toFixed(0)} MiB (≤ 2048)`);
+  }
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
