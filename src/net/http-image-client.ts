@@ -85,7 +85,7 @@ export async function downloadImage(url: string, opts: DownloadOptions): Promise
     if (opts.signal.aborted) onAbort();
     else opts.signal.addEventListener('abort', onAbort, { once: true });
   }
-  const watchdog = opts.clock && idle ? idleWatchdog(opts.clock, timeoutMs, () => idle.abort(new TimeoutError(`GET ${url}`, timeoutMs))) : undefined;
+  const watchdog = idle && opts.clock ? idleWatchdog(opts.clock, timeoutMs, () => idle.abort(new TimeoutError(`GET ${url}`, timeoutMs))) : undefined;
   const signal = idle?.signal ?? opts.signal;
   let fileOpened = false;
   try {
