@@ -11,7 +11,11 @@ export class BusyPoll {
   private until = 0n;
   private spinning = false;
 
-  constructor(windowUs: number) {
+  /** `now` is injectable so tests decide when the window has passed, not the host's load. */
+  constructor(
+    windowUs: number,
+    private readonly now: () => bigint = process.hrtime.bigint,
+  ) {
     if (!(windowUs >= 0 && windowUs <= 100_000)) throw new RangeError(`busy-poll window must be 0..100000 µs, got ${windowUs}`);
     this.windowNs = BigInt(Math.round(windowUs * 1000));
   }
@@ -19,7 +23,7 @@ export class BusyPoll {
   /** An answer is expected soon: poll without sleeping until the window after now has passed. */
   kick(): void {
     if (this.windowNs === 0n) return;
-    this.until = process.hrtime.bigint() + this.windowNs;
+    this.until = this.now() + this.windowNs;
     if (this.spinning) return;
     this.spinning = true;
     setImmediate(this.spin);
@@ -35,7 +39,7 @@ export class BusyPoll {
   }
 
   private readonly spin = (): void => {
-    if (process.hrtime.bigint() < this.until) setImmediate(this.spin);
+    if (this.now() < this.until) setImmediate(this.spin);
     else this.spinning = false;
   };
 }
