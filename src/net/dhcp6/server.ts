@@ -1,7 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { createHash } from 'node:crypto';
 import { BootlabError } from '../../errors.js';
-import { Dhcp6MessageType, Dhcp6Option, decodeDhcp6, encodeDhcp6, getOption6, type Dhcp6Message, type Dhcp6OptionEntry } from '../../protocol/dhcp6/message.js';
+import { Dhcp6MessageType, Dhcp6Option, decodeDhcp6, encodeDhcp6, getOption6, optionDataOffset6, type Dhcp6Message, type Dhcp6OptionEntry } from '../../protocol/dhcp6/message.js';
 import { decodeIaNa, decodeOpaqueList, decodeOro, decodeVendorClass, encodeIaNa, formatIpv6, parseIpv6 } from '../../protocol/dhcp6/options.js';
 import { Dhcp6BindingTable } from './binding-table.js';
 
@@ -142,6 +142,11 @@ export class Dhcp6Server {
     const clientId = getOption6(m, Dhcp6Option.CLIENTID);
     if (!clientId || clientId.length === 0) return this.drop('no-client-id', `message type ${m.type} without a client DUID`);
     const client = Buffer.from(clientId).toString('hex');
+    const iaData = getOption6(m, Dhcp6Option.IA_NA);
+    const ia = iaData ? decodeIaNa(iaData, optionDataOffset6(m, Dhcp6Option.IA_NA)) : undefined;
+    // A malformed IA_NA is bad input like any other: counted with where it broke, not half-answered.
+    if (ia && !ia.ok) return this.drop(ia.error.code, ia.error.message);
+    const iaid = ia?.value.iaid;
     const serverId = getOption6(m, Dhcp6Option.SERVERID);
     const forUs = serverId === undefined || Buffer.from(serverId).equals(Buffer.from(this.duid));
     const { values, className } = this.classify(m);
@@ -159,7 +164,7 @@ export class Dhcp6Server {
         }
         const address = got.address;
         this.emit({ type: rapid ? 'dhcp6.reply' : 'dhcp6.advertise', ...base, address: formatIpv6(fromBig(address)) });
-        return this.reply(m, rapid ? Dhcp6MessageType.REPLY : Dhcp6MessageType.ADVERTISE, clientId, values, address, rapid);
+        return this.reply(m, rapid ? Dhcp6MessageType.REPLY : Dhcp6MessageType.ADVERTISE, clientId, values, iaid, address, rapid);
       }
       case Dhcp6MessageType.REQUEST:
       case Dhcp6MessageType.RENEW: {
@@ -169,29 +174,26 @@ export class Dhcp6Server {
         if (!got.ok) return this.drop(got.reason, client);
         const address = got.address;
         this.emit({ type: 'dhcp6.reply', ...base, address: formatIpv6(fromBig(address)) });
-        return this.reply(m, Dhcp6MessageType.REPLY, clientId, values, address, false);
+        return this.reply(m, Dhcp6MessageType.REPLY, clientId, values, iaid, address, false);
       }
       case Dhcp6MessageType.RELEASE: {
         if (!forUs) return this.drop('other-server', client);
         this.bindings.release(client);
-        return this.reply(m, Dhcp6MessageType.REPLY, clientId, {}, undefined, false);
+        return this.reply(m, Dhcp6MessageType.REPLY, clientId, {}, undefined, undefined, false);
       }
       case Dhcp6MessageType.INFORMATION_REQUEST:
-        return this.reply(m, Dhcp6MessageType.REPLY, clientId, values, undefined, false);
+        return this.reply(m, Dhcp6MessageType.REPLY, clientId, values, undefined, undefined, false);
       default:
         return this.drop('unexpected-message-type', `message type ${m.type}`);
     }
   }
 
-  private reply(m: Dhcp6Message, type: number, clientId: Uint8Array, values: Dhcp6Values, address: bigint | undefined, rapid: boolean): Dhcp6Message {
+  private reply(m: Dhcp6Message, type: number, clientId: Uint8Array, values: Dhcp6Values, iaid: number | undefined, address: bigint | undefined, rapid: boolean): Dhcp6Message {
     const options: Dhcp6OptionEntry[] = [
       { code: Dhcp6Option.SERVERID, data: this.duid },
       { code: Dhcp6Option.CLIENTID, data: clientId },
     ];
-    const ia = getOption6(m, Dhcp6Option.IA_NA);
-    const decoded = ia ? decodeIaNa(ia) : undefined;
     // A client that asked for no IA gets no address (an INFORMATION-REQUEST, say).
-    const iaid = decoded?.ok ? decoded.value.iaid : undefined;
     if (address !== undefined && iaid !== undefined) {
       const { preferredSeconds: p, validSeconds: v } = this.config.pool;
       options.push({

@@ -126,6 +126,19 @@ describe('12: DHCPv6 bindings on a hostile network (injected clock)', () => {
     expect(addressIn(s.answer(message(Dhcp6MessageType.SOLICIT, duid(4))))).toBe('2001:db8::100');
   });
 
+  it('drops a SOLICIT whose IA_NA does not decode, naming the absolute offset, and holds no address for it', () => {
+    const clock = { now: 0 };
+    const events: Dhcp6ServerEvent[] = [];
+    const s = serverWith({}, clock, events);
+    const m = message(Dhcp6MessageType.SOLICIT, duid(1));
+    // client id (4 + 10 bytes) at 4, IA_NA at 18: its data starts at 22, T1 at 26.
+    m.options[1] = { code: Dhcp6Option.IA_NA, data: Uint8Array.of(0, 0, 0, 7, 0, 0) };
+    expect(s.answer(m)).toBeUndefined();
+    expect(s.stats.dropped['BL_DECODE_TRUNCATED']).toBe(1);
+    expect(events.find((e) => e.type === 'dhcp6.dropped')?.detail).toMatch(/IA_NA\.T1 at offset 26/);
+    expect(s.bindingCount).toBe(0);
+  });
+
   it('refuses a bad binding budget in the config', () => {
     expect(() => serverWith({ maxBindings: 0 }, { now: 0 })).toThrow(/maxBindings/);
   });
