@@ -57,7 +57,7 @@ export interface Dhcp6ServerDeps {
 
 /** Long enough for a slow REQUEST, short enough that a SOLICIT flood lets go soon. */
 const DEFAULT_ADVERTISE_HOLD_SECONDS = 60;
-/** About 20 MiB of bindings at most; a rack-scale lab needs far fewer. */
+/** Some 15 MiB of bindings at most (about 230 bytes each); a rack-scale lab needs far fewer. */
 const DEFAULT_MAX_BINDINGS = 65_536;
 
 /**
