@@ -1,5 +1,6 @@
-import { open, rename, readFile, type FileHandle } from 'node:fs/promises';
+import { open, realpath, rename, readFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { BootlabError } from '../../errors.js';
 
 /** One lease as the journal keeps it. `expiresAt` 0 means released. */
 export interface LeaseRecord {
@@ -50,8 +51,10 @@ export class LeaseJournal {
     try {
       text = await readFile(path, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(path, 'cannot read it', e);
     }
+    // An editor's UTF-8 byte order mark is not part of the first record.
+    if (text.startsWith('\uFEFF')) text = text.slice(1);
     text.split('\n').forEach((line, i) => {
       if (line.trim() === '') return;
       const record = parseLine(line);
@@ -63,9 +66,20 @@ export class LeaseJournal {
       if (record.expiresAt > now) leases.set(record.client, record);
       else leases.delete(record.client);
     });
-    const journal = new LeaseJournal(path, await open(path, 'a'));
+    let fh: FileHandle;
+    try {
+      fh = await open(path, 'a');
+    } catch (e) {
+      throw fileError(path, 'cannot open it for writing', e);
+    }
+    const journal = new LeaseJournal(path, fh);
     for (const r of leases.values()) journal.live.set(r.client, r);
-    await journal.compact();
+    try {
+      await journal.compact();
+    } catch (e) {
+      await journal.fh.close().catch(() => undefined);
+      throw fileError(path, 'cannot rewrite it', e);
+    }
     return { journal, leases: [...leases.values()] };
   }
 
@@ -111,9 +125,14 @@ export class LeaseJournal {
     }
   }
 
-  /** Rewrites the file as exactly the live leases: temp file, sync, rename, sync the directory. */
+  /**
+   * Rewrites the file as exactly the live leases: temp file, sync, rename, sync the
+   * directory. A symlinked lease file stays a symlink: the rewrite replaces its target,
+   * with the temp file beside the target so the rename stays atomic (one file system).
+   */
   private async compact(): Promise<void> {
-    const tmp = `${this.path}.compact-${process.pid}`;
+    const target = await realpath(this.path);
+    const tmp = `${target}.compact-${process.pid}`;
     const out = await open(tmp, 'w', 0o644);
     try {
       const lines = [...this.live.values()].map((r) => `${JSON.stringify({ c: r.client, a: r.address, e: r.expiresAt })}\n`);
@@ -122,8 +141,8 @@ export class LeaseJournal {
     } finally {
       await out.close();
     }
-    await rename(tmp, this.path);
-    await syncDirectory(dirname(this.path));
+    await rename(tmp, target);
+    await syncDirectory(dirname(target));
     const old = this.fh;
     this.fh = await open(this.path, 'a');
     await old.close();
@@ -135,6 +154,13 @@ export class LeaseJournal {
 /** Compact once the file holds this many times more lines than there are live leases. */
 const COMPACT_FACTOR = 4;
 const COMPACT_MIN_LINES = 10_000;
+
+/** The operator's to fix (a directory, a missing folder, no permission): one line naming the file. */
+function fileError(path: string, what: string, e: unknown): BootlabError {
+  const err = e as NodeJS.ErrnoException;
+  const why = err.code === 'EISDIR' ? 'it is a directory, not a file' : err.code === 'ENOENT' ? 'its directory does not exist' : err.code === 'EACCES' ? 'permission denied' : (err.code ?? err.message);
+  return new BootlabError('BL_LEASE_FILE', `lease file ${path}: ${what}: ${why}`, { cause: e });
+}
 
 function parseLine(line: string): LeaseRecord | undefined {
   let v: unknown;

@@ -1,4 +1,6 @@
 import { parseIpv4 } from '../../protocol/dhcp4/packet.js';
+import { ExpiryHeap } from '../pool/expiry-heap.js';
+import { FreeQueue } from '../pool/free-queue.js';
 
 export interface LeasePoolConfig {
   start: string;
@@ -22,12 +24,27 @@ interface Binding {
 const DEFAULT_OFFER_HOLD_MS = 60_000;
 /** How long a declined address (someone else answers ARP for it) stays out of use. */
 const DECLINE_HOLD_MS = 10 * 60_000;
+/** Expiries looked at before each allocation, so the free queue stays in expiry order without one packet paying for a thousand. */
+const RECLAIM_PER_OFFER = 32;
+
+/** What allocation cost: a test (or an operator) checks that it does not grow with the pool. */
+export interface LeasePoolStats {
+  /** Addresses examined as candidates for a client without an address of its own. */
+  probed: number;
+  /** Expiries processed (an offer or lease timing out, a decline hold ending). */
+  reclaimed: number;
+}
 
 /**
  * Addresses of one range and who holds them. A client (its option 61, or else its
  * hardware address) keeps affinity to its last address, so it is offered the same one
  * again while nobody else took it. Time is passed in, and expiry is checked when an
  * address is looked at: no timers, so the pool is as deterministic as the clock.
+ *
+ * A new client gets a never-used address first (in range order), then the one that has
+ * been free the longest. Addresses come free through an expiry heap and a FIFO, so one
+ * allocation costs O(log n) amortised whatever the pool size, and a pool full of held
+ * offers refuses at once: nothing scans the range.
  */
 export class LeasePool {
   private readonly first: number;
@@ -39,8 +56,13 @@ export class LeasePool {
   private readonly declined = new Map<number, number>();
   private readonly excluded: Set<number>;
   private readonly reserved: Set<number>;
-  /** Where the search for a never-seen client's address resumes: allocation stays O(1) amortised. */
-  private cursor: number;
+  /** The next address never handed out; past `last` once the range has been used once. */
+  private fresh: number;
+  /** Addresses that were held and came free, oldest first. */
+  private readonly freed = new FreeQueue<number>();
+  /** When held or declined addresses must be looked at again. */
+  private readonly wakeups = new ExpiryHeap<number>();
+  readonly stats: LeasePoolStats = { probed: 0, reclaimed: 0 };
 
   constructor(config: LeasePoolConfig) {
     this.first = toU32(config.start, 'pool.start');
@@ -51,7 +73,7 @@ export class LeasePool {
     this.holdMs = config.offerHoldMs ?? DEFAULT_OFFER_HOLD_MS;
     this.excluded = new Set((config.exclude ?? []).map((a) => toU32(a, 'excluded address')));
     this.reserved = new Set((config.reserved ?? []).map((a) => toU32(a, 'reserved address')));
-    this.cursor = this.first;
+    this.fresh = this.first;
   }
 
   get size(): number {
@@ -65,9 +87,8 @@ export class LeasePool {
 
   /**
    * Reserves an address for `client`: its current or previous one if still free, else
-   * the one it asked for (option 50) if free, else the next free one after the last
-   * address handed out (wrapping once round the range). Undefined when the pool is
-   * exhausted.
+   * the one it asked for (option 50) if free, else a never-used one, else the one free
+   * the longest. Undefined when the pool is exhausted.
    */
   offer(client: string, now: number, requested?: string, reserved?: string): string | undefined {
     if (reserved !== undefined) {
@@ -89,16 +110,57 @@ export class LeasePool {
       this.bind(client, u32(wanted), 'offered', now + this.holdMs);
       return toDotted(u32(wanted));
     }
-    const span = this.last - this.first + 1;
-    for (let i = 0; i < span; i++) {
-      const a = this.cursor;
-      this.cursor = a === this.last ? this.first : a + 1;
-      if (this.usableBy(a, client, now)) {
-        this.bind(client, a, 'offered', now + this.holdMs);
-        return toDotted(a);
+    const a = this.nextFree(client, now);
+    if (a === undefined) return undefined;
+    this.bind(client, a, 'offered', now + this.holdMs);
+    return toDotted(a);
+  }
+
+  private nextFree(client: string, now: number): number | undefined {
+    for (let i = 0; i < RECLAIM_PER_OFFER && this.reclaimOne(now); i++);
+    for (;;) {
+      let a: number | undefined;
+      if (this.fresh <= this.last) a = this.fresh++;
+      else a = this.freed.shift();
+      if (a !== undefined) {
+        this.stats.probed++;
+        // A busy one (taken on request, restored) is dropped here; its expiry queues it again.
+        if (this.usableBy(a, client, now)) return a;
+        continue;
       }
+      // Nothing queued: only an expiry due now can free one; none due means exhausted.
+      if (!this.reclaimOne(now)) return undefined;
     }
-    return undefined;
+  }
+
+  /** Handles one expiry due at `now`: a free address joins the queue, a renewed one is rescheduled. */
+  private reclaimOne(now: number): boolean {
+    const a = this.wakeups.popDue(now);
+    if (a === undefined) return false;
+    this.stats.reclaimed++;
+    const busyUntil = this.busyUntil(a, now);
+    if (busyUntil === undefined) this.freed.push(a);
+    else this.wakeups.schedule(a, busyUntil);
+    return true;
+  }
+
+  /** When a pool address stops being held or declined; undefined if it is free now. */
+  private busyUntil(a: number, now: number): number | undefined {
+    let until: number | undefined;
+    const declinedUntil = this.declined.get(a);
+    if (declinedUntil !== undefined) {
+      if (declinedUntil > now) until = declinedUntil;
+      else this.declined.delete(a);
+    }
+    const holder = this.byAddress.get(a);
+    const b = holder === undefined ? undefined : this.byClient.get(holder);
+    if (b && b.expiresAt > now) until = Math.max(until ?? 0, b.expiresAt);
+    return until;
+  }
+
+  /** In the range and handed out to anyone: not excluded, not kept for a reservation. */
+  private poolAddress(a: number): boolean {
+    return this.inRange(a) && !this.excluded.has(a) && !this.reserved.has(a);
   }
 
   /** Binds `address` to `client` for the lease time; false if it is not ours to give. */
@@ -128,8 +190,9 @@ export class LeasePool {
     const a = parseIpv4(address);
     if (!a || !this.inRange(u32(a))) return false;
     const b = this.byClient.get(client);
-    if (b && b.address === u32(a)) this.unbind(client, b);
     this.declined.set(u32(a), now + DECLINE_HOLD_MS);
+    if (b && b.address === u32(a)) this.unbind(client, b);
+    if (this.poolAddress(u32(a))) this.wakeups.schedule(u32(a), now + DECLINE_HOLD_MS);
     return true;
   }
 
@@ -168,11 +231,15 @@ export class LeasePool {
     if (other !== undefined && other !== client) this.byClient.delete(other);
     this.byClient.set(client, { address: a, state, expiresAt });
     this.byAddress.set(a, client);
+    if (this.poolAddress(a)) this.wakeups.schedule(a, expiresAt);
   }
 
   private unbind(client: string, b: Binding): void {
     this.byClient.delete(client);
-    if (this.byAddress.get(b.address) === client) this.byAddress.delete(b.address);
+    if (this.byAddress.get(b.address) !== client) return;
+    this.byAddress.delete(b.address);
+    // Free now, unless declined: then the shift drops it and the decline's expiry brings it back.
+    if (this.poolAddress(b.address)) this.freed.push(b.address);
   }
 
   private inRange(a: number): boolean {

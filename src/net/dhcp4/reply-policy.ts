@@ -105,7 +105,8 @@ export class Dhcp4ReplyPolicy {
         const requested = ipOf(req, 50);
         const address = net.pool.offer(client, now, requested, reservationOf(net, req));
         if (address === undefined) {
-          return { replies: [], events: [...events, { type: 'dhcp.pool-exhausted', ...base, detail: `no free address for ${req.chaddr}` }] };
+          // Refused at once (the pool finds no free address without scanning) and counted.
+          return { replies: [], events: [...events, { type: 'dhcp.pool-exhausted', ...base, detail: `no free address for ${req.chaddr}` }], dropped: 'pool-exhausted' };
         }
         return send(this.grant(req, Dhcp4MessageType.OFFER, address, p, net), { type: 'dhcp.offer', ...base, address });
       }

@@ -2,7 +2,7 @@ import { createSocket } from 'node:dgram';
 import type { Clock } from '../../clock.js';
 import { PeerError, TimeoutError } from '../../errors.js';
 import type { Random } from '../../random.js';
-import { Dhcp6MessageType, Dhcp6Option, decodeDhcp6, encodeDhcp6, getOption6, type Dhcp6Message, type Dhcp6OptionEntry } from '../../protocol/dhcp6/message.js';
+import { Dhcp6MessageType, Dhcp6Option, decodeDhcp6, encodeDhcp6, getOption6, optionDataOffset6, type Dhcp6Message, type Dhcp6OptionEntry } from '../../protocol/dhcp6/message.js';
 import { decodeIaNa, encodeIaNa, encodeOro } from '../../protocol/dhcp6/options.js';
 
 export interface Dhcp6ClientOptions {
@@ -94,8 +94,9 @@ export async function acquireLease6(o: Dhcp6ClientOptions): Promise<Dhcp6Lease> 
     if (!serverDuid) throw new PeerError('BL_DHCP6_NO_SERVERID', 'ADVERTISE without a server DUID');
     const reply = await exchange(message(Dhcp6MessageType.REQUEST, [{ code: Dhcp6Option.SERVERID, data: serverDuid }]), Dhcp6MessageType.REPLY, 'request');
     const iaData = getOption6(reply, Dhcp6Option.IA_NA);
-    const iaReply = iaData ? decodeIaNa(iaData) : undefined;
-    const address = iaReply?.ok ? iaReply.value.addresses[0]?.address : undefined;
+    const iaReply = iaData ? decodeIaNa(iaData, optionDataOffset6(reply, Dhcp6Option.IA_NA)) : undefined;
+    if (iaReply && !iaReply.ok) throw new PeerError('BL_DHCP6_NO_ADDRESS', `REPLY with a malformed IA_NA: ${iaReply.error.message}`, { cause: iaReply.error });
+    const address = iaReply?.value.addresses[0]?.address;
     if (!address) throw new PeerError('BL_DHCP6_NO_ADDRESS', 'REPLY without an IA_NA address');
     const url = getOption6(reply, Dhcp6Option.BOOTFILE_URL);
     return { address, serverDuid, reply, ...(url ? { bootFileUrl: Buffer.from(url).toString('utf8') } : {}) };

@@ -1,8 +1,9 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { createHash } from 'node:crypto';
 import { BootlabError } from '../../errors.js';
-import { Dhcp6MessageType, Dhcp6Option, decodeDhcp6, encodeDhcp6, getOption6, type Dhcp6Message, type Dhcp6OptionEntry } from '../../protocol/dhcp6/message.js';
+import { Dhcp6MessageType, Dhcp6Option, decodeDhcp6, encodeDhcp6, getOption6, optionDataOffset6, type Dhcp6Message, type Dhcp6OptionEntry } from '../../protocol/dhcp6/message.js';
 import { decodeIaNa, decodeOpaqueList, decodeOro, decodeVendorClass, encodeIaNa, formatIpv6, parseIpv6 } from '../../protocol/dhcp6/options.js';
+import { Dhcp6BindingTable } from './binding-table.js';
 
 /** What a DHCPv6 server tells a class of clients. */
 export interface Dhcp6Values {
@@ -23,7 +24,17 @@ export interface Dhcp6ServerConfig {
   bind: { address: string; port: number };
   /** Server DUID as hex; default a DUID-LL derived from the bind address. */
   serverDuid?: string;
-  pool: { start: string; end: string; preferredSeconds: number; validSeconds: number };
+  pool: {
+    start: string;
+    end: string;
+    preferredSeconds: number;
+    /** A bound address is forgotten this long after its last REQUEST or RENEW. */
+    validSeconds: number;
+    /** How long an ADVERTISE holds its address for a REQUEST (default 60). */
+    advertiseHoldSeconds?: number;
+    /** Most bindings (advertised and bound) kept at once; past it a new client is refused (default 65536). */
+    maxBindings?: number;
+  };
   options?: Dhcp6Values;
   classes?: Dhcp6ClassRule[];
   /** Answer a SOLICIT that carries Rapid Commit (14) with a REPLY at once. */
@@ -38,6 +49,17 @@ export interface Dhcp6ServerEvent {
   detail?: string;
 }
 
+export interface Dhcp6ServerDeps {
+  onEvent?: (e: Dhcp6ServerEvent) => void;
+  /** Milliseconds; drives binding expiry. Default Date.now. */
+  now?: () => number;
+}
+
+/** Long enough for a slow REQUEST, short enough that a SOLICIT flood lets go soon. */
+const DEFAULT_ADVERTISE_HOLD_SECONDS = 60;
+/** Some 15 MiB of bindings at most (about 230 bytes each); a rack-scale lab needs far fewer. */
+const DEFAULT_MAX_BINDINGS = 65_536;
+
 /**
  * DHCPv6 (RFC 8415) for IPv6-only provisioning: addresses from one IA_NA pool and the
  * boot file URL (option 59) per class, matched by user class (15) or vendor class (16).
@@ -48,27 +70,39 @@ export class Dhcp6Server {
   readonly stats = { received: 0, replies: 0, dropped: {} as Record<string, number> };
   private socket: Socket | undefined;
   private readonly duid: Uint8Array;
-  private readonly first: bigint;
-  private readonly last: bigint;
-  private cursor: bigint;
-  private readonly byClient = new Map<string, bigint>();
-  private readonly byAddress = new Map<bigint, string>();
+  private readonly bindings: Dhcp6BindingTable;
+  private readonly now: () => number;
 
   constructor(
     private readonly config: Dhcp6ServerConfig,
-    private readonly deps: { onEvent?: (e: Dhcp6ServerEvent) => void } = {},
+    private readonly deps: Dhcp6ServerDeps = {},
   ) {
     const start = parseIpv6(config.pool.start);
     const end = parseIpv6(config.pool.end);
     if (!start || !end) throw new BootlabError('BL_CONFIG_INVALID', `DHCPv6 pool ${config.pool.start}-${config.pool.end}: not IPv6 addresses`);
-    this.first = toBig(start);
-    this.last = toBig(end);
-    if (this.first > this.last) throw new BootlabError('BL_CONFIG_INVALID', `DHCPv6 pool start ${config.pool.start} is after its end`);
-    this.cursor = this.first;
+    const first = toBig(start);
+    const last = toBig(end);
+    if (first > last) throw new BootlabError('BL_CONFIG_INVALID', `DHCPv6 pool start ${config.pool.start} is after its end`);
+    const { validSeconds, advertiseHoldSeconds = DEFAULT_ADVERTISE_HOLD_SECONDS, maxBindings = DEFAULT_MAX_BINDINGS } = config.pool;
+    for (const [name, v] of [['validSeconds', validSeconds], ['advertiseHoldSeconds', advertiseHoldSeconds], ['maxBindings', maxBindings]] as const) {
+      if (!(Number.isSafeInteger(v) && v > 0)) throw new BootlabError('BL_CONFIG_INVALID', `DHCPv6 pool.${name}: ${v} is not a positive whole number`);
+    }
+    this.bindings = new Dhcp6BindingTable({ first, last, validMs: validSeconds * 1000, advertiseHoldMs: advertiseHoldSeconds * 1000, maxBindings });
+    this.now = deps.now ?? Date.now;
     this.duid = config.serverDuid
       ? Uint8Array.from(Buffer.from(config.serverDuid, 'hex'))
       : // DUID-LL (type 3, hardware type 1) with a stable made-up link-layer address.
         Uint8Array.from([0, 3, 0, 1, ...createHash('sha256').update(config.bind.address).digest().subarray(0, 6)]);
+  }
+
+  /** Bindings held now, advertised or bound: bounded by the pool, `maxBindings` and expiry. */
+  get bindingCount(): number {
+    return this.bindings.size;
+  }
+
+  /** Allocation work so far (addresses probed, bindings expired). */
+  get bindingStats(): Readonly<{ probed: number; expired: number }> {
+    return this.bindings.stats;
   }
 
   async start(): Promise<{ address: string; port: number }> {
@@ -108,6 +142,11 @@ export class Dhcp6Server {
     const clientId = getOption6(m, Dhcp6Option.CLIENTID);
     if (!clientId || clientId.length === 0) return this.drop('no-client-id', `message type ${m.type} without a client DUID`);
     const client = Buffer.from(clientId).toString('hex');
+    const iaData = getOption6(m, Dhcp6Option.IA_NA);
+    const ia = iaData ? decodeIaNa(iaData, optionDataOffset6(m, Dhcp6Option.IA_NA)) : undefined;
+    // A malformed IA_NA is bad input like any other: counted with where it broke, not half-answered.
+    if (ia && !ia.ok) return this.drop(ia.error.code, ia.error.message);
+    const iaid = ia?.value.iaid;
     const serverId = getOption6(m, Dhcp6Option.SERVERID);
     const forUs = serverId === undefined || Buffer.from(serverId).equals(Buffer.from(this.duid));
     const { values, className } = this.classify(m);
@@ -115,49 +154,46 @@ export class Dhcp6Server {
     switch (m.type) {
       case Dhcp6MessageType.SOLICIT: {
         this.emit({ type: 'dhcp6.solicit', ...base });
-        const address = this.allocate(client);
-        if (address === undefined) {
-          this.emit({ type: 'dhcp6.pool-exhausted', ...base, detail: 'no free address' });
+        const rapid = this.config.rapidCommit === true && getOption6(m, Dhcp6Option.RAPID_COMMIT) !== undefined;
+        const now = this.now();
+        const got = rapid ? this.bindings.bind(client, now) : this.bindings.advertise(client, now);
+        if (!got.ok) {
+          this.count(got.reason);
+          this.emit({ type: 'dhcp6.pool-exhausted', ...base, detail: got.reason === 'pool-exhausted' ? 'no free address' : 'too many bindings held' });
           return undefined;
         }
-        const rapid = this.config.rapidCommit === true && getOption6(m, Dhcp6Option.RAPID_COMMIT) !== undefined;
+        const address = got.address;
         this.emit({ type: rapid ? 'dhcp6.reply' : 'dhcp6.advertise', ...base, address: formatIpv6(fromBig(address)) });
-        return this.reply(m, rapid ? Dhcp6MessageType.REPLY : Dhcp6MessageType.ADVERTISE, clientId, values, address, rapid);
+        return this.reply(m, rapid ? Dhcp6MessageType.REPLY : Dhcp6MessageType.ADVERTISE, clientId, values, iaid, address, rapid);
       }
       case Dhcp6MessageType.REQUEST:
       case Dhcp6MessageType.RENEW: {
         if (!forUs) return this.drop('other-server', `${client} chose another server`);
         this.emit({ type: 'dhcp6.request', ...base });
-        const address = this.allocate(client);
-        if (address === undefined) return this.drop('pool-exhausted', client);
+        const got = this.bindings.bind(client, this.now());
+        if (!got.ok) return this.drop(got.reason, client);
+        const address = got.address;
         this.emit({ type: 'dhcp6.reply', ...base, address: formatIpv6(fromBig(address)) });
-        return this.reply(m, Dhcp6MessageType.REPLY, clientId, values, address, false);
+        return this.reply(m, Dhcp6MessageType.REPLY, clientId, values, iaid, address, false);
       }
       case Dhcp6MessageType.RELEASE: {
         if (!forUs) return this.drop('other-server', client);
-        const a = this.byClient.get(client);
-        if (a !== undefined) {
-          this.byClient.delete(client);
-          this.byAddress.delete(a);
-        }
-        return this.reply(m, Dhcp6MessageType.REPLY, clientId, {}, undefined, false);
+        this.bindings.release(client);
+        return this.reply(m, Dhcp6MessageType.REPLY, clientId, {}, undefined, undefined, false);
       }
       case Dhcp6MessageType.INFORMATION_REQUEST:
-        return this.reply(m, Dhcp6MessageType.REPLY, clientId, values, undefined, false);
+        return this.reply(m, Dhcp6MessageType.REPLY, clientId, values, undefined, undefined, false);
       default:
         return this.drop('unexpected-message-type', `message type ${m.type}`);
     }
   }
 
-  private reply(m: Dhcp6Message, type: number, clientId: Uint8Array, values: Dhcp6Values, address: bigint | undefined, rapid: boolean): Dhcp6Message {
+  private reply(m: Dhcp6Message, type: number, clientId: Uint8Array, values: Dhcp6Values, iaid: number | undefined, address: bigint | undefined, rapid: boolean): Dhcp6Message {
     const options: Dhcp6OptionEntry[] = [
       { code: Dhcp6Option.SERVERID, data: this.duid },
       { code: Dhcp6Option.CLIENTID, data: clientId },
     ];
-    const ia = getOption6(m, Dhcp6Option.IA_NA);
-    const decoded = ia ? decodeIaNa(ia) : undefined;
     // A client that asked for no IA gets no address (an INFORMATION-REQUEST, say).
-    const iaid = decoded?.ok ? decoded.value.iaid : undefined;
     if (address !== undefined && iaid !== undefined) {
       const { preferredSeconds: p, validSeconds: v } = this.config.pool;
       options.push({
@@ -193,27 +229,14 @@ export class Dhcp6Server {
     return { values: global };
   }
 
-  /** The client's address, or the next free one (a cursor: no scan from the start). */
-  private allocate(client: string): bigint | undefined {
-    const held = this.byClient.get(client);
-    if (held !== undefined) return held;
-    const span = this.last - this.first + 1n;
-    for (let i = 0n; i < span && i < 1_000_000n; i++) {
-      const a = this.cursor;
-      this.cursor = a === this.last ? this.first : a + 1n;
-      if (!this.byAddress.has(a)) {
-        this.byAddress.set(a, client);
-        this.byClient.set(client, a);
-        return a;
-      }
-    }
+  private drop(reason: string, detail: string): undefined {
+    this.count(reason);
+    this.emit({ type: 'dhcp6.dropped', detail: `${reason}: ${detail}` });
     return undefined;
   }
 
-  private drop(reason: string, detail: string): undefined {
+  private count(reason: string): void {
     this.stats.dropped[reason] = (this.stats.dropped[reason] ?? 0) + 1;
-    this.emit({ type: 'dhcp6.dropped', detail: `${reason}: ${detail}` });
-    return undefined;
   }
 
   private emit(e: Dhcp6ServerEvent): void {

@@ -61,6 +61,10 @@ export interface Dhcp6Limits {
 
 const PROTOCOL = 'dhcp6';
 const DEFAULT_MAX_OPTIONS = 256;
+/** msg-type and the 24-bit transaction id. */
+const HEADER_BYTES = 4;
+/** option-code and option-len. */
+const OPTION_HEADER_BYTES = 4;
 
 export function decodeDhcp6(buf: Uint8Array, limits: Dhcp6Limits = {}): Result<Dhcp6Message, DecodeError> {
   return catchDecodeError(() => {
@@ -68,12 +72,30 @@ export function decodeDhcp6(buf: Uint8Array, limits: Dhcp6Limits = {}): Result<D
     const typeAt = r.offset;
     const type = r.u8('msg-type');
     // Relay messages have another header (RFC 8415 §9); bootlab serves clients on-link.
-    if (type === Dhcp6MessageType.RELAY_FORW || type === Dhcp6MessageType.RELAY_REPL || type === 0) {
-      r.fail('unsupported', 'msg-type', `message type ${type} is not a client/server message`, typeAt);
-    }
+    // What decodes must re-encode: the same set of types as encodeDhcp6 takes.
+    if (!isClientServerType(type)) r.fail('unsupported', 'msg-type', `message type ${type} is not a client/server message`, typeAt);
     const transactionId = (r.u8('transaction-id') << 16) | r.u16('transaction-id');
     return ok({ type, transactionId, options: readOptions(r, limits.maxOptions ?? DEFAULT_MAX_OPTIONS) });
   });
+}
+
+/** RFC 8415 §7.3: SOLICIT (1) to INFORMATION-REQUEST (11); relay messages and unassigned types are not. */
+function isClientServerType(type: number): boolean {
+  return Number.isInteger(type) && type >= Dhcp6MessageType.SOLICIT && type <= Dhcp6MessageType.INFORMATION_REQUEST;
+}
+
+/**
+ * Where option `code`'s data starts in the encoded message `m` was decoded from: the
+ * header and the options before it fix that, so nested decoders can report absolute
+ * offsets (see decodeIaNa). Undefined when `m` has no such option.
+ */
+export function optionDataOffset6(m: { options: readonly Dhcp6OptionEntry[] }, code: number): number | undefined {
+  let at = HEADER_BYTES;
+  for (const o of m.options) {
+    if (o.code === code) return at + OPTION_HEADER_BYTES;
+    at += OPTION_HEADER_BYTES + o.data.length;
+  }
+  return undefined;
 }
 
 /** Options fill the rest of `r`: code u16, length u16, data. */
@@ -89,7 +111,7 @@ export function readOptions(r: ByteReader, maxOptions: number): Dhcp6OptionEntry
 }
 
 export function encodeDhcp6(m: Dhcp6Message): Buffer {
-  if (!Number.isInteger(m.type) || m.type < 1 || m.type > 11) throw new EncodeError(PROTOCOL, 'msg-type', `${m.type} is not a client/server message type`);
+  if (!isClientServerType(m.type)) throw new EncodeError(PROTOCOL, 'msg-type', `${m.type} is not a client/server message type`);
   if (!Number.isInteger(m.transactionId) || m.transactionId < 0 || m.transactionId > 0xffffff) {
     throw new EncodeError(PROTOCOL, 'transaction-id', `${m.transactionId} does not fit 24 bits`);
   }

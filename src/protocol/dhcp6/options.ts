@@ -4,7 +4,7 @@ import { catchDecodeError } from '../bytes/catch-decode.js';
 import { ByteReader } from '../bytes/reader.js';
 import { ByteWriter } from '../bytes/writer.js';
 import { ok, type Result } from '../result.js';
-import { Dhcp6Option, readOptions, writeOptions, type Dhcp6OptionEntry } from './message.js';
+import { Dhcp6Option, writeOptions, type Dhcp6OptionEntry } from './message.js';
 
 /** IA_NA (RFC 8415 §21.4): an identity association for non-temporary addresses. */
 export interface IaNa {
@@ -17,21 +17,34 @@ export interface IaNa {
 }
 
 const PROTOCOL = 'dhcp6';
+/** Options inside one IA_NA: a client sends one or two addresses and perhaps a status code. */
+const MAX_IA_OPTIONS = 64;
 
-export function decodeIaNa(data: Uint8Array): Result<IaNa, DecodeError> {
+/**
+ * `baseOffset` is where `data` starts in the enclosing message (optionDataOffset6), so
+ * every error, an IAADDR's included, names the absolute offset; 0 when the option
+ * payload is all there is.
+ */
+export function decodeIaNa(data: Uint8Array, baseOffset = 0): Result<IaNa, DecodeError> {
   return catchDecodeError(() => {
-    const r: ByteReader = new ByteReader(data, PROTOCOL);
+    // One reader over the message's coordinates: sub-readers keep them, so nothing is rebased.
+    const message = new Uint8Array(baseOffset + data.length);
+    message.set(data, baseOffset);
+    const r: ByteReader = new ByteReader(message, PROTOCOL, baseOffset);
     const iaid = r.u32('IA_NA.iaid');
     const t1 = r.u32('IA_NA.T1');
     const t2 = r.u32('IA_NA.T2');
     const addresses: IaNa['addresses'] = [];
     const options: Dhcp6OptionEntry[] = [];
-    for (const o of readOptions(r, 64)) {
-      if (o.code !== Dhcp6Option.IAADDR) {
-        options.push(o);
+    for (let n = 0; r.remaining > 0; n++) {
+      if (n >= MAX_IA_OPTIONS) r.fail('limit', 'IA_NA.options', `more than ${MAX_IA_OPTIONS} options`);
+      const code = r.u16('IA_NA option-code');
+      const len = r.u16(`IA_NA option ${code} length`);
+      if (code !== Dhcp6Option.IAADDR) {
+        options.push({ code, data: r.bytes(len, `IA_NA option ${code}`) });
         continue;
       }
-      const a: ByteReader = new ByteReader(o.data, PROTOCOL);
+      const a: ByteReader = r.sub(len, 'IAADDR');
       addresses.push({ address: formatIpv6(a.bytes(16, 'IAADDR.address')), preferred: a.u32('IAADDR.preferred'), valid: a.u32('IAADDR.valid') });
     }
     return ok({ iaid, t1, t2, addresses, options });

@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
+import { BootlabError } from '../../../src/errors.js';
 import { LeaseJournal, type JournalProblem } from '../../../src/net/dhcp4/lease-journal.js';
 import { acquireLease } from '../../../src/net/dhcp4/client.js';
 import { SeededRandom } from '../../../src/random.js';
@@ -53,6 +54,55 @@ describe('LeaseJournal', () => {
     expect(problems.map((p) => p.line)).toEqual([2, 3]);
     expect(problems[0]!.file).toBe(path);
     await journal.close();
+  });
+});
+
+describe('12: LeaseJournal and odd lease files', () => {
+  it('refuses a directory as the lease file with one line naming it (a user error, not an internal one)', async () => {
+    const path = join(dir, 'a-directory');
+    await mkdir(path);
+    const opened = LeaseJournal.open(path, NOW);
+    await expect(opened).rejects.toBeInstanceOf(BootlabError);
+    await expect(opened).rejects.toMatchObject({ code: 'BL_LEASE_FILE', message: `lease file ${path}: cannot read it: it is a directory, not a file` });
+  });
+
+  it('refuses a lease file in a folder that does not exist, naming the file', async () => {
+    const path = join(dir, 'no-such-folder', 'leases');
+    await expect(LeaseJournal.open(path, NOW)).rejects.toMatchObject({ code: 'BL_LEASE_FILE', message: expect.stringContaining(path) });
+  });
+
+  it('keeps the first lease of a file that starts with a UTF-8 byte order mark', async () => {
+    const path = join(dir, 'bom');
+    const line = (i: number) => JSON.stringify({ c: `c${i}`, a: `192.0.2.${i}`, e: NOW + 1000 });
+    await writeFile(path, `\uFEFF${line(1)}\n${line(2)}\n`);
+    const problems: JournalProblem[] = [];
+    const { journal, leases } = await LeaseJournal.open(path, NOW, (p) => problems.push(p));
+    expect(leases.map((l) => l.address)).toEqual(['192.0.2.1', '192.0.2.2']);
+    expect(problems).toEqual([]);
+    await journal.close();
+  });
+
+  it('keeps a symlinked lease file a symlink when it rewrites it, writing the target in place', async () => {
+    const real = join(dir, 'state');
+    await mkdir(real);
+    const target = join(real, 'leases.jsonl');
+    const link = join(dir, 'leases-link');
+    await writeFile(target, `${JSON.stringify({ c: 'a', a: '192.0.2.7', e: NOW + 1000 })}\n`);
+    await symlink(target, link);
+    const { journal } = await LeaseJournal.open(link, NOW);
+    await journal.append(rec(9));
+    await journal.close();
+    expect(journal.stats.compactions).toBe(1);
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
+    expect(await readlink(link)).toBe(target);
+    const lines = (await readFile(target, 'utf8')).trim().split('\n');
+    expect(lines.map((l) => (JSON.parse(l) as { a: string }).a)).toEqual(['192.0.2.7', '192.0.2.9']);
+    // The temp file lived beside the target and is gone; nothing was left beside the link.
+    expect(await readdir(real)).toEqual(['leases.jsonl']);
+    expect((await readdir(dir)).filter((n) => n.startsWith('leases-link'))).toEqual(['leases-link']);
+    const again = await LeaseJournal.open(link, NOW);
+    expect(again.leases.map((l) => l.address).sort()).toEqual(['192.0.2.7', '192.0.2.9']);
+    await again.journal.close();
   });
 });
 

@@ -61,4 +61,55 @@ describe('LeasePool', () => {
   it('refuses a range that runs backwards', () => {
     expect(() => pool({ start: '10.0.0.20' })).toThrow(/after pool.end/);
   });
+
+  it('gives a returning client its expired address back while nobody else took it', () => {
+    const p = pool();
+    expect(p.offer('a', 0)).toBe('10.0.0.10');
+    expect(p.commit('a', '10.0.0.10', 0)).toBe(true);
+    expect(p.offer('b', 61_000)).toBe('10.0.0.11');
+    expect(p.offer('a', 61_000)).toBe('10.0.0.10');
+  });
+
+  it('hands out never-used addresses first, then the one free the longest', () => {
+    const p = pool();
+    for (const c of ['a', 'b', 'c']) p.offer(c, 0);
+    p.release('b', '10.0.0.11');
+    p.release('a', '10.0.0.10');
+    expect(p.offer('d', 1)).toBe('10.0.0.11');
+    expect(p.offer('e', 1)).toBe('10.0.0.10');
+    expect(p.offer('f', 1)).toBeUndefined();
+  });
+
+  it('brings a declined address back once its hold ends', () => {
+    const p = pool({ end: '10.0.0.10' });
+    p.offer('a', 0);
+    p.decline('a', '10.0.0.10', 0);
+    expect(p.offer('b', 5 * 60_000)).toBeUndefined();
+    expect(p.offer('b', 10 * 60_000)).toBe('10.0.0.10');
+  });
+
+  it('skips an address a restored lease holds, and frees it when that lease ends', () => {
+    const p = pool({ end: '10.0.0.11' });
+    expect(p.restore('old', '10.0.0.10', 5000, 0)).toBe(true);
+    expect(p.offer('a', 0)).toBe('10.0.0.11');
+    expect(p.commit('a', '10.0.0.11', 0)).toBe(true);
+    expect(p.offer('b', 0)).toBeUndefined();
+    expect(p.offer('b', 5000)).toBe('10.0.0.10');
+  });
+
+  it('12: refuses a DISCOVER on a /16 full of held offers with work that does not grow with the pool', () => {
+    const p = new LeasePool({ start: '10.1.0.1', end: '10.1.255.254', leaseSeconds: 3600, offerHoldMs: 60_000 });
+    for (let i = 0; i < p.size; i++) expect(p.offer(`flood-${i}`, 0)).toBeDefined();
+    const before = { ...p.stats };
+    for (let i = 0; i < 50; i++) expect(p.offer(`late-${i}`, 1000 + i)).toBeUndefined();
+    // 50 refusals examined no address at all: a scan would have probed 65 534 each.
+    expect(p.stats.probed - before.probed).toBe(0);
+    expect(p.stats.reclaimed - before.reclaimed).toBe(0);
+    // Once the holds run out, each new client costs a bounded handful of expiries, not a scan.
+    const expired = { ...p.stats };
+    expect(p.offer('after', 60_000)).toBeDefined();
+    expect(p.stats.probed - expired.probed).toBe(1);
+    expect(p.stats.reclaimed - expired.reclaimed).toBeLessThanOrEqual(64);
+    expect(p.offer('flood-7', 60_001)).toBe('10.1.0.8');
+  });
 });

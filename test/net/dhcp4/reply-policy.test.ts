@@ -116,6 +116,14 @@ describe('Dhcp4ReplyPolicy', () => {
     expect(d.events.map((e) => e.type)).toEqual(['dhcp.discover', 'dhcp.pool-exhausted']);
   });
 
+  it('12: counts a DISCOVER refused by a full pool as dropped for pool-exhausted', () => {
+    const p = policy({ pool: { start: '10.0.0.10', end: '10.0.0.10', subnetMask: '255.255.255.0', leaseSeconds: 600 } });
+    p.answer(request(Dhcp4MessageType.DISCOVER, []), FROM, 0);
+    expect(p.answer(request(Dhcp4MessageType.DISCOVER, [], { chaddr: '52:54:00:00:00:02' }), FROM, 1).dropped).toBe('pool-exhausted');
+    // The offer is held for a minute only; then the next client gets the address.
+    expect(p.answer(request(Dhcp4MessageType.DISCOVER, [], { chaddr: '52:54:00:00:00:02' }), FROM, 60_000).replies[0]?.packet.yiaddr).toBe('10.0.0.10');
+  });
+
   it('frees an address on RELEASE', () => {
     const p = policy({ pool: { start: '10.0.0.10', end: '10.0.0.10', subnetMask: '255.255.255.0', leaseSeconds: 600 } });
     p.answer(request(Dhcp4MessageType.REQUEST, [ipOption(50, '10.0.0.10')]), FROM, 0);
