@@ -6,7 +6,7 @@ import { SimulatedClock } from 'xstate';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DatagramPeer } from '../../../src/net/datagram-port.js';
 import { TftpServer, type TftpServerConfig, type TftpServerDeps, type TftpServerEvent } from '../../../src/net/tftp/server.js';
-import { download, request, type TftpPeer } from './tftp-peer.js';
+import { download, request, tftpPeer, type TftpPeer } from './tftp-peer.js';
 
 let dir: string;
 const image = randomBytes(300_000);
@@ -41,7 +41,16 @@ async function stall(at: DatagramPeer, address: string) {
   return r.first;
 }
 
-/** Waits (bounded) until `pred` holds for the events seen so far. */
+/** Waits (bounded) until `cond` holds. */
+async function waitFor(cond: () => boolean, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Waits (bounded) until `pred` holds for one of the events seen so far. */
 async function until(events: TftpServerEvent[], pred: (e: TftpServerEvent) => boolean, ms = 15_000): Promise<TftpServerEvent> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
@@ -122,7 +131,7 @@ describe('TFTP server budgets (issue 12)', () => {
     clock.increment(1_000);
     const failed = await until(events, (e) => e.type === 'tftp.failed');
     expect(failed.detail).toMatch(/transfer time limit of 60000 ms/);
-    await until(events, () => server.load.transfers === 0);
+    await waitFor(() => server.load.transfers === 0);
   });
 
   it('12: holds no file open and no file bytes for requests waiting on their OACK, one block each for plain ones, on one shared handle', async () => {
@@ -136,6 +145,34 @@ describe('TFTP server budgets (issue 12)', () => {
     }
     // Ten transfers wait for ACK 1: one 512-byte block (and its header) each, one descriptor in all.
     expect(server.load).toEqual({ transfers: 30, bufferedBytes: 10 * 516, openFiles: 1 });
+  });
+
+  it('12: with the default budgets a real client is served through a flood of never-acknowledged RRQs from 20 addresses, in bounded memory', async () => {
+    const clock = new SimulatedClock();
+    // Budgets as shipped; only the flood's own give-up is pushed out, so it stays put while counted.
+    const { server, at } = await serve({ maxRetries: 10_000, maxSilenceMs: 3_600_000 }, { clock });
+    const flood: Promise<void>[] = [];
+    for (let a = 0; a < 20; a++) {
+      for (let i = 0; i < 17; i++) {
+        flood.push(
+          tftpPeer(at, `127.0.1.${a + 1}`).then((p) => {
+            peers.push(p);
+            return p.send({ op: 'rrq', filename: 'image.bin', mode: 'octet', options: [] });
+          }),
+        );
+      }
+    }
+    await Promise.all(flood);
+    await waitFor(() => server.stats.busy + server.load.transfers === 340);
+    // 16 per address, 256 in all; the rest heard "server busy".
+    expect(server.load.transfers).toBe(256);
+    expect(server.stats.busy).toBe(84);
+    // One 512-byte block (and its header) per transfer, one open file.
+    expect(server.load.bufferedBytes).toBe(256 * 516);
+    expect(server.load.openFiles).toBe(1);
+    clock.increment(1000);
+    const got = await download(at, '127.0.2.1', 'image.bin');
+    expect(Buffer.isBuffer(got) && got.equals(image)).toBe(true);
   });
 
   it('12: refuses budgets that are not positive numbers when constructed', () => {
