@@ -153,7 +153,10 @@ export class FileBlockSource implements BlockSource {
       try {
         if (this.closed) throw new Error('transfer ended');
         this.file ??= this.openFile();
-        const { fh } = await this.file;
+        const { fh, size } = await this.file;
+        // The size went out in the OACK (tsize) and fixes the last block: another file
+        // under the name by now must not be served as this one.
+        if (size !== this.size) throw new Error(`file changed from ${this.size} to ${size} bytes before it was served`);
         const body = Buffer.allocUnsafe(length);
         let got = 0;
         while (got < length) {

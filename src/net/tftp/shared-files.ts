@@ -3,6 +3,8 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 /** A read-only handle on one version of a file, shared by the transfers serving it. */
 export interface SharedFile {
   readonly fh: FileHandle;
+  /** Its size when it was looked up. */
+  readonly size: number;
   release(): Promise<void>;
 }
 
@@ -45,6 +47,7 @@ export class SharedFiles {
     let released = false;
     return {
       fh,
+      size: Number(s.size),
       release: async () => {
         if (released) return;
         released = true;

@@ -69,6 +69,15 @@ describe('FileBlockSource', () => {
 });
 
 describe('FileBlockSource memory (issue 12)', () => {
+  it('12: fails the first load when the file under the name changed size since it was looked up', async () => {
+    const path = join(dir, 'swapped');
+    await writeFile(path, randomBytes(5000));
+    const source = new FileBlockSource(opener(path), 4000, 512, 1, new ReadAheadBudget(1 << 30));
+    await expect(source.load(1)).rejects.toThrow(/file changed from 4000 to 5000 bytes/);
+    await source.close();
+    expect(files.size).toBe(0);
+  });
+
   it('12: opens nothing before the first load and holds only the first window for it', async () => {
     const path = join(dir, 'lazy');
     await writeFile(path, randomBytes(2_000_000));
