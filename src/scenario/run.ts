@@ -25,7 +25,7 @@ import { createRunPki, type RunPki } from './pki.js';
 import { encodeSignedReferenceList, signReferenceList, type SignedReferenceList } from '../trust/reference-list.js';
 import { ScenarioError } from '../errors.js';
 import { publish } from './server-events.js';
-import { concurrencyLimit } from './concurrency-limit.js';
+import { concurrencyLimit, MAX_POWER_ON_CONCURRENCY } from './concurrency-limit.js';
 import { shardOf, type Shard } from '../fleet/shard.js';
 import { toClassRule, toOptionValues, toReservation } from './dhcp-schema.js';
 
@@ -122,6 +122,10 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
         // Server timers follow the run clock like every device timer (1 s default).
         retransmitMs: (t.retransmit ?? 1000) / s.clockSpeed,
         ...(t.maxBlksize !== undefined ? { maxBlksize: t.maxBlksize } : {}),
+        // Every simulated device fetches from the run's one address and the runner already
+        // paces them: the per-client budget that guards `bootlab serve` would refuse the fleet.
+        maxTransfers: MAX_POWER_ON_CONCURRENCY,
+        maxTransfersPerClient: MAX_POWER_ON_CONCURRENCY,
       },
       { onEvent: publish.tftp(bus), ...ports('TFTP', t.faults) },
     );

@@ -78,6 +78,11 @@ export const serveFileSchema = z
         retransmit: durationSchema.optional(),
         /** µs to keep polling for an ACK after sending DATA instead of sleeping (0: off). */
         busyPoll: z.number().int().min(0).max(100_000).optional(),
+        /** Transfers at once, in all and from one client address (over budget: error 0 "server busy"). */
+        maxTransfers: z.number().int().min(1).max(1_000_000).optional(),
+        maxTransfersPerClient: z.number().int().min(1).max(1_000_000).optional(),
+        /** Longest one transfer may run in all. */
+        maxTransferTime: durationSchema.refine((ms) => ms > 0, 'a transfer time limit must be longer than 0').optional(),
         faults: faultsSchema.optional(),
       })
       .strict()
@@ -130,6 +135,12 @@ export interface ServeFlags {
   tftpWriteDir?: string;
   /** µs of busy polling for ACKs after each DATA burst. */
   tftpBusyPoll?: string;
+  /** TFTP transfers at once, in all. */
+  tftpMaxTransfers?: string;
+  /** TFTP transfers at once from one client address. */
+  tftpMaxPerClient?: string;
+  /** Longest one TFTP transfer may run (seconds or a duration). */
+  tftpMaxTransferTime?: string;
 }
 
 /**
@@ -268,10 +279,23 @@ export async function planServe(flags: ServeFlags, interfaces = networkInterface
       ...(t?.maxWindowsize !== undefined ? { maxWindowsize: t.maxWindowsize } : {}),
       ...(t?.retransmit !== undefined ? { retransmitMs: t.retransmit } : {}),
       busyPollUs: checked('tftp-busy-poll', z.coerce.number().int().min(0).max(100_000), flags.tftpBusyPoll) ?? t?.busyPoll ?? DEFAULT_TFTP_BUSY_POLL_US,
+      ...optional('maxTransfers', checked('tftp-max-transfers', z.coerce.number().int().min(1).max(1_000_000), flags.tftpMaxTransfers) ?? t?.maxTransfers),
+      ...optional('maxTransfersPerClient', checked('tftp-max-per-client', z.coerce.number().int().min(1).max(1_000_000), flags.tftpMaxPerClient) ?? t?.maxTransfersPerClient),
+      ...optional('maxTransferMs', flags.tftpMaxTransferTime !== undefined ? positiveDuration('tftp-max-transfer-time', flags.tftpMaxTransferTime) : t?.maxTransferTime),
       ...(t?.faults ? { faults: toFaultPlan(t.faults) } : {}),
     };
-  } else if (flags.tftpPort || flags.tftpWriteDir || flags.tftpBusyPoll) {
-    const given = flags.tftpPort ? 'tftp-port' : flags.tftpWriteDir ? 'tftp-write-dir' : 'tftp-busy-poll';
+  } else if (flags.tftpPort || flags.tftpWriteDir || flags.tftpBusyPoll || flags.tftpMaxTransfers || flags.tftpMaxPerClient || flags.tftpMaxTransferTime) {
+    const given = flags.tftpPort
+      ? 'tftp-port'
+      : flags.tftpWriteDir
+        ? 'tftp-write-dir'
+        : flags.tftpBusyPoll
+          ? 'tftp-busy-poll'
+          : flags.tftpMaxTransfers
+            ? 'tftp-max-transfers'
+            : flags.tftpMaxPerClient
+              ? 'tftp-max-per-client'
+              : 'tftp-max-transfer-time';
     throw new BootlabError('BL_CLI_INPUT', `--${given} without --tftp-root: TFTP starts only with a directory to serve`);
   }
 
@@ -285,6 +309,17 @@ export async function planServe(flags: ServeFlags, interfaces = networkInterface
     throw new BootlabError('BL_CLI_INPUT', 'nothing to serve: give --dhcp-range, --proxy-dhcp, --tftp-root and/or --http-root (or a --config file with dhcp, tftp or http)');
   }
   return plan;
+}
+
+/** `{ key: value }` when the value is set, else nothing (exactOptionalPropertyTypes). */
+function optional<K extends string>(key: K, value: number | undefined): { [P in K]?: number } {
+  return value === undefined ? {} : ({ [key]: value } as { [P in K]?: number });
+}
+
+function positiveDuration(name: string, value: string): number {
+  const ms = parseDurationFlag(name, value);
+  if (!(ms > 0)) throw new BootlabError('BL_CLI_INPUT', `--${name} ${value}: must be longer than 0`);
+  return ms;
 }
 
 function parseDurationFlag(name: string, value: string): number {

@@ -135,4 +135,20 @@ describe('planServe', () => {
     await expect(planServe({ tftpWriteDir: dir }, ifaces)).rejects.toThrow(/--tftp-write-dir without --tftp-root/);
     await expect(planServe({ tftpBusyPoll: '10' }, ifaces)).rejects.toThrow(/--tftp-busy-poll without --tftp-root/);
   });
+
+  it('12: plans TFTP transfer budgets from flags or a file, flags first, and rejects bad ones', async () => {
+    const fromFlags = await planServe({ tftpRoot: dir, tftpMaxTransfers: '64', tftpMaxPerClient: '4', tftpMaxTransferTime: '2m' }, ifaces);
+    expect(fromFlags.tftp).toMatchObject({ maxTransfers: 64, maxTransfersPerClient: 4, maxTransferMs: 120_000 });
+    expect((await planServe({ tftpRoot: dir }, ifaces)).tftp).not.toHaveProperty('maxTransfers');
+    const file = join(dir, 'budget.yaml');
+    await writeFile(file, 'tftp:\n  root: boot\n  maxTransfers: 32\n  maxTransfersPerClient: 2\n  maxTransferTime: 90s\n');
+    expect((await planServe({ config: file }, ifaces)).tftp).toMatchObject({ maxTransfers: 32, maxTransfersPerClient: 2, maxTransferMs: 90_000 });
+    expect((await planServe({ config: file, tftpMaxPerClient: '8' }, ifaces)).tftp).toMatchObject({ maxTransfers: 32, maxTransfersPerClient: 8 });
+    await expect(planServe({ tftpRoot: dir, tftpMaxTransfers: '0' }, ifaces)).rejects.toThrow(/--tftp-max-transfers 0/);
+    await expect(planServe({ tftpRoot: dir, tftpMaxPerClient: 'many' }, ifaces)).rejects.toThrow(/--tftp-max-per-client many/);
+    await expect(planServe({ tftpRoot: dir, tftpMaxTransferTime: '0' }, ifaces)).rejects.toThrow(/--tftp-max-transfer-time 0: must be longer than 0/);
+    await expect(planServe({ tftpMaxTransfers: '8' }, ifaces)).rejects.toThrow(/--tftp-max-transfers without --tftp-root/);
+    await writeFile(file, 'tftp:\n  root: boot\n  maxTransferTime: 0s\n');
+    await expect(planServe({ config: file }, ifaces)).rejects.toThrow(/budget\.yaml:3: .*longer than 0/);
+  });
 });

@@ -1,5 +1,6 @@
-import type { FileHandle } from 'node:fs/promises';
 import { TftpOpcode } from '../../protocol/tftp/packet.js';
+import type { ReadAheadBudget } from './read-ahead-budget.js';
+import type { SharedFile } from './shared-files.js';
 
 /**
  * What a read transfer sends: DATA datagram n (1-based) of a fixed-size body, ready to go.
@@ -62,76 +63,116 @@ export class BytesSource implements BlockSource {
 }
 
 /** Read size per file read: large enough that reads are rare, small enough per transfer. */
-const CHUNK_BYTES = 256 * 1024;
+export const DEFAULT_CHUNK_BYTES = 256 * 1024;
 
 /**
- * A file read in chunks of whole blocks, one chunk ahead of the sender, each chunk laid
- * out as ready DATA datagrams. The chunk before the current one is kept, because a
- * window that straddles a chunk boundary may have to be sent again. A file that shrinks
- * while it is served fails the transfer instead of sending zeros.
+ * A file read in chunks of whole blocks, each chunk laid out as ready DATA datagrams. The
+ * file is opened (a shared handle) only when the first block is due, and the first chunk
+ * is only the first window: a request that is never acknowledged costs one window of
+ * memory, not a chunk and its read-ahead. Later chunks are `chunkBytes` and the next one
+ * is read ahead while the shared budget allows. The chunk before the current one is kept,
+ * because a window that straddles a chunk boundary may have to be sent again. A file
+ * that shrinks while it is served fails the transfer instead of sending zeros.
  */
 export class FileBlockSource implements BlockSource {
+  private readonly firstBlocks: number;
   private readonly chunkBlocks: number;
   private readonly lastBlock: number;
-  private readonly chunks = new Map<number, { slab?: Buffer; loading: Promise<void> }>();
+  private readonly chunks = new Map<number, { slab?: Buffer; bytes: number; loading: Promise<void> }>();
+  private file: Promise<SharedFile> | undefined;
+  private closed = false;
 
   constructor(
-    private readonly fh: FileHandle,
+    private readonly openFile: () => Promise<SharedFile>,
     readonly size: number,
     private readonly blksize: number,
     windowsize: number,
+    private readonly budget: ReadAheadBudget,
+    chunkBytes = DEFAULT_CHUNK_BYTES,
   ) {
-    this.chunkBlocks = Math.max(2 * windowsize, Math.ceil(CHUNK_BYTES / blksize));
+    this.firstBlocks = windowsize;
+    this.chunkBlocks = Math.max(2 * windowsize, Math.ceil(chunkBytes / blksize));
     this.lastBlock = lastBlockOf(size, blksize);
   }
 
   packet(n: number): Uint8Array | undefined {
+    if (n > this.lastBlock) throw new RangeError(`block ${n} is past the end of the file`);
     const c = this.chunkOf(n);
     const slab = this.chunks.get(c)?.slab;
     if (!slab) return undefined;
-    const start = (n - 1 - c * this.chunkBlocks) * (this.blksize + 4);
-    if (n > this.lastBlock) throw new RangeError(`block ${n} is past the end of the file`);
+    const start = (n - this.firstOf(c)) * (this.blksize + 4);
     return slab.subarray(start, Math.min(start + 4 + this.blksize, slab.length));
   }
 
   async load(n: number): Promise<void> {
     const c = this.chunkOf(n);
-    for (const key of this.chunks.keys()) if (key < c - 1) this.chunks.delete(key);
-    const loading = this.read(c);
-    // Read ahead so that the next chunk is in memory before the sender reaches it.
-    if ((c + 1) * this.chunkBlocks < this.lastBlock) void this.read(c + 1).catch(() => undefined);
+    for (const [key, chunk] of this.chunks) {
+      if (key >= c - 1) continue;
+      this.chunks.delete(key);
+      this.budget.give(chunk.bytes);
+    }
+    const loading = this.read(c, false);
+    // Read ahead (within the budget) so that the next chunk is in memory before the
+    // sender reaches it; not from the first chunk, whose window may never be acknowledged.
+    if (c > 0 && this.firstOf(c + 1) <= this.lastBlock) void this.read(c + 1, true)?.catch(() => undefined);
     await loading;
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    for (const chunk of this.chunks.values()) this.budget.give(chunk.bytes);
     this.chunks.clear();
-    await this.fh.close().catch(() => undefined);
+    const file = this.file;
+    this.file = undefined;
+    await file?.then((f) => f.release()).catch(() => undefined);
   }
 
   private chunkOf(n: number): number {
-    return Math.floor((n - 1) / this.chunkBlocks);
+    return n <= this.firstBlocks ? 0 : 1 + Math.floor((n - 1 - this.firstBlocks) / this.chunkBlocks);
   }
 
-  private read(c: number): Promise<void> {
+  private firstOf(c: number): number {
+    return c === 0 ? 1 : this.firstBlocks + (c - 1) * this.chunkBlocks + 1;
+  }
+
+  private read(c: number, ahead: true): Promise<void> | undefined;
+  private read(c: number, ahead: false): Promise<void>;
+  private read(c: number, ahead: boolean): Promise<void> | undefined {
     const have = this.chunks.get(c);
     if (have) return have.loading;
-    const first = c * this.chunkBlocks + 1;
-    const last = Math.min(first + this.chunkBlocks - 1, this.lastBlock);
+    const first = this.firstOf(c);
+    const last = Math.min(this.firstOf(c + 1) - 1, this.lastBlock);
     const offset = (first - 1) * this.blksize;
-    const length = Math.max(0, Math.min(this.chunkBlocks * this.blksize, this.size - offset));
-    const entry: { slab?: Buffer; loading: Promise<void> } = { loading: Promise.resolve() };
+    const length = Math.max(0, Math.min((last - first + 1) * this.blksize, this.size - offset));
+    const bytes = length + 4 * (last - first + 1);
+    if (ahead) {
+      if (!this.budget.tryTake(bytes)) return undefined;
+    } else this.budget.take(bytes);
+    const entry: { slab?: Buffer; bytes: number; loading: Promise<void> } = { bytes, loading: Promise.resolve() };
     entry.loading = (async () => {
-      const body = Buffer.allocUnsafe(length);
-      let got = 0;
-      while (got < length) {
-        const { bytesRead } = await this.fh.read(body, got, length - got, offset + got);
-        if (bytesRead === 0) {
-          this.chunks.delete(c);
-          throw new Error(`file ended at ${offset + got} of ${this.size} bytes while being served`);
+      try {
+        if (this.closed) throw new Error('transfer ended');
+        this.file ??= this.openFile();
+        const { fh, size } = await this.file;
+        // The size went out in the OACK (tsize) and fixes the last block: another file
+        // under the name by now must not be served as this one.
+        if (size !== this.size) throw new Error(`file changed from ${this.size} to ${size} bytes before it was served`);
+        const body = Buffer.allocUnsafe(length);
+        let got = 0;
+        while (got < length) {
+          const { bytesRead } = await fh.read(body, got, length - got, offset + got);
+          if (bytesRead === 0) throw new Error(`file ended at ${offset + got} of ${this.size} bytes while being served`);
+          got += bytesRead;
         }
-        got += bytesRead;
+        if (this.closed) throw new Error('transfer ended');
+        entry.slab = layOut(body, first, last, this.blksize);
+      } catch (e) {
+        if (this.chunks.get(c) === entry) {
+          this.chunks.delete(c);
+          this.budget.give(bytes);
+        }
+        throw e;
       }
-      entry.slab = layOut(body, first, last, this.blksize);
     })();
     this.chunks.set(c, entry);
     return entry.loading;

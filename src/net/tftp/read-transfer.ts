@@ -7,6 +7,22 @@ import { RetransmitTimer } from './retransmit-timer.js';
 /** How long a smallest round-trip sample stays the estimate before a newer sample replaces it. */
 const RTT_WINDOW_MS = 1000;
 
+/** How long a transfer may go unanswered before it is given up. */
+export interface RetryLimits {
+  /** Retransmissions in a row. */
+  maxRetries: number;
+  /** Silence in a row, however long the negotiated timeout (ms). */
+  maxSilentMs: number;
+}
+
+/** What a transfer tells the server beyond its outcome. */
+export interface TransferHooks {
+  /** Called after each burst of DATA: an ACK is due within a round trip. */
+  sent?: () => void;
+  /** The peer answered for the first time: it is a real client, not a spoofed source. */
+  answered?: () => void;
+}
+
 export type TransferOutcome = { ok: true; bytes: number; probe?: boolean; resent?: number; timeouts?: number } | { ok: false; reason: string };
 
 /**
@@ -30,6 +46,7 @@ export class ReadTransfer {
   private sentUpTo = 0;
   private loading = false;
   private finished = false;
+  private heard = false;
   /** Send time and "sent more than once" per block, in a ring the size of two windows. */
   private readonly sentAt: Float64Array;
   private readonly resent: Uint8Array;
@@ -49,10 +66,9 @@ export class ReadTransfer {
     private readonly peer: DatagramPeer,
     private readonly source: BlockSource,
     private readonly params: TftpTransferParams,
-    maxRetries: number,
+    retry: RetryLimits,
     private readonly done: (outcome: TransferOutcome) => void,
-    /** Called after each burst of DATA: an ACK is due within a round trip. */
-    private readonly sent: () => void = () => {},
+    private readonly hooks: TransferHooks = {},
   ) {
     // A body that is an exact multiple of blksize ends with an empty block.
     this.lastBlock = Math.floor(source.size / params.blksize) + 1;
@@ -63,12 +79,13 @@ export class ReadTransfer {
     this.ringMask = ring - 1;
     this.timer = new RetransmitTimer(
       params.timeoutMs,
-      maxRetries,
+      retry.maxRetries,
       () => {
         this.timeouts++;
         this.resend();
       },
-      () => this.finish({ ok: false, reason: `no answer after ${maxRetries} retransmissions` }),
+      (n, ms) => this.finish({ ok: false, reason: `no answer after ${n} retransmissions (${Math.round(ms)} ms of silence)` }),
+      retry.maxSilentMs,
     );
   }
 
@@ -113,6 +130,10 @@ export class ReadTransfer {
   }
 
   private ack(block: number): void {
+    if (!this.heard) {
+      this.heard = true;
+      this.hooks.answered?.();
+    }
     if (this.waitingForOackAck) {
       if (block !== 0) return;
       this.waitingForOackAck = false;
@@ -157,7 +178,7 @@ export class ReadTransfer {
       this.sentAt[slot] = performance.now();
       this.send(packet);
     }
-    this.sent();
+    this.hooks.sent?.();
   }
 
   private loadThenPump(n: number): void {

@@ -1,9 +1,10 @@
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, link, open, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { DatagramPeer, DatagramPort } from '../datagram-port.js';
 import type { TftpTransferParams } from '../../protocol/tftp/negotiate.js';
 import { decodeTftp, encodeTftp, TftpErrorCode } from '../../protocol/tftp/packet.js';
-import type { TransferOutcome } from './read-transfer.js';
+import type { RetryLimits, TransferHooks, TransferOutcome } from './read-transfer.js';
 import { RetransmitTimer } from './retransmit-timer.js';
 
 /** Bytes gathered before one write to disk. */
@@ -12,8 +13,10 @@ const FLUSH_BYTES = 256 * 1024;
 /**
  * One write transfer (WRQ): blocks are accepted in order only, acknowledged at the end of
  * each window (RFC 7440) or at once on a gap, and written to a hidden temporary file. The
- * final ACK leaves only after the file is complete, flushed to disk and renamed into place:
- * a client that saw it can rely on the upload. The transfer lingers one timeout after that
+ * final ACK leaves only after the file is complete, flushed to disk and linked into place:
+ * a client that saw it can rely on the upload. The link fails when the name exists by
+ * then (another upload of the same name finished first): an upload never replaces a file,
+ * the later one gets error 6 and the first one's bytes stay. The transfer lingers one timeout after that
  * to answer a repeated last block (our ACK may be the packet that was lost).
  */
 export class WriteTransfer {
@@ -26,6 +29,7 @@ export class WriteTransfer {
   private state: 'receiving' | 'completing' | 'lingering' | 'failing' | 'finished' = 'receiving';
   private fh: FileHandle | undefined;
   private reported = false;
+  private heard = false;
   private readonly temp: string;
   private readonly timer: RetransmitTimer;
 
@@ -35,17 +39,19 @@ export class WriteTransfer {
     private readonly path: string,
     private readonly params: TftpTransferParams,
     private readonly maxBytes: number,
-    maxRetries: number,
+    retry: RetryLimits,
     private readonly done: (outcome: TransferOutcome) => void,
     /** After the lingering socket is closed too. */
     private readonly closed: () => void,
+    private readonly hooks: TransferHooks = {},
   ) {
     this.temp = join(dirname(path), `.${basename(path)}.bootlab-upload-${process.pid}-${Math.random().toString(36).slice(2)}`);
     this.timer = new RetransmitTimer(
       params.timeoutMs,
-      maxRetries,
+      retry.maxRetries,
       () => (this.received === 0 ? this.sendFirst() : this.sendAck()),
-      () => void this.fail(`no data after ${maxRetries} retransmissions`),
+      (n, ms) => void this.fail(`no data after ${n} retransmissions (${Math.round(ms)} ms of silence)`),
+      retry.maxSilentMs,
     );
   }
 
@@ -81,6 +87,10 @@ export class WriteTransfer {
     }
     if (p.op === 'error') return void this.fail(`client error ${p.code}: ${p.message}`);
     if (p.op !== 'data') return;
+    if (!this.heard) {
+      this.heard = true;
+      this.hooks.answered?.();
+    }
     if (p.block !== ((this.received + 1) & 0xffff)) {
       // A gap or a duplicate: say where we are, so the sender goes on from there (RFC 7440).
       this.inWindow = 0;
@@ -125,10 +135,12 @@ export class WriteTransfer {
       await this.fh!.sync();
       await this.fh!.close();
       this.fh = undefined;
-      await rename(this.temp, this.path);
+      await placeExclusively(this.temp, this.path);
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return this.fail('file already exists', TftpErrorCode.FILE_EXISTS);
       return this.fail(`write error: ${e instanceof Error ? e.message : String(e)}`, TftpErrorCode.DISK_FULL);
     }
+    await rm(this.temp, { force: true }).catch(() => undefined);
     if (this.state !== 'completing') return;
     this.state = 'lingering';
     this.sendAck();
@@ -171,5 +183,22 @@ export class WriteTransfer {
     await this.sock.close();
     this.report(outcome);
     this.closed();
+  }
+}
+
+/** Filesystems without hard links (some FUSE, vfat) answer link() with one of these. */
+const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK']);
+
+/**
+ * Gives the finished temporary file its name, failing with EEXIST when the name exists:
+ * link() never replaces (rename() would). Where hard links are not supported, an
+ * exclusive copy keeps the same guarantee.
+ */
+async function placeExclusively(temp: string, path: string): Promise<void> {
+  try {
+    await link(temp, path);
+  } catch (e) {
+    if (!NO_LINKS.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
+    await copyFile(temp, path, constants.COPYFILE_EXCL);
   }
 }

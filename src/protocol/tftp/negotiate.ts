@@ -6,6 +6,12 @@ export interface TftpLimits {
   maxWindowsize: number;
   /** Retransmission wait when the client sends no timeout option. */
   defaultTimeoutMs?: number;
+  /**
+   * Largest `timeout` option (seconds) the server accepts. RFC 2349 has the OACK echo the
+   * client's value exactly, so a larger one is not clamped but left out of the OACK: the
+   * default wait applies, as for a client that asked for none.
+   */
+  maxTimeoutS?: number;
 }
 
 export interface TftpTransferParams {
@@ -26,7 +32,8 @@ const DEFAULT_TIMEOUT_MS = 1000;
 /**
  * RFC 2347/2348/2349/7440 for a read request: known options are answered in the OACK
  * (blksize and windowsize clamped to the server's limits, tsize = the file's size,
- * timeout echoed), unknown ones ignored, impossible values refused (error 8).
+ * timeout echoed when within the server's limit, else not acknowledged), unknown ones
+ * ignored, impossible values refused (error 8).
  */
 export function negotiateRead(requested: TftpOptions, fileSize: number, limits: TftpLimits): Negotiation {
   return negotiate(requested, limits, () => ({ ok: true, value: String(fileSize) }));
@@ -63,6 +70,7 @@ function negotiate(
         break;
       case 'timeout':
         if (!(n >= 1 && n <= 255)) return { ok: false, option: name, reason: `timeout ${value} is not 1..255 seconds`, code: 8 };
+        if (n > (limits.maxTimeoutS ?? 255)) break;
         params.timeoutMs = n * 1000;
         params.oack.push({ name, value: String(n) });
         break;
