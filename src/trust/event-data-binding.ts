@@ -58,7 +58,7 @@ export function bindEventData(log: EventLog): DataBinding[] {
 function bindOne(e: TcgEvent): DataBinding {
   if (e.eventType === EV_NO_ACTION) return { status: 'bound', detail: 'not extended' };
   if (coversAll(e, e.data)) return { status: 'bound', detail: 'every digest is H(data)' };
-  const wrong = (what: string): DataBinding => ({ status: 'mismatch', detail: `${what} (banks not matching: ${banksNotCovering(e, e.data).join(', ')})` });
+  const wrong = (what: string, content: Uint8Array = e.data): DataBinding => ({ status: 'mismatch', detail: `${what} (banks not matching: ${banksNotCovering(e, content).join(', ')})` });
   if (DATA_DIGEST_TYPES.has(e.eventType)) {
     // Some firmware measures only VariableData for boot variables (tpm2_eventlog accepts both).
     if ((e.eventType === EV_EFI_VARIABLE_BOOT || e.eventType === EV_EFI_VARIABLE_BOOT2) && coversAll(e, variableData(e.data))) {
@@ -70,7 +70,7 @@ function bindOne(e: TcgEvent): DataBinding {
     const text = Buffer.from(e.data).toString('latin1');
     const m = GRUB_STRING.exec(text);
     if (m && coversAll(e, Buffer.from(m[2]!, 'latin1'))) return { status: 'bound', detail: `every digest is H(${m[1]} text)` };
-    if (e.pcrIndex === GRUB_PCR) return wrong('a GRUB command in PCR 8 whose text does not hash to its digest');
+    if (e.pcrIndex === GRUB_PCR) return wrong('a GRUB command in PCR 8 whose text does not hash to its digest', m ? Buffer.from(m[2]!, 'latin1') : e.data);
     return { status: 'unbound', detail: 'the digest is of the loaded file; the data (its path) is not covered' };
   }
   if (e.eventType === EV_EVENT_TAG) return bindTagged(e);
