@@ -7,7 +7,9 @@ import { decodeEventLog } from '../protocol/tcg/event-log.js';
 import { decodePolicy, encodePolicy } from '../trust/attestation-policy.js';
 import { replayEventLog } from '../trust/event-log-replay.js';
 import { formatEventLog } from '../trust/event-log-text.js';
-import { verifyQuote } from '../trust/quote-verifier.js';
+import { enrolledAk } from '../trust/enrolled-ak.js';
+import { withLedgerFile } from '../trust/nonce-ledger-file.js';
+import { verifyEvidence, type OfflineVerdict } from '../trust/offline-attest.js';
 import { decodeSignedReferenceList, verifyReferenceList, type SignedReferenceList } from '../trust/reference-list.js';
 import { formatSelection } from '../protocol/tpm2/pcr-selection.js';
 import { verifyImageFile } from '../trust/image-verifier.js';
@@ -19,35 +21,67 @@ export function registerAttestCommands(program: Command): void {
   attest
     .command('verify')
     .description(
-      "verify a device's quote and event log (the files `bootlab run --artifacts` writes) against a policy; exit 0 only when every check passes",
+      "verify a device's evidence (the files `bootlab run --artifacts` writes) offline, trusting only what comes from outside it: the enrolled AK (and EK), the policy, the nonce and the ledger; exit 0 only when every check passes, 1 when one fails, 2 for unusable or refused input, 75 when the ledger stays locked",
     )
-    .argument('<dir>', 'directory with eventlog.bin, ak.pub.pem, quote.msg, quote.sig and nonce.hex')
-    .option('--policy <file>', 'policy.json: PCR selection and golden values (default: <dir>/policy.json)')
-    .option('--nonce <hex>', 'the nonce the verifier issued (default: <dir>/nonce.hex)')
-    .action(async (dir: string, opts: { policy?: string; nonce?: string }) => {
+    .argument('<dir>', 'directory with eventlog.bin, quote.msg and quote.sig (its ak.pub.pem, policy.json and nonce.hex are the device\'s side: not trusted)')
+    .option('--ak <pem>', "the AK public key recorded at enrolment: only its signatures count (without it attest.akPinned fails)")
+    .option('--ek <pem>', "the EK the AK was enrolled under: the quote's qualifiedSigner must be the AK's qualified name under it")
+    .option('--policy <file>', 'policy.json: PCR selection and golden values (required unless --trust-dir-policy)')
+    .option('--nonce <hex>', 'the nonce the verifier issued (required unless --trust-dir-policy)')
+    .option('--trust-dir-policy', "read policy.json and nonce.hex from DIR when --policy or --nonce is not given: only to re-check one's own run")
+    .option('--previous <quote.msg>', 'the TPMS_ATTEST of the last quote accepted from this device: clock, resetCount and restartCount must not go back')
+    .option('--ledger <file>', 'the nonce ledger: a nonce or quote it holds is a replay; a pass is recorded there (with its clock)')
+    .action(async (dir: string, opts: { ak?: string; ek?: string; policy?: string; nonce?: string; trustDirPolicy?: boolean; previous?: string; ledger?: string }) => {
+      const refuse = (what: string, flag: string): never => {
+        throw new BootlabError(
+          'BL_CLI_INPUT',
+          `no ${flag}: the ${what} must come from outside the evidence being judged (${join(dir, flag === '--policy' ? 'policy.json' : 'nonce.hex')} is the device's side); give ${flag} ${flag === '--policy' ? 'FILE' : 'HEX'}, or --trust-dir-policy to re-check your own run`,
+        );
+      };
+      if (!opts.policy && !opts.trustDirPolicy) refuse('golden values', '--policy');
+      if (!opts.nonce && !opts.trustDirPolicy) refuse('nonce', '--nonce');
       const policyFile = opts.policy ?? join(dir, 'policy.json');
       const policy = decodePolicy(await readInputText(policyFile));
       if (!policy.ok) throw new BootlabError('BL_CLI_INPUT', `${policyFile}: ${policy.error}`);
       const nonceHex = (opts.nonce ?? (await readInputText(join(dir, 'nonce.hex')))).trim();
       if (!/^([0-9a-fA-F]{2})+$/.test(nonceHex)) throw new BootlabError('BL_CLI_INPUT', `nonce "${nonceHex.slice(0, 40)}" is not hex`);
-      const [attestBytes, signature, akPublicPem, eventLog] = await Promise.all([
+      let ak;
+      if (opts.ak) {
+        const [akPem, ekPem] = await Promise.all([readInputText(opts.ak, '--ak'), opts.ek ? readInputText(opts.ek, '--ek') : undefined]);
+        try {
+          ak = enrolledAk(akPem, ekPem);
+        } catch (e) {
+          throw new BootlabError('BL_CLI_INPUT', `--ak ${opts.ak}${opts.ek ? ` / --ek ${opts.ek}` : ''}: not a public key: ${(e as Error).message}`);
+        }
+      } else if (opts.ek) {
+        throw new BootlabError('BL_CLI_INPUT', '--ek needs --ak: the EK names the AK, only the AK key checks a signature');
+      }
+      const [attestBytes, signature, eventLog, dirAkPem, previous] = await Promise.all([
         readInput(join(dir, 'quote.msg')),
         readInput(join(dir, 'quote.sig')),
-        readInputText(join(dir, 'ak.pub.pem')),
         readInput(join(dir, 'eventlog.bin')),
+        readInputText(join(dir, 'ak.pub.pem')).catch(() => undefined),
+        opts.previous ? readInput(opts.previous, '--previous') : undefined,
       ]);
-      const verdict = verifyQuote({
-        attest: attestBytes,
-        signature,
-        akPublicPem,
-        nonce: Buffer.from(nonceHex, 'hex'),
-        eventLog,
-        expectedSelection: policy.value.selection,
-        golden: policy.value.golden,
-        referencePcr: policy.value.referencePcr,
-      });
-      for (const c of verdict.checks) process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(18)} ${c.detail}\n`);
-      process.stdout.write(`${dir}: attestation ${verdict.ok ? 'PASS' : 'FAIL'}\n`);
+      const evidence = { attest: attestBytes, signature, eventLog, dirAkPem };
+      const trust = { ak, nonce: Buffer.from(nonceHex, 'hex'), policy: policy.value, previous };
+      let verdict: OfflineVerdict;
+      try {
+        verdict = opts.ledger
+          ? await withLedgerFile(opts.ledger, (ledger) => {
+              const v = verifyEvidence(evidence, { ...trust, ledger });
+              return { result: v, add: v.entry };
+            })
+          : verifyEvidence(evidence, trust);
+      } catch (e) {
+        if (!(e instanceof BootlabError) || e.code !== 'BL_LEDGER_BUSY') throw e;
+        // Busy is not a verdict: a script may try again (EX_TEMPFAIL).
+        process.stderr.write(`bootlab: ${e.message}\n`);
+        process.exitCode = 75;
+        return;
+      }
+      for (const c of verdict.checks) process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(22)} ${c.detail}\n`);
+      process.stdout.write(`${dir}: attestation ${verdict.ok ? 'PASS' : 'FAIL'}${opts.ledger && verdict.ok ? ` (recorded in ${opts.ledger})` : ''}\n`);
       if (!verdict.ok) process.exitCode = 1;
     });
 

@@ -58,6 +58,8 @@ export async function attestDevice(
   });
   if (artifactsDir) {
     await writeFile(join(artifactsDir, 'ak.pub.pem'), tpm.ak.publicPem);
+    // What enrolment records (with the AK) so an offline verifier can check qualifiedSigner: `attest verify --ak --ek`.
+    await writeFile(join(artifactsDir, 'ek.pub.pem'), tpm.ek.publicPem);
     await writeFile(join(artifactsDir, 'quote.msg'), quote.attest);
     await writeFile(join(artifactsDir, 'quote.sig'), quote.signature);
     await writeFile(join(artifactsDir, 'quote.pcrs'), quote.pcrsFile);

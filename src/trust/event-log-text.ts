@@ -17,6 +17,7 @@ import {
   eventTypeName,
 } from '../protocol/tcg/event-types.js';
 import type { PcrBanks } from './pcr-bank.js';
+import { bindEventData, type DataBinding } from './event-data-binding.js';
 
 /** Known GUIDs by name, so a reader sees `EFI_IMAGE_SECURITY_DATABASE` rather than hex. */
 const GUID_NAMES: Record<string, string> = {
@@ -94,6 +95,16 @@ function hexSummary(d: Uint8Array): string {
   return d.length === 0 ? '(no data)' : `${hex}${d.length > 24 ? '…' : ''} (${d.length} bytes)`;
 }
 
+/**
+ * A reader must not take a label for a measurement: data no digest covers says so, and data
+ * its digest contradicts says that louder (the log was edited).
+ */
+function bindingNote(b: DataBinding): string {
+  if (b.status === 'unbound') return '  [data not covered by the digest]';
+  if (b.status === 'mismatch') return `  [DATA DOES NOT MATCH ITS DIGEST: ${b.detail}]`;
+  return '';
+}
+
 /** The whole log as text: header, each event with its digests, then the replayed PCRs. */
 export function formatEventLog(log: EventLog, replayed: PcrBanks, opts: { name?: string } = {}): string {
   const s = log.specId;
@@ -102,9 +113,10 @@ export function formatEventLog(log: EventLog, replayed: PcrBanks, opts: { name?:
       `banks ${s.algorithms.join(', ')}, ${log.events.length} events`,
     '',
   ];
+  const bindings = bindEventData(log);
   log.events.forEach((e, i) => {
     lines.push(`#${String(i + 1).padEnd(4)} PCR ${String(e.pcrIndex).padStart(2)}  ${eventTypeName(e.eventType)}`);
-    lines.push(`       ${describeEventData(e)}`);
+    lines.push(`       ${describeEventData(e)}${bindingNote(bindings[i]!)}`);
     for (const { alg, digest } of e.digests) lines.push(`       ${alg.padEnd(7)} ${Buffer.from(digest).toString('hex')}`);
   });
   lines.push('', 'PCRs after replay (extended ones):');

@@ -2,12 +2,17 @@ import { randomBytes } from 'node:crypto';
 
 export type NonceRedemption = 'fresh' | 'replayed' | 'unknown';
 
+/** What a verifier asks of its nonce memory: was this nonce issued, and is this its first use? */
+export interface NonceRedeemer {
+  redeem(nonce: Uint8Array): NonceRedemption;
+}
+
 /**
  * The verifier's memory of the nonces it handed out. A quote is fresh only if its nonce
  * was issued here and comes back for the first time: a replayed quote, or one over a
  * nonce the device chose itself, fails. Memory is bounded: the oldest entries go first.
  */
-export class NonceLedger {
+export class NonceLedger implements NonceRedeemer {
   private readonly issued = new Set<string>();
   private readonly redeemed = new Set<string>();
 

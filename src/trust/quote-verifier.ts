@@ -1,13 +1,14 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { decodeEventLog } from '../protocol/tcg/event-log.js';
+import { decodeEventLog, type EventLog } from '../protocol/tcg/event-log.js';
 import { DIGEST_SIZE, HASH_ALGS, hashOf, type HashAlg } from '../protocol/tcg/hash-alg.js';
 import { TPM_GENERATED_VALUE, TPM_ST_ATTEST_QUOTE, decodeAttest, type ClockInfo, type Tpm2Attest } from '../protocol/tpm2/attest.js';
 import { formatSelection, selectionsEqual } from '../protocol/tpm2/pcr-selection.js';
 import { decodeSignature } from '../protocol/tpm2/signature.js';
 import { replayEventLog } from './event-log-replay.js';
 import { selectedValues, type PcrBanks } from './pcr-bank.js';
-import { EV_EVENT_TAG } from '../protocol/tcg/event-types.js';
-import type { NonceLedger } from './nonce-ledger.js';
+import { EV_EVENT_TAG, eventTypeName } from '../protocol/tcg/event-types.js';
+import type { NonceRedeemer } from './nonce-ledger.js';
+import { bindEventData } from './event-data-binding.js';
 import { TAG_UNKNOWN_STAGE } from './reference-list.js';
 import { verifyTpm2Signature } from './tpm-signature.js';
 
@@ -30,10 +31,13 @@ export interface QuoteVerifyInput {
   golden?: ReadonlyArray<{ alg: HashAlg; pcr: number; value: Uint8Array }> | undefined;
   /** The clockInfo of the last accepted quote from this TPM. */
   previous?: { clock: bigint; resetCount: number; restartCount: number } | undefined;
-  /** The AK's qualified name as enrolled: the quote's qualifiedSigner must be it. */
-  expectedSigner?: Uint8Array | undefined;
-  /** The nonces this verifier issued: the quote's must be one, and not seen before. */
-  nonces?: NonceLedger | undefined;
+  /**
+   * The AK's qualified name as enrolled: the quote's qualifiedSigner must be it. `unknown`
+   * says why it cannot be established, and the check fails with that reason.
+   */
+  expectedSigner?: Uint8Array | { unknown: string } | undefined;
+  /** The nonces this verifier issued: the quote's must be one, and not seen before (`unknown`: fails, saying why not). */
+  nonces?: NonceRedeemer | { unknown: string } | undefined;
   /** The PCR a reference list is measured into: every stage the log shows there as unknown fails. */
   referencePcr?: number | undefined;
 }
@@ -70,13 +74,17 @@ export function verifyQuote(input: QuoteVerifyInput): QuoteVerdict {
   check('attest.type', attest.type === TPM_ST_ATTEST_QUOTE, `0x${hex(attest.type, 4)}${attest.type === TPM_ST_ATTEST_QUOTE ? ' (TPM_ST_ATTEST_QUOTE)' : ', expected 0x8018 (TPM_ST_ATTEST_QUOTE)'}`);
   const sigHash = checkSignature(input, check);
 
-  if (input.expectedSigner) {
+  if (input.expectedSigner && 'unknown' in input.expectedSigner) {
+    check('attest.qualifiedSigner', false, `${hexOf(attest.qualifiedSigner)}: cannot be established: ${input.expectedSigner.unknown}`);
+  } else if (input.expectedSigner) {
     const same = Buffer.from(attest.qualifiedSigner).equals(Buffer.from(input.expectedSigner));
     check('attest.qualifiedSigner', same, same ? 'the enrolled AK' : `${hexOf(attest.qualifiedSigner)}, enrolled ${hexOf(input.expectedSigner)}`);
   }
   const nonceOk = Buffer.from(attest.extraData).equals(Buffer.from(input.nonce));
   check('nonce', nonceOk, nonceOk ? 'extraData equals the nonce' : `extraData ${hexOf(attest.extraData)} is not the nonce ${hexOf(input.nonce)}`);
-  if (input.nonces) {
+  if (input.nonces && 'unknown' in input.nonces) {
+    check('nonce.fresh', false, `cannot be established: ${input.nonces.unknown}`);
+  } else if (input.nonces) {
     const r = input.nonces.redeem(attest.extraData);
     check('nonce.fresh', r === 'fresh', r === 'fresh' ? 'issued by this verifier, first use' : r === 'replayed' ? 'already used by an earlier quote (replay)' : 'never issued by this verifier');
   }
@@ -98,7 +106,26 @@ export function verifyQuote(input: QuoteVerifyInput): QuoteVerdict {
 
   const log = decodeEventLog(input.eventLog);
   check('eventlog.decode', log.ok, log.ok ? `${log.value.events.length} events in ${log.value.specId.algorithms.join('+')}` : log.error.message);
-  const replayed = log.ok ? replayEventLog(log.value) : undefined;
+  let replayed: PcrBanks | undefined;
+  if (log.ok) {
+    checkEventData(log.value, check);
+    const inLog = log.value.specId.algorithms;
+    const notInLog = quote.pcrSelect.filter((s) => s.pcrs.length > 0 && !inLog.includes(s.alg)).map((s) => s.alg);
+    const unquoted = inLog.filter((a) => !quote.pcrSelect.some((s) => s.alg === a && s.pcrs.length > 0));
+    check(
+      'eventlog.banks',
+      notInLog.length === 0,
+      notInLog.length > 0
+        ? `the quote covers ${notInLog.join(', ')}, which the event log does not have`
+        : `${inLog.filter((a) => !unquoted.includes(a)).join(', ')} replayed against the quote` +
+            (unquoted.length > 0 ? `; ${unquoted.join(', ')} not quoted: only the digests of data-covered events are checked there (eventlog.data)` : ''),
+    );
+    try {
+      replayed = replayEventLog(log.value);
+    } catch (e) {
+      check('eventlog.replay', false, (e as Error).message);
+    }
+  }
 
   if (!replayed) check('pcrDigest', false, 'the event log does not decode, so nothing reproduces the digest');
   else {
@@ -137,6 +164,20 @@ export function verifyQuote(input: QuoteVerifyInput): QuoteVerdict {
   }
 
   return done(replayed ? { attest, replayed } : { attest });
+}
+
+/** Data the digest covers must hash to it, in every bank (event-data-binding.ts says which). */
+function checkEventData(log: EventLog, check: (name: string, ok: boolean, detail: string) => boolean): void {
+  const bindings = bindEventData(log);
+  const bad = bindings.flatMap((b, i) => (b.status === 'mismatch' ? [`#${i + 1} PCR ${log.events[i]!.pcrIndex} ${eventTypeName(log.events[i]!.eventType)}: ${b.detail}`] : []));
+  const unbound = bindings.filter((b) => b.status === 'unbound').length;
+  check(
+    'eventlog.data',
+    bad.length === 0,
+    bad.length > 0
+      ? `data not matching its digest: ${bad.join('; ')}`
+      : `${bindings.length - unbound} events' data covered by their digests, ${unbound} with data no digest covers (labels only)`,
+  );
 }
 
 function taggedId(data: Uint8Array): number | undefined {

@@ -285,7 +285,8 @@ function checkLocality(pcr: number, locality: number, what: 'extend'): void {
   }
 }
 
-function publicParams(key: KeyObject): PublicKeyParams {
+/** The public numbers of a Node key, as a TPMT_PUBLIC template takes them. */
+export function publicParams(key: KeyObject): PublicKeyParams {
   const jwk = key.export({ format: 'jwk' });
   if (jwk.kty === 'RSA' && jwk.n && jwk.e) {
     const e = Buffer.from(jwk.e, 'base64url');

@@ -136,7 +136,9 @@ describe('shipped scenarios over real sockets on loopback', () => {
     const policy = JSON.parse(await readFile(join(dir, 'switch-2', 'policy.json'), 'utf8')) as { referencePcr?: number; golden: Array<{ pcr: number }> };
     expect(policy.referencePcr).toBe(12);
     expect(policy.golden.map((g) => g.pcr)).toEqual([0, 1, 4, 5, 7, 8, 9, 12]);
-    const cli = await run('node', [join(repo, 'dist/cli/bin.js'), 'attest', 'verify', join(dir, 'switch-2')]).catch((e: { code: number; stdout: string }) => e);
+    const dev = join(dir, 'switch-2');
+    const pins = ['--ak', join(dev, 'ak.pub.pem'), '--ek', join(dev, 'ek.pub.pem'), '--trust-dir-policy'];
+    const cli = await run('node', [join(repo, 'dist/cli/bin.js'), 'attest', 'verify', dev, ...pins]).catch((e: { code: number; stdout: string }) => e);
     expect(cli).toMatchObject({ code: 1, stdout: expect.stringMatching(/^FAIL reference\.stages +not in the reference list: .*diag\.bin/m) });
   });
 

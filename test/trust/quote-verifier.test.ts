@@ -72,6 +72,8 @@ describe('verifyQuote', () => {
       'clock.clock',
       'selection',
       'eventlog.decode',
+      'eventlog.data',
+      'eventlog.banks',
       'pcrDigest',
       'golden.sha256:0',
       'golden.sha256:7',
@@ -135,12 +137,32 @@ describe('verifyQuote', () => {
     expect(v.checks.filter((c) => !c.ok).map((c) => [c.name, c.detail])).toEqual([['signature', 'an RSASSA signature cannot come from a ec key']]);
   });
 
-  it('fails only pcrDigest when one digest in the event log is flipped', () => {
+  it('fails pcrDigest, and eventlog.data since the action text no longer hashes to it, when one digest in the event log is flipped', () => {
     const input = quoteInput(bootedTpm());
     const log = decodeEventLog(input.eventLog);
     if (!log.ok) throw log.error;
     log.value.events.find((e) => e.pcrIndex === 4 && e.eventType === EV_EFI_ACTION)!.digests[1]!.digest[0]! ^= 0x80;
-    expect(failing({ ...input, eventLog: encodeEventLog(log.value) })).toEqual(['pcrDigest']);
+    expect(failing({ ...input, eventLog: encodeEventLog(log.value) })).toEqual(['eventlog.data', 'pcrDigest']);
+  });
+
+  it('12: fails only eventlog.data when the action text is rewritten and every digest kept', () => {
+    const input = quoteInput(bootedTpm());
+    const log = decodeEventLog(input.eventLog);
+    if (!log.ok) throw log.error;
+    log.value.events.find((e) => e.pcrIndex === 4 && e.eventType === EV_EFI_ACTION)!.data = Buffer.from('Calling EFI Application from Evil Option');
+    const v = verifyQuote({ ...input, eventLog: encodeEventLog(log.value) });
+    expect(v.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['eventlog.data']);
+    expect(v.checks.find((c) => c.name === 'eventlog.data')?.detail).toMatch(/#9 PCR 4 EV_EFI_ACTION: .*banks not matching: sha1, sha256/);
+  });
+
+  it('12: fails only eventlog.data when an unquoted sha1 digest of a data-covered event is edited', () => {
+    const input = quoteInput(bootedTpm());
+    const log = decodeEventLog(input.eventLog);
+    if (!log.ok) throw log.error;
+    log.value.events.find((e) => e.pcrIndex === 0)!.digests.find((d) => d.alg === 'sha1')!.digest[3]! ^= 0x10;
+    const v = verifyQuote({ ...input, eventLog: encodeEventLog(log.value) });
+    expect(v.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`)).toEqual([expect.stringMatching(/^eventlog\.data: .*#1 PCR 0 EV_SEPARATOR: .*banks not matching: sha1\)$/)]);
+    expect(v.checks.find((c) => c.name === 'eventlog.banks')?.detail).toMatch(/sha256 replayed against the quote; sha1 not quoted/);
   });
 
   it('fails pcrDigest and the golden value when the log hides an event', () => {
