@@ -15,6 +15,7 @@ import {
   dhcpSubnetSchema,
   durationSchema,
   ipv4Schema,
+  leaseDurationSchema,
   parseDuration,
   toClassRule,
   toOptionValues,
@@ -54,7 +55,7 @@ export const serveFileSchema = z
         serverId: ipv4Schema.optional(),
         range: rangeSchema,
         subnetMask: ipv4Schema.default('255.255.255.0'),
-        leaseTime: durationSchema.default(3_600_000),
+        leaseTime: leaseDurationSchema.default(3_600_000),
         leaseFile: z.string().optional(),
         options: dhcpOptionsSchema.default({}),
         classes: z.array(dhcpClassSchema).default([]),
@@ -288,11 +289,16 @@ export async function planServe(flags: ServeFlags, interfaces = networkInterface
 }
 
 function parseDurationFlag(name: string, value: string): number {
+  let ms: number;
   try {
-    return /^\d+$/.test(value) ? Number(value) * 1000 : parseDuration(value);
+    ms = /^\d+$/.test(value) ? Number(value) * 1000 : parseDuration(value);
   } catch {
     throw new BootlabError('BL_CLI_INPUT', `--${name} ${value}: expected seconds or a duration like 1h, 30m, 600s`);
   }
+  // The flag takes the file's rule, so the two can never disagree on what is too long.
+  const r = leaseDurationSchema.safeParse(ms / 1000);
+  if (!r.success) throw new BootlabError('BL_CLI_INPUT', `--${name} ${value}: ${r.error.issues[0]!.message}`);
+  return ms;
 }
 
 function interfaceAddress(name: string, interfaces: ReturnType<typeof networkInterfaces>): string {
