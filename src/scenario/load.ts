@@ -1,9 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve, dirname } from 'node:path';
-import { ScenarioError } from '../errors.js';
 import { expandFleet } from '../fleet/templates.js';
 import { scenarioSchema, type Scenario, type ScenarioFile } from './schema.js';
-import { parseYamlFile } from './yaml-file.js';
+import { parseYamlFile, readYamlText } from './yaml-file.js';
 
 export interface LoadedScenario {
   scenario: Scenario;
@@ -16,12 +14,7 @@ const PKI_KEYS = new Set(['db-ca', 'vendor', 'rogue']);
 
 /** Reads, parses and validates a scenario; every problem names the file, line and path. */
 export async function loadScenario(file: string): Promise<LoadedScenario> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new ScenarioError(file, '', `cannot read scenario: ${(e as Error).message}`);
-  }
+  const text = await readYamlText(file, 'scenario');
   return { scenario: parseScenario(text, file), file, baseDir: dirname(resolve(file)) };
 }
 

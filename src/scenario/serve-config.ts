@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { BootlabError, ScenarioError } from '../errors.js';
+import { BootlabError } from '../errors.js';
 import type { Dhcp4ServerConfig } from '../net/dhcp4/server.js';
 import type { ProxyDhcpConfig } from '../net/dhcp4/proxy-server.js';
 import type { Dhcp6ServerConfig } from '../net/dhcp6/server.js';
@@ -23,7 +22,7 @@ import {
   toSubnet,
 } from './dhcp-schema.js';
 import { faultsSchema, toFaultPlan } from './faults-schema.js';
-import { parseYamlFile } from './yaml-file.js';
+import { parseYamlFile, readYamlText } from './yaml-file.js';
 import type { FaultPlan } from '../net/faults.js';
 
 /**
@@ -156,13 +155,7 @@ export async function planServe(flags: ServeFlags, interfaces = networkInterface
   let file: Partial<ServeFile> = {};
   let baseDir = process.cwd();
   if (flags.config) {
-    let text: string;
-    try {
-      text = await readFile(flags.config, 'utf8');
-    } catch (e) {
-      throw new ScenarioError(flags.config, '', `cannot read config: ${(e as Error).message}`);
-    }
-    file = parseYamlFile(text, flags.config, serveFileSchema).value;
+    file = parseYamlFile(await readYamlText(flags.config, 'config'), flags.config, serveFileSchema).value;
     baseDir = dirname(resolve(flags.config));
   }
   const flag = (name: string, value: string | undefined): string | undefined => {
