@@ -1,5 +1,5 @@
 import { createCipheriv } from 'node:crypto';
-import { copyFile, cp, mkdir, open, readFile, rm } from 'node:fs/promises';
+import { copyFile, cp, mkdir, open, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { buildImage } from '../image/build.js';
 import { buildManifest } from '../image/manifest.js';
@@ -13,6 +13,7 @@ import { verifyImageFile } from '../trust/image-verifier.js';
 import type { Random } from '../random.js';
 import type { RunPki } from './pki.js';
 import type { ScenarioImage } from './schema.js';
+import { InputTooLargeError, readBoundedFile } from './input-file.js';
 
 /** An image as the run built, signed, maybe tampered with, and published it. */
 export interface PreparedImage {
@@ -154,8 +155,8 @@ async function tamper(path: string, region: 'header' | 'payload' | 'signature', 
 
 export async function readPemFile(path: string, file: string, where: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return (await readBoundedFile(path)).toString('utf8');
   } catch (e) {
-    throw new ScenarioError(file, where, `cannot read ${path}: ${(e as Error).message}`);
+    throw new ScenarioError(file, where, e instanceof InputTooLargeError ? `${path} is ${e.message}` : `cannot read ${path}: ${(e as Error).message}`);
   }
 }
