@@ -4,6 +4,9 @@ import { ScenarioError } from '../errors.js';
 import { InputTooLargeError, MAX_INPUT_FILE_BYTES, readBoundedFile } from './input-file.js';
 import { checkAliasExpansion, countYamlTokens } from './yaml-limits.js';
 
+/** Throws a ScenarioError naming the file, the line of `path` in it, and the path. */
+export type FailAt = (path: (string | number)[], message: string) => never;
+
 /** A parsed, schema-checked YAML document, with a way to point at a line for later checks. */
 export interface CheckedYaml<T> {
   value: T;
