@@ -7,6 +7,13 @@ import { Lexer, isAlias, isCollection, isPair, isScalar, type Document, type Nod
  */
 export const MAX_YAML_NODES = 250_000;
 
+/**
+ * Aliases (`*name`) a file may hold. yaml finds each alias's anchor by a scan of the aliases
+ * and anchors before it, so converting costs the square of their number: 2,000 take
+ * ~30 ms, 30,000 take seconds. A scenario shares a few blocks a few hundred times at most.
+ */
+export const MAX_YAML_ALIASES = 2_000;
+
 /** What went wrong and where (a character offset into the text), for the caller to name by line. */
 export interface YamlLimitProblem {
   message: string;
@@ -19,14 +26,16 @@ export interface YamlLimitProblem {
  * token that can stand for a node is counted (scalars, aliases, collection and item
  * markers), so the count is an upper bound.
  */
-export function countYamlTokens(text: string, max = MAX_YAML_NODES): YamlLimitProblem | undefined {
+export function countYamlTokens(text: string, max = MAX_YAML_NODES, maxAliases = MAX_YAML_ALIASES): YamlLimitProblem | undefined {
   let nodes = 0;
+  let aliases = 0;
   let offset = 0;
   for (const token of new Lexer().lex(text)) {
     const first = token[0];
     if (first === '\x1f' || first === '*' || token === '[' || token === '{' || token === '-' || token === ',' || token === ':' || token === '?') {
       if (++nodes > max) return { message: `more than ${max} YAML nodes (keys, values and items), the most a file may hold`, offset };
     }
+    if (first === '*' && ++aliases > maxAliases) return { message: `more than ${maxAliases} aliases, the most a file may hold`, offset };
     // Control tokens (document, scalar and flow markers) take no room in the text.
     if (first !== '\x02' && first !== '\x18' && first !== '\x1f') offset += token.length;
   }
@@ -42,6 +51,9 @@ export function countYamlTokens(text: string, max = MAX_YAML_NODES): YamlLimitPr
 export function checkAliasExpansion(doc: Document, max = MAX_YAML_NODES): YamlLimitProblem | undefined {
   const sizes = new Map<Node, number>();
   const open = new Set<Node>();
+  // An alias names the last node before it with that anchor: the walk below is in document
+  // order, so this map holds exactly that (yaml's own lookup scans the document per alias).
+  const anchors = new Map<string, Node>();
   let problem: YamlLimitProblem | undefined;
   const fail = (node: Node, message: string): number => {
     problem ??= { message, ...(node.range ? { offset: node.range[0] } : {}) };
@@ -51,7 +63,7 @@ export function checkAliasExpansion(doc: Document, max = MAX_YAML_NODES): YamlLi
   const size = (node: unknown): number => {
     if (problem) return Infinity;
     if (isAlias(node)) {
-      const target = node.resolve(doc);
+      const target = anchors.get(node.source);
       if (!target) return 1; // an unknown anchor is the parser's error, reported already
       if (open.has(target)) return fail(node, `alias *${node.source} is inside the node it names`);
       const n = size(target);
@@ -60,10 +72,14 @@ export function checkAliasExpansion(doc: Document, max = MAX_YAML_NODES): YamlLi
       return n;
     }
     if (isPair(node)) return size(node.key) + size(node.value);
-    if (isScalar(node)) return 1;
+    if (isScalar(node)) {
+      if (node.anchor) anchors.set(node.anchor, node);
+      return 1;
+    }
     if (isCollection(node)) {
       const known = sizes.get(node);
       if (known !== undefined) return known;
+      if (node.anchor) anchors.set(node.anchor, node);
       open.add(node);
       let n = 1;
       for (const item of node.items) n += size(item);

@@ -8,7 +8,7 @@ import { ScenarioError } from '../../src/errors.js';
 import { loadScenario, parseScenario } from '../../src/scenario/load.js';
 import { planServe } from '../../src/scenario/serve-config.js';
 import { MAX_INPUT_FILE_BYTES } from '../../src/scenario/input-file.js';
-import { MAX_YAML_NODES } from '../../src/scenario/yaml-limits.js';
+import { MAX_YAML_ALIASES, MAX_YAML_NODES } from '../../src/scenario/yaml-limits.js';
 import { scenarioFailure } from './scenario-failure.js';
 
 const repo = resolve(import.meta.dirname, '../..');
@@ -45,6 +45,13 @@ describe('YAML inputs are bounded before and while they are built', () => {
     const s = parseScenario(ok);
     expect(s.devices).toHaveLength(400);
     expect(s.devices[399]!.expect).toEqual({ outcome: 'installed', within: 30_000 });
+  });
+
+  it('refuses more aliases than yaml can resolve in reasonable time (its lookup is quadratic), before building', () => {
+    const many = (n: number) => `${head}description: &d x\nx-many: [${Array(n).fill('*d').join(', ')}]\ndevices: [{ id: sw1, expect: { outcome: installed } }]\n`;
+    expect(scenarioFailure(many(MAX_YAML_ALIASES)).path).toBe(''); // x-many is no scenario key: it got past the limits
+    expect(scenarioFailure(many(MAX_YAML_ALIASES)).message).toMatch(/x-many/);
+    expect(scenarioFailure(many(MAX_YAML_ALIASES + 1)).message).toBe(`x.yaml:9: YAML: more than ${MAX_YAML_ALIASES} aliases, the most a file may hold`);
   });
 
   it('refuses an alias inside the node it names', () => {
