@@ -2,6 +2,8 @@ import type { Clock } from './clock.js';
 
 /** How often the run clock looks at the event loop. */
 const TICK_MS = 20;
+/** The longest wait Node's setTimeout holds. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 /** Lateness below this is ordinary scheduling noise, not a stall. */
 const SLACK_MS = 10;
 
@@ -49,12 +51,13 @@ export class RunClock implements Clock {
     const handle: { timer?: ReturnType<typeof setTimeout> } = {};
     const due = this.now() + ms / this.speed;
     const arm = (wait: number): void => {
+      // Node fires a timer of more than 2^31-1 ms at once; a shorter one is set again for the rest.
       handle.timer = setTimeout(() => {
         const left = due - this.now();
         // Still run time to go: the wait was spent in a stall.
         if (left > 1) arm(left);
         else fn();
-      }, wait);
+      }, Math.min(wait, MAX_TIMEOUT_MS));
     };
     arm(ms / this.speed);
     return handle;

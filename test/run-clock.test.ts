@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RunClock } from '../src/run-clock.js';
 
 const block = (ms: number): void => {
@@ -45,5 +45,27 @@ describe('RunClock', () => {
     } finally {
       clock.stop();
     }
+  });
+
+  it('holds a wait longer than a Node timer can (2^31-1 ms) without firing early or re-arming in a loop', async () => {
+    const clock = new RunClock(1e-3);
+    const armed: number[] = [];
+    const real = globalThis.setTimeout;
+    const spy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: () => void, ms?: number) => {
+      armed.push(ms ?? 0);
+      return real(fn, ms);
+    }) as typeof setTimeout);
+    let fired = false;
+    try {
+      const handle = clock.setTimeout(() => (fired = true), 3_000_000); // 3e9 ms of wall time at speed 1/1000
+      await new Promise((r) => real(r, 60));
+      clock.clearTimeout(handle);
+    } finally {
+      spy.mockRestore();
+      clock.stop();
+    }
+    expect(fired).toBe(false);
+    // One timer at the longest wait Node holds; an overflowing one fires after 1 ms and is set again, over and over.
+    expect(armed).toEqual([2 ** 31 - 1]);
   });
 });

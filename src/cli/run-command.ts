@@ -20,6 +20,7 @@ interface RunFlags {
   verbose: number;
   quiet?: boolean;
   concurrency?: number;
+  allowOutside?: string[];
 }
 
 export function registerRunCommand(program: Command): void {
@@ -34,6 +35,11 @@ export function registerRunCommand(program: Command): void {
     .option('--shard <i/n>', 'run only shard i of n (devices whose place in the fleet mod n is i-1)', parseShardFlag)
     .option('-v, --verbose', `a line per device event (the default up to ${STORY_DEVICES} devices); twice: packets and installer output too`, (_: string, n: number) => n + 1, 0)
     .option('-q, --quiet', 'print only the verdict')
+    .option(
+      '--allow-outside <dir>',
+      "let image source:/file: and PEM trust entries lie in this directory too (repeatable); by default they must lie in the scenario's directory or bootlab's bundled images/",
+      (dir: string, previous: string[] | undefined) => [...(previous ?? []), dir],
+    )
     .option('--concurrency <n>', `devices booting at once (default: the scenario's powerOn.concurrency, ${DEFAULT_POWER_ON_CONCURRENCY})`, parseConcurrency)
     .action(async (file: string, opts: RunFlags) => {
       // Loaded on use: the scenario runner pulls in zod, yaml, undici, xstate and node-pty, which
@@ -70,6 +76,7 @@ export function registerRunCommand(program: Command): void {
           ...(opts.artifacts ? { artifactsDir: opts.artifacts } : {}),
           ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
           ...(opts.shard ? { shard: opts.shard } : {}),
+          ...(opts.allowOutside ? { allowOutside: opts.allowOutside } : {}),
         });
         output.stop();
         const report = fleetReport(run, tally, startedAt, performance.now() - t0);

@@ -8,12 +8,14 @@ import { createGunzip } from 'node:zlib';
 import { BootlabError, DecodeError } from '../errors.js';
 import type { SharchLayout } from '../protocol/sharch/layout.js';
 import { UstarReader } from '../protocol/tar/ustar-reader.js';
-import type { UstarEntry } from '../protocol/tar/ustar.js';
+import { USTAR_BLOCK, type UstarEntry } from '../protocol/tar/ustar.js';
 import { readFileRange } from '../trust/file-range.js';
 
 export interface ExtractOptions {
   /** Bytes all extracted files may add up to: a gzip payload can expand without bound. */
   maxBytes?: number;
+  /** Bytes read from the image at a time (default 1 MiB); small values cut tar headers across reads. */
+  readChunkBytes?: number;
 }
 
 export interface ExtractResult {
@@ -55,8 +57,8 @@ export async function extractPayload(image: string, layout: SharchLayout, out: s
         done(null, chunk);
       },
     });
-    const payload = layout.payloadSize > 0 ? createReadStream(image, { start, end: start + layout.payloadSize - 1, highWaterMark: 1 << 20 }) : Readable.from([]);
-    const sink = new TarSink(temp, maxBytes, result);
+    const payload = layout.payloadSize > 0 ? createReadStream(image, { start, end: start + layout.payloadSize - 1, highWaterMark: opts.readChunkBytes ?? 1 << 20 }) : Readable.from([]);
+    const sink = new TarSink(temp, maxBytes, result, tarOffsetText(start, result.gzip));
     if (result.gzip) await pipeline(payload, tap, createGunzip(), sink);
     else await pipeline(payload, tap, sink);
     if (seen !== layout.payloadSize) throw new BootlabError('BL_IMAGE_EXTRACT', `${image}: payload is ${seen} bytes, the header declares ${layout.payloadSize}`);
@@ -66,9 +68,20 @@ export async function extractPayload(image: string, layout: SharchLayout, out: s
     return result;
   } catch (e) {
     await rm(temp, { recursive: true, force: true });
-    if (e instanceof DecodeError) throw new BootlabError('BL_IMAGE_EXTRACT', `${image}: payload ${result.gzip ? '(after gunzip) ' : ''}is not a tar: ${e.message}`);
+    if (e instanceof DecodeError) {
+      throw new BootlabError('BL_IMAGE_EXTRACT', `${image}: payload ${result.gzip ? '(after gunzip) ' : ''}is not a tar: ${e.message} (${tarOffsetText(layout.headerLength, result.gzip)(e.offset)})`);
+    }
     throw e;
   }
+}
+
+/**
+ * Names a tar-stream offset so a user can find it: in a plain payload the tar starts
+ * right after the sharch header, so the image offset is given too; a gzip payload's tar
+ * exists only after gunzip, where the offset is all there is.
+ */
+function tarOffsetText(payloadStart: number, gzip: boolean): (offset: number) => string {
+  return gzip ? (offset) => `offset ${offset} of the gunzipped tar` : (offset) => `tar offset ${offset}, image offset ${payloadStart + offset}`;
 }
 
 /** Writes a tar stream's files and directories below `root`. */
@@ -80,6 +93,7 @@ class TarSink extends Writable {
     private readonly root: string,
     private readonly maxBytes: number,
     private readonly result: ExtractResult,
+    private readonly offsetText: (offset: number) => string,
   ) {
     super();
   }
@@ -114,7 +128,8 @@ class TarSink extends Writable {
   }
 
   private async beginEntry(entry: UstarEntry): Promise<void> {
-    const where = `entry "${entry.name}" (tar offset ${entry.offset - 512})`;
+    // entry.offset is where its data starts; the entry is named by its header, one block before.
+    const where = `entry "${entry.name}" (${this.offsetText(entry.offset - USTAR_BLOCK)})`;
     if (entry.type === 'other') throw new BootlabError('BL_IMAGE_EXTRACT', `${where} is ${TYPE_NAMES[entry.typeflag] ?? `of type '${entry.typeflag}'`}: only files and directories are extracted`);
     const parts = entry.name.split('/').filter((p) => p !== '' && p !== '.');
     if (entry.name.startsWith('/') || parts.includes('..') || parts.length === 0) {

@@ -8,9 +8,22 @@ export const ipv4Schema = z
   .string()
   .regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/, 'expected a dotted IPv4 address');
 export const macSchema = z.string().regex(/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/, 'expected a MAC address like 52:54:00:12:34:56');
-export const durationSchema = z
+/** Node's timers hold a signed 32-bit millisecond count; a longer wait fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Option 51 is an unsigned 32-bit count of seconds. */
+export const MAX_LEASE_MS = (2 ** 32 - 1) * 1000;
+
+const durationText = z
   .union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, 'expected a duration like 500ms, 20s, 2m, 1h or 7d')])
   .transform((v) => (typeof v === 'number' ? v * 1000 : parseDuration(v)));
+
+/** A wait that some timer holds (a deadline, a pause, a retransmission): at most MAX_TIMER_MS. */
+export const durationSchema = durationText.refine((ms) => ms <= MAX_TIMER_MS, `at most ${MAX_TIMER_MS} ms (about 24.8 days): the longest wait a timer can hold`);
+
+/** A lease time: sent as option 51 and compared with the clock, never held by a timer. */
+export const leaseDurationSchema = durationText
+  .refine((ms) => ms >= 1000, 'a lease lasts at least 1s')
+  .refine((ms) => ms <= MAX_LEASE_MS, `at most ${MAX_LEASE_MS / 1000}s (option 51 is a 32-bit count of seconds)`);
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -70,7 +83,7 @@ export const dhcpSubnetSchema = z
       .string()
       .regex(/^[\d.]+-[\d.]+$/, 'expected START-END')
       .transform((r) => ({ start: r.split('-')[0]!, end: r.split('-')[1]! })),
-    leaseTime: durationSchema.optional(),
+    leaseTime: leaseDurationSchema.optional(),
     options: dhcpOptionsSchema.default({}),
     reservations: z.array(dhcpReservationSchema).default([]),
   })

@@ -1,6 +1,6 @@
 import { createCipheriv } from 'node:crypto';
-import { copyFile, cp, mkdir, open, readFile, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { copyFile, cp, open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { buildImage } from '../image/build.js';
 import { buildManifest } from '../image/manifest.js';
 import { countersignImage, signImage } from '../image/sign.js';
@@ -13,6 +13,9 @@ import { verifyImageFile } from '../trust/image-verifier.js';
 import type { Random } from '../random.js';
 import type { RunPki } from './pki.js';
 import type { ScenarioImage } from './schema.js';
+import type { FailAt } from './yaml-file.js';
+import { publishTarget } from './published-path.js';
+import { InputTooLargeError, readBoundedFile } from './input-file.js';
 
 /** An image as the run built, signed, maybe tampered with, and published it. */
 export interface PreparedImage {
@@ -40,16 +43,18 @@ export async function prepareImage(
   pki: RunPki,
   store: TrustStore,
   dirs: { work: string; www: string; tftp: string },
-  file: string,
+  /** The image's place in the file: its index in `images`, and how to fail at a line there. */
+  at: { index: number; fail: FailAt },
   random: Random,
 ): Promise<PreparedImage> {
+  const fail = (field: (string | number)[], message: string): never => at.fail(['images', at.index, ...field], message);
   const path = join(dirs.work, `${spec.name}.bin`);
   let manifest: string | undefined;
   if (spec.file !== undefined) {
     try {
       await copyFile(sourceDir, path);
     } catch (e) {
-      throw new ScenarioError(file, `images.${spec.name}.file`, `cannot read ${sourceDir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      fail(['file'], `cannot read ${sourceDir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   } else {
     const unsigned = join(dirs.work, `${spec.name}.unsigned.bin`);
@@ -57,10 +62,10 @@ export async function prepareImage(
     try {
       await buildImage(source, unsigned, { mtime: 0 });
     } catch (e) {
-      throw new ScenarioError(file, `images.${spec.name}.source`, (e as Error).message);
+      fail(['source'], (e as Error).message);
     }
     if (spec.signedBy === 'none') {
-      if (spec.countersignedBy) throw new ScenarioError(file, `images.${spec.name}.countersignedBy`, 'an unsigned image has no signature to countersign');
+      if (spec.countersignedBy) fail(['countersignedBy'], 'an unsigned image has no signature to countersign');
       await copyFile(unsigned, path);
     } else {
       const key = pki[spec.signedBy];
@@ -81,7 +86,7 @@ export async function prepareImage(
     await buildManifest(path, { keyPem: key.keyPem, certPem: key.certPem }, manifest, { chunkSize: spec.manifest.chunkSize });
   }
   if (spec.tamper) {
-    if (spec.file !== undefined) throw new ScenarioError(file, `images.${spec.name}.tamper`, 'only built images can be tampered with');
+    if (spec.file !== undefined) fail(['tamper'], 'only built images can be tampered with');
     await tamper(path, spec.tamper.region, spec.tamper.offset);
   }
 
@@ -97,11 +102,17 @@ export async function prepareImage(
     published: [...spec.publish, ...spec.publishTftp.map((p) => `tftp:${p}`)],
     ...(verdict.ok ? { authorityDer: verdict.authority.entry } : { refusal: verdict.reason }),
   };
-  const targets = [...spec.publish.map((n) => join(dirs.www, n)), ...spec.publishTftp.map((n) => join(dirs.tftp, n))];
-  for (const target of targets) {
-    await mkdir(dirname(target), { recursive: true });
-    await copyFile(path, target);
-    if (manifest) await copyFile(manifest, `${target}.merkle`);
+  const targets = [
+    ...spec.publish.map((name, j) => ({ root: dirs.www, name, field: ['publish', j] })),
+    ...spec.publishTftp.map((name, j) => ({ root: dirs.tftp, name, field: ['publishTftp', j] })),
+  ];
+  for (const { root, name, field } of targets) {
+    // Each file is placed part by part below its root, never through a link out of it.
+    for (const [from, to] of manifest ? [[path, name], [manifest, `${name}.merkle`]] : [[path, name]]) {
+      const target = await publishTarget(root, to!);
+      if (!target.ok) fail(field, `cannot publish "${to}": ${target.reason}`);
+      else await copyFile(from!, target.path);
+    }
   }
   return prepared;
 }
@@ -154,8 +165,8 @@ async function tamper(path: string, region: 'header' | 'payload' | 'signature', 
 
 export async function readPemFile(path: string, file: string, where: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return (await readBoundedFile(path)).toString('utf8');
   } catch (e) {
-    throw new ScenarioError(file, where, `cannot read ${path}: ${(e as Error).message}`);
+    throw new ScenarioError(file, where, e instanceof InputTooLargeError ? `${path} is ${e.message}` : `cannot read ${path}: ${(e as Error).message}`);
   }
 }

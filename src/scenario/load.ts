@@ -1,34 +1,38 @@
-import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve, dirname } from 'node:path';
-import { ScenarioError } from '../errors.js';
 import { expandFleet } from '../fleet/templates.js';
 import { scenarioSchema, type Scenario, type ScenarioFile } from './schema.js';
-import { parseYamlFile } from './yaml-file.js';
+import { publishedNameProblem } from './published-path.js';
+import { parseYamlFile, readYamlText, type FailAt } from './yaml-file.js';
+
+export type { FailAt };
 
 export interface LoadedScenario {
   scenario: Scenario;
   file: string;
   /** Directory that relative paths in the scenario are resolved against. */
   baseDir: string;
+  /** Throws a ScenarioError at the line of `path` in the file (absent: the error names no line). */
+  fail?: FailAt;
 }
+
 
 const PKI_KEYS = new Set(['db-ca', 'vendor', 'rogue']);
 
 /** Reads, parses and validates a scenario; every problem names the file, line and path. */
 export async function loadScenario(file: string): Promise<LoadedScenario> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new ScenarioError(file, '', `cannot read scenario: ${(e as Error).message}`);
-  }
-  return { scenario: parseScenario(text, file), file, baseDir: dirname(resolve(file)) };
+  const text = await readYamlText(file, 'scenario');
+  const { scenario, fail } = parseChecked(text, file);
+  return { scenario, file, baseDir: dirname(resolve(file)), fail };
 }
 
 export function parseScenario(text: string, file = '<scenario>'): Scenario {
+  return parseChecked(text, file).scenario;
+}
+
+function parseChecked(text: string, file: string): { scenario: Scenario; fail: FailAt } {
   const { value, fail } = parseYamlFile(text, file, scenarioSchema);
   checkReferences(value, fail);
-  return { ...value, devices: expandFleet(value, fail) };
+  return { scenario: { ...value, devices: expandFleet(value, fail) }, fail };
 }
 
 function checkReferences(s: ScenarioFile, fail: (path: (string | number)[], message: string) => never): void {
@@ -37,15 +41,19 @@ function checkReferences(s: ScenarioFile, fail: (path: (string | number)[], mess
     if (images.has(img.name)) fail(['images', i, 'name'], `duplicate image name "${img.name}"`);
     images.add(img.name);
   });
-  const published = new Map<string, string>();
-  s.images.forEach((img, i) =>
-    img.publish.forEach((name, j) => {
-      if (name.split('/').includes('..')) fail(['images', i, 'publish', j], 'published names stay inside the HTTP root');
-      const other = published.get(name);
-      if (other) fail(['images', i, 'publish', j], `"${name}" is already published by image "${other}"`);
-      published.set(name, img.name);
-    }),
-  );
+  // HTTP and TFTP names follow one rule: each stays inside its server's root, once.
+  for (const field of ['publish', 'publishTftp'] as const) {
+    const published = new Map<string, string>();
+    s.images.forEach((img, i) =>
+      img[field].forEach((name, j) => {
+        const problem = publishedNameProblem(name);
+        if (problem) fail(['images', i, field, j], `"${name}": ${problem}`);
+        const other = published.get(name);
+        if (other) fail(['images', i, field, j], `"${name}" is already published by image "${other}"`);
+        published.set(name, img.name);
+      }),
+    );
+  }
   const checkDb = (db: string[], path: (string | number)[]): void =>
     db.forEach((entry, i) => {
       if (!PKI_KEYS.has(entry) && !entry.endsWith('.pem')) {

@@ -20,6 +20,7 @@ import { runDevice } from './device-run.js';
 import { checkExpectations, type DeviceResult, type ExpectationCheck } from './expectations.js';
 import { prepareImage, readPemFile, type PreparedImage } from './images.js';
 import { scenarioPath, type LoadedScenario } from './load.js';
+import { InputRoots } from './input-roots.js';
 import type { ScenarioDevice } from './schema.js';
 import { createRunPki, type RunPki } from './pki.js';
 import { encodeSignedReferenceList, signReferenceList, type SignedReferenceList } from '../trust/reference-list.js';
@@ -39,6 +40,11 @@ export interface RunOptions {
   concurrency?: number;
   /** Run only this slice of the fleet (`--shard i/n`). */
   shard?: Shard;
+  /**
+   * Directories besides the scenario's own and bootlab's bundled images that the files it
+   * names (image source/file, PEM trust entries) may lie in (`--allow-outside`).
+   */
+  allowOutside?: readonly string[];
 }
 
 export interface RunReport {
@@ -72,17 +78,28 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
   try {
     bus.emit({ type: 'run.start', message: `scenario ${s.name}` });
     const pki = await createRunPki(join(work, 'pki'));
+    const fail = loaded.fail ?? ((path, message) => {
+      throw new ScenarioError(file, path.join('.'), message);
+    });
+    // A scenario reads files only from where it is allowed to: a scenario handed to a
+    // root-run CI job must not publish /etc/shadow as an "image".
+    const inputs = await InputRoots.of(loaded.baseDir, opts.allowOutside);
+    const input = async (p: string, path: (string | number)[]): Promise<string> => {
+      const r = await inputs.resolve(scenarioPath(loaded, p));
+      return r.ok ? r.path : fail(path, r.reason);
+    };
     /** A trust entry: a key of the run's test PKI, or a PEM file relative to the scenario. */
-    const pemOf = (entry: string, where: string): Promise<string> =>
-      entry in pki ? Promise.resolve(pki[entry as keyof typeof pki].certPem) : readPemFile(scenarioPath(loaded, entry), file, where);
+    const pemOf = async (entry: string, where: string): Promise<string> =>
+      entry in pki ? pki[entry as keyof typeof pki].certPem : readPemFile(await input(entry, where.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k))), file, where);
     // Images are built and first judged with the scenario's certificates; each trust store
     // (the scenario's, and any a template changes) is made once those images exist.
     const topWhere: TrustWhere = (field) => `trust.${field}`;
     const certTrust = await certificateTrust(s.trust, pemOf, topWhere);
 
     const images = new Map<string, PreparedImage>();
-    for (const spec of s.images) {
-      const img = await prepareImage(spec, scenarioPath(loaded, (spec.source ?? spec.file)!), pki, certTrust, { work, www, tftp: tftpRoot }, file, new SeededRandom(`${s.seed}:image:${spec.name}`));
+    for (const [index, spec] of s.images.entries()) {
+      const from = await input((spec.source ?? spec.file)!, ['images', index, spec.source !== undefined ? 'source' : 'file']);
+      const img = await prepareImage(spec, from, pki, certTrust, { work, www, tftp: tftpRoot }, { index, fail }, new SeededRandom(`${s.seed}:image:${spec.name}`));
       images.set(img.name, img);
       bus.emit({
         type: 'image.prepared',

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_POWER_ON_CONCURRENCY, MAX_POWER_ON_CONCURRENCY } from './concurrency-limit.js';
 import { faultsSchema } from './faults-schema.js';
-import { dhcpClassSchema, dhcpOptionsSchema, dhcpReservationSchema, durationSchema as duration, ipv4Schema as ipv4 } from './dhcp-schema.js';
+import { dhcpClassSchema, dhcpOptionsSchema, dhcpReservationSchema, durationSchema as duration, ipv4Schema as ipv4, leaseDurationSchema } from './dhcp-schema.js';
 import { deviceEntrySchema, type DeviceEntry, type DeviceExpectation, type DeviceIdentitySpec } from './device-schema.js';
 import { trustSchema, type TrustSpec } from './trust-schema.js';
 
@@ -86,7 +86,7 @@ export const scenarioSchema = z
                 start: ipv4,
                 end: ipv4,
                 subnetMask: ipv4.default('255.255.255.0'),
-                leaseTime: duration.default(3_600_000),
+                leaseTime: leaseDurationSchema.default(3_600_000),
               })
               .strict(),
             options: dhcpOptionsSchema.default({}),

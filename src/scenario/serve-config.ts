@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { BootlabError, ScenarioError } from '../errors.js';
+import { BootlabError } from '../errors.js';
 import type { Dhcp4ServerConfig } from '../net/dhcp4/server.js';
 import type { ProxyDhcpConfig } from '../net/dhcp4/proxy-server.js';
 import type { Dhcp6ServerConfig } from '../net/dhcp6/server.js';
@@ -15,6 +14,7 @@ import {
   dhcpSubnetSchema,
   durationSchema,
   ipv4Schema,
+  leaseDurationSchema,
   parseDuration,
   toClassRule,
   toOptionValues,
@@ -22,7 +22,7 @@ import {
   toSubnet,
 } from './dhcp-schema.js';
 import { faultsSchema, toFaultPlan } from './faults-schema.js';
-import { parseYamlFile } from './yaml-file.js';
+import { parseYamlFile, readYamlText } from './yaml-file.js';
 import type { FaultPlan } from '../net/faults.js';
 
 /**
@@ -54,7 +54,7 @@ export const serveFileSchema = z
         serverId: ipv4Schema.optional(),
         range: rangeSchema,
         subnetMask: ipv4Schema.default('255.255.255.0'),
-        leaseTime: durationSchema.default(3_600_000),
+        leaseTime: leaseDurationSchema.default(3_600_000),
         leaseFile: z.string().optional(),
         options: dhcpOptionsSchema.default({}),
         classes: z.array(dhcpClassSchema).default([]),
@@ -166,13 +166,7 @@ export async function planServe(flags: ServeFlags, interfaces = networkInterface
   let file: Partial<ServeFile> = {};
   let baseDir = process.cwd();
   if (flags.config) {
-    let text: string;
-    try {
-      text = await readFile(flags.config, 'utf8');
-    } catch (e) {
-      throw new ScenarioError(flags.config, '', `cannot read config: ${(e as Error).message}`);
-    }
-    file = parseYamlFile(text, flags.config, serveFileSchema).value;
+    file = parseYamlFile(await readYamlText(flags.config, 'config'), flags.config, serveFileSchema).value;
     baseDir = dirname(resolve(flags.config));
   }
   const flag = (name: string, value: string | undefined): string | undefined => {
@@ -323,11 +317,16 @@ function positiveDuration(name: string, value: string): number {
 }
 
 function parseDurationFlag(name: string, value: string): number {
+  let ms: number;
   try {
-    return /^\d+$/.test(value) ? Number(value) * 1000 : parseDuration(value);
+    ms = /^\d+$/.test(value) ? Number(value) * 1000 : parseDuration(value);
   } catch {
     throw new BootlabError('BL_CLI_INPUT', `--${name} ${value}: expected seconds or a duration like 1h, 30m, 600s`);
   }
+  // The flag takes the file's rule, so the two can never disagree on what is too long.
+  const r = leaseDurationSchema.safeParse(ms / 1000);
+  if (!r.success) throw new BootlabError('BL_CLI_INPUT', `--${name} ${value}: ${r.error.issues[0]!.message}`);
+  return ms;
 }
 
 function interfaceAddress(name: string, interfaces: ReturnType<typeof networkInterfaces>): string {

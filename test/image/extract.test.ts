@@ -90,10 +90,10 @@ describe('extractPayload', () => {
 
   it('refuses paths that leave the directory, links and devices, naming the entry, and leaves nothing behind', async () => {
     const cases: Array<[Buffer, RegExp]> = [
-      [tar([{ name: 'ok', data: 'fine' }, { name: '../escape', data: 'x' }]), /entry "\.\.\/escape" \(tar offset 1024\): the path leaves the extraction directory/],
+      [tar([{ name: 'ok', data: 'fine' }, { name: '../escape', data: 'x' }]), /entry "\.\.\/escape" \(tar offset 1024, image offset \d+\): the path leaves the extraction directory/],
       [tar([{ name: '/etc/passwd', data: 'x' }]), /entry "\/etc\/passwd" .*leaves the extraction directory/],
       [tar([{ name: 'a/../../b', data: 'x' }]), /entry "a\/\.\.\/\.\.\/b"/],
-      [tar([{ name: 'link', typeflag: '2' }]), /entry "link" \(tar offset 0\) is a symbolic link: only files and directories are extracted/],
+      [tar([{ name: 'link', typeflag: '2' }]), /entry "link" \(tar offset 0, image offset \d+\) is a symbolic link: only files and directories are extracted/],
       [tar([{ name: 'dev', typeflag: '3' }]), /is a character device/],
       [tar([{ name: 'same', data: '1' }, { name: 'same', data: '2' }]), /entry "same" .*the archive holds this path twice/],
     ];
@@ -108,7 +108,7 @@ describe('extractPayload', () => {
 
   it('refuses a payload that is not a tar, a target that exists, a size bomb, and a payload changed since the header was read', async () => {
     const junk = imageWith(Buffer.alloc(2048, 0x41));
-    await expect(extractPayload(junk.path, junk.layout, fresh('out'))).rejects.toThrow(/payload is not a tar: ustar: malformed chksum at offset 148/);
+    await expect(extractPayload(junk.path, junk.layout, fresh('out'))).rejects.toThrow(/payload is not a tar: ustar: malformed chksum at offset 148: .* \(tar offset 148, image offset \d+\)/);
 
     const good = imageWith(tar([{ name: 'f', data: 'x'.repeat(5000) }]));
     const existing = fresh('exists');
@@ -123,5 +123,27 @@ describe('extractPayload', () => {
     const out = fresh('out');
     await expect(extractPayload(good.path, good.layout, out)).rejects.toThrow(/payload sha1 is [0-9a-f]{40}, the header says .*did the file change after it was verified/);
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('names entries and bad headers by their absolute tar offset and image offset, however the reads cut the headers', async () => {
+    // a: header 0, 600 data bytes padded to 1536; b: header 1536, 100 bytes padded to 2560; the third header is at 2560.
+    const entries = (third: string) => tar([{ name: 'a', data: 'x'.repeat(600) }, { name: 'b', data: 'y'.repeat(100) }, { name: third, data: 'z' }]);
+    for (const readChunkBytes of [700, 511, 1000, 1 << 20]) {
+      const escape = imageWith(entries('../c'));
+      const h = escape.layout.headerLength;
+      await expect(extractPayload(escape.path, escape.layout, fresh('out'), { readChunkBytes }), `chunk ${readChunkBytes}`).rejects.toThrow(
+        `entry "../c" (tar offset 2560, image offset ${h + 2560}): the path leaves`,
+      );
+      const corrupt = entries('c');
+      corrupt[2560 + 5] = corrupt[2560 + 5]! ^ 0xff;
+      const bad = imageWith(corrupt);
+      await expect(extractPayload(bad.path, bad.layout, fresh('out'), { readChunkBytes }), `chunk ${readChunkBytes}`).rejects.toThrow(
+        `ustar: malformed chksum at offset ${2560 + 148}: stored`,
+      );
+      await expect(extractPayload(bad.path, bad.layout, fresh('out'), { readChunkBytes })).rejects.toThrow(`(tar offset ${2560 + 148}, image offset ${bad.layout.headerLength + 2560 + 148})`);
+    }
+    const gz = imageWith(gzipSync(entries('../c')));
+    await expect(extractPayload(gz.path, gz.layout, fresh('out'), { readChunkBytes: 700 })).rejects.toThrow('entry "../c" (offset 2560 of the gunzipped tar): the path leaves');
+    expect(readdirSync(work).filter((f) => f.includes('.partial-'))).toEqual([]);
   });
 });

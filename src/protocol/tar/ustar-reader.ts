@@ -31,7 +31,7 @@ type State =
 export class UstarReader {
   private readonly maxEntries: number;
   private state: State = { at: 'header' };
-  /** Absolute offset of the next byte pushed. */
+  /** Absolute offset of the next byte pushed (bytes of a partly filled header block included). */
   private position = 0;
   private block = Buffer.alloc(USTAR_BLOCK);
   private blockFill = 0;
@@ -78,11 +78,12 @@ export class UstarReader {
       b.copy(this.block, this.blockFill, i, i + n);
       this.blockFill += n;
       i += n;
-      if (this.blockFill < USTAR_BLOCK) break;
-      const blockAt = this.position + n - USTAR_BLOCK;
+      // Counted as they arrive, like data bytes: a header cut across pushes must not shift
+      // every later offset by the part that came in the earlier push.
       this.position += n;
+      if (this.blockFill < USTAR_BLOCK) break;
       this.blockFill = 0;
-      this.onBlock(blockAt, events);
+      this.onBlock(this.position - USTAR_BLOCK, events);
     }
     return events;
   }
@@ -92,7 +93,7 @@ export class UstarReader {
     const s = this.state;
     if (s.at === 'done') return;
     if (s.at === 'data') throw new DecodeError('ustar', 'truncated', s.entry.offset, 'data', `entry ${s.entry.name} needs ${s.entry.size} bytes, ${s.left} are missing`);
-    if (s.at === 'zero-block') throw new DecodeError('ustar', 'truncated', this.position, 'end', 'only one zero block');
+    if (s.at === 'zero-block') throw new DecodeError('ustar', 'truncated', this.position - this.blockFill, 'end', 'only one zero block');
     throw new DecodeError('ustar', 'truncated', this.position - this.blockFill, 'header', 'archive ends without two zero blocks');
   }
 

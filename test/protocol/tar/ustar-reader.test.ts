@@ -97,3 +97,59 @@ describe('UstarReader', () => {
     expect(() => new UstarReader({ maxEntries: 4 }).push(many)).toThrow(/more than 4 entries/);
   });
 });
+
+describe('UstarReader offsets are absolute in the archive stream, however it is cut', () => {
+  // Entries: a (100 bytes), b (600 bytes), c (0 bytes): headers at 0, 1024, 2560; end marker at 3072.
+  const tar = archive([{ name: 'a', data: Buffer.alloc(100, 1) }, { name: 'b', data: Buffer.alloc(600, 2) }, { name: 'c' }]);
+  const chunkings = [1, 3, 100, 511, 512, 513, 1000, 1500, tar.length];
+
+  /** Pushes `bytes` in chunks of `size`, then finishes; returns the entries seen and the error thrown, if any. */
+  function run(bytes: Buffer, size: number): { offsets: number[]; error?: DecodeError } {
+    const r = new UstarReader();
+    const offsets: number[] = [];
+    try {
+      for (let at = 0; at < bytes.length; at += size) {
+        for (const e of r.push(bytes.subarray(at, at + size))) if (e.kind === 'entry') offsets.push(e.entry.offset);
+      }
+      r.finish();
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      return { offsets, error: e };
+    }
+    return { offsets };
+  }
+
+  it('gives each entry the offset of its data', () => {
+    for (const size of chunkings) expect(run(tar, size), `chunk ${size}`).toEqual({ offsets: [512, 1536, 3072] });
+  });
+
+  it('names the checksum field of a corrupt 2nd or 3rd header at its absolute offset', () => {
+    for (const header of [1024, 2560]) {
+      const bad = Buffer.from(tar);
+      bad[header + 10] = bad[header + 10]! ^ 0xff;
+      for (const size of chunkings) {
+        const { error } = run(bad, size);
+        expect(error, `header ${header}, chunk ${size}`).toMatchObject({ field: 'chksum', offset: header + 148 });
+      }
+    }
+  });
+
+  it('names a bad size field of the 3rd header at its absolute offset', () => {
+    const bad = Buffer.concat([tar.subarray(0, 2560), encodeUstarHeader({ name: 'c', size: 0, mode: 0o644, mtime: 0, type: 'file' }), ustarEnd()]);
+    bad.write('9', 2560 + 124, 'latin1');
+    bad.fill(0x20, 2560 + 148, 2560 + 156);
+    let sum = 0;
+    for (const x of bad.subarray(2560, 3072)) sum += x;
+    bad.write(`${sum.toString(8).padStart(6, '0')}\0 `, 2560 + 148, 'latin1');
+    for (const size of chunkings) expect(run(bad, size).error, `chunk ${size}`).toMatchObject({ field: 'size', offset: 2560 + 124 });
+  });
+
+  it('puts junk after the end marker and a truncated header where they are', () => {
+    const junk = Buffer.concat([tar, Buffer.alloc(700), Buffer.from('x')]);
+    for (const size of chunkings) expect(run(junk, size).error, `chunk ${size}`).toMatchObject({ field: 'end', offset: tar.length + 700 });
+    const cut = tar.subarray(0, 1024 + 300);
+    for (const size of chunkings) expect(run(cut, size).error, `chunk ${size}`).toMatchObject({ reason: 'truncated', field: 'header', offset: 1024 });
+    const oneZero = tar.subarray(0, tar.length - 200);
+    for (const size of chunkings) expect(run(oneZero, size).error, `chunk ${size}`).toMatchObject({ reason: 'truncated', field: 'end', offset: tar.length - 512 });
+  });
+});
