@@ -17,6 +17,8 @@ export interface FuzzRun {
   seeds: Uint8Array[];
   /** Stop after this many milliseconds even if `runs` is not reached (0: no limit). */
   maxMs?: number;
+  /** Go on after a finding, keeping the first input of each kind of failure (libFuzzer's -keep_going). */
+  keepGoing?: boolean;
 }
 
 export interface FuzzFinding {
@@ -30,7 +32,9 @@ export interface FuzzResult {
   ms: number;
   corpusSize: number;
   outcomes: number;
+  /** The first finding; with keepGoing, the first of each kind in `findings` too. */
   finding?: FuzzFinding;
+  findings: FuzzFinding[];
 }
 
 /** Share of inputs that fast-check generates instead of the mutator (1 in N). */
@@ -47,18 +51,30 @@ export async function fuzz(target: FuzzTarget, run: FuzzRun): Promise<FuzzResult
   const arbitrary = fc.oneof(fc.uint8Array({ maxLength: Math.min(maxLen, 1024) }), ...(target.arbitrary ? [target.arbitrary] : []));
   let generated: Uint8Array[] = [];
   let batch = 0;
-  const result = (executed: number, finding?: FuzzFinding): FuzzResult => ({
+  const findings: FuzzFinding[] = [];
+  const kinds = new Set<string>();
+  const result = (executed: number): FuzzResult => ({
     executed,
     ms: performance.now() - started,
     corpusSize: corpus.length,
     outcomes: seen.size,
-    ...(finding ? { finding } : {}),
+    ...(findings[0] ? { finding: findings[0] } : {}),
+    findings,
   });
+  /** True when the run must stop here. */
+  const found = (f: FuzzFinding): boolean => {
+    const kind = failureKind(f.error);
+    if (!kinds.has(kind)) {
+      kinds.add(kind);
+      findings.push(f);
+    }
+    return !run.keepGoing;
+  };
 
   // Every seed first, as it is: a seed that already fails is the first finding.
   for (const [i, s] of run.seeds.entries()) {
     const f = await once(target, s, seen, i);
-    if (f) return result(i + 1, f);
+    if (f && found(f)) return result(i + 1);
   }
   for (let i = run.seeds.length; i < run.runs; i++) {
     let input: Uint8Array;
@@ -70,7 +86,10 @@ export async function fuzz(target: FuzzTarget, run: FuzzRun): Promise<FuzzResult
     }
     const before = seen.size;
     const f = await once(target, input, seen, i);
-    if (f) return result(i + 1, f);
+    if (f) {
+      if (found(f)) return result(i + 1);
+      continue;
+    }
     if (seen.size > before) {
       if (corpus.length < MAX_CORPUS) corpus.push(input);
       else corpus[run.seeds.length + rng.below(MAX_CORPUS - run.seeds.length)] = input;

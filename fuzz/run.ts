@@ -1,5 +1,5 @@
 /**
- * `npm run fuzz -- [--runs N] [--target NAME]… [--seed N] [--max-seconds S] [--list] [--replay FILE]`
+ * `npm run fuzz -- [--runs N] [--target NAME]… [--seed N] [--max-seconds S] [--keep-going] [--list] [--replay FILE]`
  *
  * Runs every target (or the named ones) for N inputs each (default 1,000,000, or
  * FUZZ_RUNS), one after the other. A finding is minimized, written under fuzz/findings/,
@@ -31,6 +31,7 @@ const { values } = (() => {
         'max-seconds': { type: 'string' },
         list: { type: 'boolean', default: false },
         replay: { type: 'string' },
+        'keep-going': { type: 'boolean', default: false },
       },
     });
   } catch (e) {
@@ -85,23 +86,25 @@ async function main(): Promise<number> {
   for (const t of chosen) {
     const seeds = seedsFor(t);
     stray = undefined;
-    const r = await fuzz(t, { runs, seed, seeds: seeds.map((s) => s.bytes), maxMs });
+    const r = await fuzz(t, { runs, seed, seeds: seeds.map((s) => s.bytes), maxMs, keepGoing: values['keep-going'] });
     await t.close?.();
-    const finding = r.finding ?? (stray !== undefined ? { input: new Uint8Array(0), error: stray, iteration: r.executed } : undefined);
+    const all = [...r.findings, ...(stray !== undefined ? [{ input: new Uint8Array(0), error: stray, iteration: r.executed }] : [])];
     const rate = r.executed / Math.max(r.ms / 1000, 1e-3);
     const stats = `${r.executed.toLocaleString('en-US')} inputs in ${(r.ms / 1000).toFixed(1)} s (${Math.round(rate).toLocaleString('en-US')}/s), ${seeds.length} seeds, ${r.outcomes} outcomes, corpus ${r.corpusSize}`;
-    if (!finding) {
+    if (all.length === 0) {
       console.log(`${t.name}: ok: ${stats}`);
       continue;
     }
     failed++;
-    const small = r.finding ? await minimize(t, finding.input, finding.error) : finding.input;
+    console.log(`${t.name}: FINDING${all.length > 1 ? `S (${all.length} kinds)` : ''} after ${stats}`);
+    for (const finding of all) {
+      const small = finding.input.length > 0 ? await minimize(t, finding.input, finding.error) : finding.input;
+      const path = relative(process.cwd(), writeFinding(t.name, small));
+      console.log(`  ${describe(finding.error).split('\n').join('\n  ')}`);
+      console.log(`  input: ${path} (${small.length} bytes, minimized from ${finding.input.length})`);
+      console.log(`  replay: npm run fuzz -- --target ${t.name} --replay ${path}`);
+    }
     await t.close?.();
-    const path = relative(process.cwd(), writeFinding(t.name, small));
-    console.log(`${t.name}: FINDING after ${stats}`);
-    console.log(`  ${describe(finding.error).split('\n').join('\n  ')}`);
-    console.log(`  input: ${path} (${small.length} bytes, minimized from ${finding.input.length})`);
-    console.log(`  replay: npm run fuzz -- --target ${t.name} --replay ${path}`);
   }
   console.log(`fuzz: ${chosen.length - failed} of ${chosen.length} targets clean, ${failed} with findings, ${((performance.now() - total) / 1000).toFixed(1)} s`);
   return failed > 0 ? 1 : 0;

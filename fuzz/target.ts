@@ -57,7 +57,16 @@ export function expectTyped<T>(run: () => T): { ok: true; value: T } | { ok: fal
 
 /** The outcome signature of a decode: the error's code and field, or "ok" and a shape. */
 export function outcome(r: Result<unknown, DecodeError>, shape = ''): string {
-  return r.ok ? `ok:${shape}` : `${r.error.code}:${r.error.field}`;
+  return r.ok ? `ok:${shape}` : `${r.error.code}:${fieldKind(r.error.field)}`;
+}
+
+/**
+ * A field name without the peer's values in it ("option blksize value", "enterprise 42623
+ * data" → "option…value", "enterprise…data"): one outcome per decoder branch, not per input.
+ */
+export function fieldKind(field: string): string {
+  const words = field.replace(/\d+/g, '#').split(' ');
+  return words.length > 2 ? `${words[0]}…${words.at(-1)}` : words.join(' ');
 }
 
 /**

@@ -220,7 +220,10 @@ function tftpServerTarget(): FuzzTarget {
       }
       allSent(net.ports, (b) => decodeTftp(b).ok, 'a TFTP packet');
       const last = events.filter((e) => TERMINAL.has(e.type)).at(-1);
-      return `${last?.type ?? ''}:${(last?.detail ?? '').replace(/[\d.]+/g, '#').slice(0, 40)}`;
+      // The first and last words of the detail name the branch without the peer's values
+      // ("mode … is not supported", "blksize … is below 8"), so outcomes stay countable.
+      const words = (last?.detail ?? '').split(/\s+/);
+      return `${last?.type ?? ''}:${words[0]}:${words.length > 1 ? words.at(-1) : ''}`;
     },
     close: async () => {
       await (await server()).stop();
