@@ -36,6 +36,8 @@ export class UstarReader {
   private block = Buffer.alloc(USTAR_BLOCK);
   private blockFill = 0;
   private entries = 0;
+  /** An error found after some events of the same push: those are delivered first, then this. */
+  private failed: DecodeError | undefined;
 
   constructor(limits: UstarReaderLimits = {}) {
     this.maxEntries = limits.maxEntries ?? 100_000;
@@ -45,9 +47,24 @@ export class UstarReader {
     return this.state.at === 'done';
   }
 
+  /**
+   * The events this chunk completes. A bad byte throws DecodeError; when events came
+   * before it in the same chunk, they are returned and the error is thrown by the next
+   * `push` or `finish`, so a consumer sees the same entries however the stream is cut.
+   */
   push(chunk: Uint8Array): UstarEvent[] {
-    const b = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (this.failed) throw this.failed;
     const events: UstarEvent[] = [];
+    try {
+      this.consume(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength), events);
+    } catch (e) {
+      if (!(e instanceof DecodeError) || events.length === 0) throw e;
+      this.failed = e;
+    }
+    return events;
+  }
+
+  private consume(b: Buffer, events: UstarEvent[]): void {
     let i = 0;
     while (i < b.length) {
       const s = this.state;
@@ -85,11 +102,11 @@ export class UstarReader {
       this.blockFill = 0;
       this.onBlock(this.position - USTAR_BLOCK, events);
     }
-    return events;
   }
 
   /** Throws unless the archive ended properly. */
   finish(): void {
+    if (this.failed) throw this.failed;
     const s = this.state;
     if (s.at === 'done') return;
     if (s.at === 'data') throw new DecodeError('ustar', 'truncated', s.entry.offset, 'data', `entry ${s.entry.name} needs ${s.entry.size} bytes, ${s.left} are missing`);

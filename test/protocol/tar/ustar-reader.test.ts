@@ -32,6 +32,12 @@ function read(tar: Buffer, chunk: number): Array<{ name: string; data: string } 
   return out;
 }
 
+/** One push of the whole archive, then finish: an error after some events comes from finish. */
+function readAll(r: UstarReader, tar: Buffer): void {
+  r.push(tar);
+  r.finish();
+}
+
 describe('UstarReader', () => {
   const big = Buffer.alloc(70_000);
   for (let i = 0; i < big.length; i++) big[i] = (i * 7) & 0xff;
@@ -52,9 +58,10 @@ describe('UstarReader', () => {
     expect(read(Buffer.concat([tar, Buffer.alloc(10240)]), 1000)).toEqual(expected);
     const r = new UstarReader();
     const junk = Buffer.concat([tar, Buffer.from('x')]);
-    expect(() => r.push(junk)).toThrow(/data after the end-of-archive marker/);
+    expect(() => readAll(r, junk)).toThrow(/data after the end-of-archive marker/);
     try {
-      new UstarReader().push(junk);
+      readAll(new UstarReader(), junk);
+      expect.unreachable();
     } catch (e) {
       expect((e as DecodeError).offset).toBe(tar.length);
     }
@@ -84,7 +91,7 @@ describe('UstarReader', () => {
     const flip = 1024 + 512 * 137 + 3; // a byte of the header of d/empty (after d/ and d/big's 137 data blocks)
     bad[flip] = bad[flip]! ^ 0xff;
     try {
-      new UstarReader().push(bad);
+      readAll(new UstarReader(), bad);
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(DecodeError);
@@ -94,7 +101,7 @@ describe('UstarReader', () => {
 
   it('bounds the number of entries', () => {
     const many = archive(Array.from({ length: 5 }, (_, i) => ({ name: `f${i}` })));
-    expect(() => new UstarReader({ maxEntries: 4 }).push(many)).toThrow(/more than 4 entries/);
+    expect(() => readAll(new UstarReader({ maxEntries: 4 }), many)).toThrow(/more than 4 entries/);
   });
 });
 
@@ -131,6 +138,14 @@ describe('UstarReader offsets are absolute in the archive stream, however it is 
         const { error } = run(bad, size);
         expect(error, `header ${header}, chunk ${size}`).toMatchObject({ field: 'chksum', offset: header + 148 });
       }
+    }
+  });
+
+  it('delivers the entries before a corrupt header however the stream is cut, then the error', () => {
+    const bad = Buffer.from(tar);
+    bad[2560 + 10] = bad[2560 + 10]! ^ 0xff;
+    for (const size of chunkings) {
+      expect(run(bad, size), `chunk ${size}`).toMatchObject({ offsets: [512, 1536], error: { field: 'chksum', offset: 2560 + 148 } });
     }
   });
 
