@@ -277,7 +277,8 @@ export class HttpImageServer {
       if (res.headersSent) return void res.destroy();
       for (const name of res.getHeaderNames()) res.removeHeader(name);
       for (const [name, value] of Object.entries(e.headers ?? {})) res.setHeader(name, value);
-      this.reply(req, res, e.status ?? 500);
+      // emitWhenDone below already reports this response.
+      this.endEmpty(res, e.status ?? 500);
     });
     this.emitWhenDone(req, res, () => sent);
     stream.pipe(res);
@@ -316,6 +317,12 @@ export class HttpImageServer {
   }
 
   private reply(req: IncomingMessage, res: ServerResponse, status: number): void {
+    this.endEmpty(res, status);
+    this.emitWhenDone(req, res, () => 0);
+  }
+
+  /** Ends a response with a status and no body. */
+  private endEmpty(res: ServerResponse, status: number): void {
     res.statusCode = status;
     res.setHeader('Content-Length', 0);
     // A 404 is the common answer in ONIE's waterfall (a dozen names tried per pass): the
@@ -323,7 +330,6 @@ export class HttpImageServer {
     // gets no second chance on the same connection.
     if (status === 400 || status >= 500) res.setHeader('Connection', 'close');
     res.end();
-    this.emitWhenDone(req, res, () => 0);
   }
 
   private emitWhenDone(req: IncomingMessage, res: ServerResponse, bytes: () => number): void {
