@@ -131,13 +131,14 @@ export class HttpImageServer {
     // A request node's parser rejects (or that timed out) gets one short reply, then the socket goes.
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
       const code = error.code ?? '';
-      const raw = this.rawOf(socket);
-      const status = CLIENT_ERROR_STATUS[code] ?? 400;
-      if (raw) this.drop(raw, status === 408 ? 'headers-timeout' : 'bad-request', code || error.message);
+      // The peer went away (or a response is under way): nothing to tell it, nothing to count.
       if (code === 'ECONNRESET' || !socket.writable || (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage?.headersSent) {
         socket.destroy();
         return;
       }
+      const raw = this.rawOf(socket);
+      const status = CLIENT_ERROR_STATUS[code] ?? 400;
+      if (raw) this.drop(raw, status === 408 ? 'headers-timeout' : 'bad-request', code || error.message);
       this.closeAfter(socket, `HTTP/1.1 ${status} ${STATUS_LINE[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     });
     server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
