@@ -30,7 +30,7 @@ export interface DownloadOptions {
    * ONIE's busybox wget (built without TLS) refuses it. With `dispatcher`, make it with
    * deviceHttpAgent({ ca }) and the same anchors.
    */
-  ca?: readonly string[];
+  ca?: readonly string[] | undefined;
 }
 
 /** ONIE runs `wget -T 3`. */
