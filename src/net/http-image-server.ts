@@ -203,6 +203,8 @@ export class HttpImageServer {
     if (!raw) return;
     this.budget.busy(raw);
     const ms = this.limits.responseTimeoutMs;
+    // Wall-clock time, like node's own socket timeouts, not a run's clock: what a stalled peer
+    // holds (a descriptor, an open file, buffers) costs the host in real time.
     const timer = setTimeout(() => {
       this.drop(raw, 'response-time', `response not done after ${ms} ms`);
       raw.destroy();
