@@ -39,7 +39,12 @@ export function registerServeCommand(program: Command): void {
     .option('--tftp-max-transfer-time <duration>', 'longest one TFTP transfer may run, seconds or e.g. 10m (default 10m)')
     .option('--tftp-busy-poll <us>', 'after sending DATA, poll for the ACK this many µs instead of sleeping (default 1000; 0 saves the CPU, costs lock-step speed)')
     .option('--http-root <dir>', 'start HTTP, serving this directory')
-    .option('--http-port <port>', 'HTTP port (default 80)')
+    .option('--http-port <port>', 'HTTP port (default 80, or 443 with --http-tls-cert)')
+    .option('--http-tls-cert <file>', 'serve HTTPS with this PEM certificate (chain); needs --http-tls-key')
+    .option('--http-tls-key <file>', 'PEM private key of --http-tls-cert')
+    .option('--http-max-connections <n>', 'HTTP connections held at once; past it the longest-idle one makes room, or 503 (default 256)')
+    .option('--http-max-per-client <n>', 'HTTP connections from one address (default 8)')
+    .option('--http-idle-timeout <time>', 'close an HTTP connection when no byte moved for this long: seconds, or 30s, 2m (default 30s)')
     .option('-v, --verbose', 'also print requests that were dropped')
     .option('-q, --quiet', 'no line per exchange (like dnsmasq --quiet-dhcp); start, stop and errors only')
     .action(async (flags: ServeFlags & { verbose?: boolean; quiet?: boolean }) => {
@@ -61,7 +66,7 @@ export function registerServeCommand(program: Command): void {
         serving.tftp
           ? `TFTP on ${serving.tftp.address}:${serving.tftp.port} serving ${plan.tftp!.root}${plan.tftp!.write ? `, uploads into ${plan.tftp!.write.dir}` : ''}`
           : '',
-        serving.http ? `HTTP on ${serving.http.address}:${serving.http.port} serving ${plan.http!.root}` : '',
+        serving.http ? `${plan.http!.tls ? 'HTTPS' : 'HTTP'} on ${serving.http.address}:${serving.http.port} serving ${plan.http!.root}` : '',
       ].filter(Boolean);
       process.stdout.write(`bootlab serve: ${parts.join(', ')}\n`);
       await new Promise<void>((resolve) => {

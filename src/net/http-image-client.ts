@@ -24,12 +24,35 @@ export interface DownloadOptions {
    * connection, nor the headers) arrived for that long.
    */
   clock?: Clock;
+  /**
+   * Trust anchors (PEM) for https:// URLs: the server's certificate must chain to one of
+   * these, the system's CAs are not consulted. Without them https:// is refused, as
+   * ONIE's busybox wget (built without TLS) refuses it. With `dispatcher`, make it with
+   * deviceHttpAgent({ ca }) and the same anchors.
+   */
+  ca?: readonly string[] | undefined;
 }
 
 /** ONIE runs `wget -T 3`. */
 const DEFAULT_TIMEOUT_MS = 3000;
 
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+/** What node's TLS reports when the server's certificate does not check out, or TLS itself fails. */
+const TLS_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'INVALID_CA',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'EPROTO',
+]);
 const CONNECT_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -49,14 +72,20 @@ const CONNECT_CODES = new Set([
  * its own: pair it with `clock` in downloadImage, whose watchdog stands for wget's -T. The
  * caller destroys it when the device is done.
  */
-export function deviceHttpAgent(): Dispatcher {
-  return new Agent({ connect: { timeout: 0 }, headersTimeout: 0, bodyTimeout: 0, connections: 2 });
+export function deviceHttpAgent(opts: { ca?: readonly string[] } = {}): Dispatcher {
+  return new Agent({ connect: { timeout: 0, ...tlsTrust(opts.ca) }, headersTimeout: 0, bodyTimeout: 0, connections: 2 });
+}
+
+/** undici's connect options that check a server certificate against exactly `ca`. */
+function tlsTrust(ca: readonly string[] | undefined): { ca?: string[] } {
+  return ca ? { ca: [...ca] } : {};
 }
 
 /**
- * Fetches an installer the way ONIE's busybox wget does: plain http:// only (busybox is
- * built without TLS, so https:// fails on a real switch too), a GET with the given
- * headers, the body streamed to `to` and handed to `onChunk` on the way.
+ * Fetches an installer the way ONIE's busybox wget does: plain http:// (busybox is built
+ * without TLS, so https:// fails on a real switch too) unless the device was given trust
+ * anchors for https:// (`ca`), a GET with the given headers, the body streamed to `to`
+ * and handed to `onChunk` on the way.
  */
 export async function downloadImage(url: string, opts: DownloadOptions): Promise<{ status: number; bytes: number }> {
   let parsed: URL;
@@ -65,8 +94,11 @@ export async function downloadImage(url: string, opts: DownloadOptions): Promise
   } catch {
     throw new PeerError('BL_HTTP_URL', `not a URL: ${JSON.stringify(url)}`);
   }
-  if (parsed.protocol !== 'http:') {
-    throw new PeerError('BL_HTTP_SCHEME', `${url}: only http:// is supported (ONIE's busybox wget has no TLS)`);
+  if (parsed.protocol === 'https:' && !opts.ca) {
+    throw new PeerError('BL_HTTP_SCHEME', `${url}: https:// needs trust anchors for the server's certificate (ONIE's busybox wget has no TLS)`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new PeerError('BL_HTTP_SCHEME', `${url}: only http:// and https:// are supported`);
   }
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!(timeoutMs > 0)) throw new RangeError(`downloadImage: timeoutMs must be positive, got ${timeoutMs}`);
@@ -76,7 +108,11 @@ export async function downloadImage(url: string, opts: DownloadOptions): Promise
       // off undici asks the server to close, and a FIN that arrives while the body is paused
       // under backpressure (a disk slower than loopback) trips an uncatchable assertion in
       // undici 7 (nodejs/undici#5360, fixed only in 8, which needs Node 22).
-      new Agent(opts.clock ? { connect: { timeout: 0 }, headersTimeout: 0, bodyTimeout: 0 } : { connect: { timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+      new Agent(
+        opts.clock
+          ? { connect: { timeout: 0, ...tlsTrust(opts.ca) }, headersTimeout: 0, bodyTimeout: 0 }
+          : { connect: { timeout: timeoutMs, ...tlsTrust(opts.ca) }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs },
+      );
   const dispatcher = opts.dispatcher ?? ownAgent!;
   // With a clock, one watchdog on it stands for wget's -T: it aborts the request when idle.
   const idle = opts.clock ? new AbortController() : undefined;
@@ -148,18 +184,25 @@ function tooLarge(url: string, maxBytes: number, detail: string): PeerError {
 function classify(e: unknown, url: string, timeoutMs: number, signal: AbortSignal | undefined): unknown {
   if (e instanceof BootlabError) return e;
   if (signal?.aborted) return signal.reason;
-  const code = errorCode(e);
+  const coded = codedError(e);
+  const code = coded?.code;
   if (code !== undefined && TIMEOUT_CODES.has(code)) return new TimeoutError(`GET ${url}`, timeoutMs);
+  if (code !== undefined && TLS_CODES.has(code)) {
+    return new PeerError('BL_HTTP_TLS', `GET ${url}: the server's certificate is not trusted, or TLS failed (${code}: ${coded!.message})`, { cause: e });
+  }
   if (code !== undefined && CONNECT_CODES.has(code)) {
     return new PeerError('BL_HTTP_CONNECT', `GET ${url}: ${code}: ${(e as Error).message}`, { cause: e });
   }
   return e;
 }
 
-function errorCode(e: unknown): string | undefined {
+/** The error (or one of its causes) whose code we know, with that code and its own message. */
+function codedError(e: unknown): { code: string; message: string } | undefined {
   for (let cur = e, depth = 0; cur && typeof cur === 'object' && depth < 4; cur = (cur as { cause?: unknown }).cause, depth++) {
     const code = (cur as { code?: unknown }).code;
-    if (typeof code === 'string' && (TIMEOUT_CODES.has(code) || CONNECT_CODES.has(code))) return code;
+    if (typeof code === 'string' && (TIMEOUT_CODES.has(code) || CONNECT_CODES.has(code) || TLS_CODES.has(code))) {
+      return { code, message: String((cur as { message?: unknown }).message ?? '') };
+    }
   }
   return undefined;
 }

@@ -29,6 +29,8 @@ export interface DeviceRunInput {
   dhcpServer: { address: string; port: number };
   bindAddress: string;
   httpPort: number;
+  /** Trust anchors for https:// URLs (the run's HTTPS CA); none: https:// is refused. */
+  httpsCa?: readonly string[] | undefined;
   /** The run's TFTP port, which ONIE's TFTP methods use instead of 69. */
   tftpPort: number;
   clock: Clock;
@@ -78,7 +80,7 @@ export async function runDevice(input: DeviceRunInput): Promise<DeviceRun> {
     bus.emit({ type, device: id, message, ...(data ? { data } : {}) });
   };
 
-  const http = deviceHttpAgent();
+  const http = deviceHttpAgent(input.httpsCa ? { ca: input.httpsCa } : {});
   const effects = onieEffects({
     identity: input.identity,
     tpm,
@@ -88,6 +90,7 @@ export async function runDevice(input: DeviceRunInput): Promise<DeviceRun> {
     dhcpServer: input.dhcpServer,
     bindAddress: input.bindAddress,
     httpPort: input.httpPort,
+    httpsCa: input.httpsCa,
     tftpPort: input.tftpPort,
     clock: input.clock,
     http,

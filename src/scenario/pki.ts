@@ -20,6 +20,24 @@ export interface RunPki {
   kek: KeyPair;
 }
 
+/** The run's HTTPS server certificate and the CA devices check it against (only when the scenario asks for TLS). */
+export interface HttpsPki {
+  ca: KeyPair;
+  server: KeyPair;
+}
+
+/** A CA of its own for TLS, apart from the image-signing keys, and a server certificate for `host` under it. */
+export async function createHttpsPki(dir: string, host: string): Promise<HttpsPki> {
+  const ca = issueCertificate({ subject: 'bootlab HTTPS CA (TEST ONLY)', ca: true, days: 30 });
+  const server = issueCertificate({ subject: `bootlab HTTP server ${host} (TEST ONLY)`, issuer: ca, days: 30, serverHosts: [host] });
+  await mkdir(dir, { recursive: true });
+  for (const [name, pair] of Object.entries({ 'https-ca': ca, 'https-server': server })) {
+    await writeFile(join(dir, `${name}.TEST-ONLY.cert.pem`), pair.certPem);
+    await writeFile(join(dir, `${name}.TEST-ONLY.key.pem`), pair.keyPem, { mode: 0o600 });
+  }
+  return { ca, server };
+}
+
 export async function createRunPki(dir: string): Promise<RunPki> {
   const pki = createTestPki();
   const operatorCa = issueCertificate({ subject: 'bootlab operator CA (TEST ONLY)', ca: true });

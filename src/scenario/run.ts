@@ -22,7 +22,8 @@ import { prepareImage, readPemFile, type PreparedImage } from './images.js';
 import { scenarioPath, type LoadedScenario } from './load.js';
 import { InputRoots } from './input-roots.js';
 import type { ScenarioDevice } from './schema.js';
-import { createRunPki, type RunPki } from './pki.js';
+import { createHttpsPki, createRunPki, type RunPki } from './pki.js';
+import { DEFAULT_HTTP_LIMITS } from '../net/http-limits.js';
 import { encodeSignedReferenceList, signReferenceList, type SignedReferenceList } from '../trust/reference-list.js';
 import { ScenarioError } from '../errors.js';
 import { publish } from './server-events.js';
@@ -118,7 +119,19 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     const firstOfEntry = new Map(s.devices.map((d) => [d.entry, d] as const));
     for (const d of firstOfEntry.values()) await trustStores.get(d.trust, trustWhere(d));
 
-    const http = new HttpImageServer({ root: www, bind: { address: s.bind, port: 0 } }, { onEvent: publish.http(bus) });
+    const https = s.servers.http.tls ? await createHttpsPki(join(work, 'pki'), s.bind) : undefined;
+    // Every device of a run connects from the run's one address, two connections each at most:
+    // the per-address cap that guards `bootlab serve` would turn a paced fleet away here.
+    const fleetConnections = Math.max(DEFAULT_HTTP_LIMITS.maxConnections, 2 * (opts.concurrency ?? s.powerOn.concurrency) + 16);
+    const http = new HttpImageServer(
+      {
+        root: www,
+        bind: { address: s.bind, port: 0 },
+        limits: { maxConnections: fleetConnections, maxPerClient: fleetConnections },
+        ...(https ? { tls: { cert: https.server.certPem, key: https.server.keyPem } } : {}),
+      },
+      { onEvent: publish.http(bus), onConnectionEvent: publish.httpConnection(bus) },
+    );
     const httpAddr = await http.start();
     servers.push(http);
     const hostPort = `${httpAddr.address}:${httpAddr.port}`;
@@ -168,7 +181,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     );
     const dhcpAddr = await dhcp.start();
     servers.push(dhcp);
-    bus.emit({ type: 'run.servers', message: `DHCP on ${dhcpAddr.address}:${dhcpAddr.port}, HTTP on ${hostPort}, TFTP on ${tftpAddr.address}:${tftpAddr.port}` });
+    bus.emit({ type: 'run.servers', message: `DHCP on ${dhcpAddr.address}:${dhcpAddr.port}, ${https ? 'HTTPS' : 'HTTP'} on ${hostPort}, TFTP on ${tftpAddr.address}:${tftpAddr.port}` });
 
     const golden = s.attestation ? images.get(s.attestation.goldenImage) : undefined;
     const referenceList = s.attestation?.referenceList ? buildReferenceList(s.name, s.attestation.referenceList, images, pki, file) : undefined;
@@ -233,6 +246,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
           dhcpServer: dhcpAddr,
           bindAddress: s.bind,
           httpPort: httpAddr.port,
+          httpsCa: https ? [https.ca.certPem] : undefined,
           tftpPort: tftpAddr.port,
           clock,
           random: deviceRandom,

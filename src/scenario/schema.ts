@@ -96,7 +96,18 @@ export const scenarioSchema = z
             faults: faultsSchema.optional(),
           })
           .strict(),
-        http: z.object({}).strict().default({}),
+        http: z
+          .object({
+            /**
+             * Serve HTTPS: the run's HTTP server presents a certificate issued by a fresh
+             * run CA (https-ca in the run's PKI), and devices check it against that CA.
+             * Write the URLs devices are given as https://{http}/… ; ONIE's inexact
+             * http:// probes then fail against it, as they would on a real network.
+             */
+            tls: z.boolean().default(false),
+          })
+          .strict()
+          .default({ tls: false }),
         /** The run always serves TFTP (images with publishTftp); this tunes it. */
         tftp: z
           .object({

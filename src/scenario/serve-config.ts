@@ -5,6 +5,9 @@ import { BootlabError } from '../errors.js';
 import type { Dhcp4ServerConfig } from '../net/dhcp4/server.js';
 import type { ProxyDhcpConfig } from '../net/dhcp4/proxy-server.js';
 import type { Dhcp6ServerConfig } from '../net/dhcp6/server.js';
+import type { HttpImageServerConfig } from '../net/http-image-server.js';
+import type { HttpLimits } from '../net/http-limits.js';
+import { readHttpTls } from './serve-http-tls.js';
 import type { TftpServerConfig } from '../net/tftp/server.js';
 import { parseIpv6 } from '../protocol/dhcp6/options.js';
 import {
@@ -88,7 +91,17 @@ export const serveFileSchema = z
       .strict()
       .optional(),
     http: z
-      .object({ root: z.string().min(1), port: z.number().int().min(0).max(65535).default(80) })
+      .object({
+        root: z.string().min(1),
+        /** Default 80, or 443 with TLS. */
+        port: z.number().int().min(0).max(65535).optional(),
+        /** Serve HTTPS with this PEM certificate (chain) and key. */
+        tlsCert: z.string().min(1).optional(),
+        tlsKey: z.string().min(1).optional(),
+        maxConnections: z.number().int().positive().optional(),
+        maxPerClient: z.number().int().positive().optional(),
+        idleTimeout: durationSchema.optional(),
+      })
       .strict()
       .optional(),
   })
@@ -117,6 +130,13 @@ export interface ServeFlags {
   bootFileName?: string;
   httpRoot?: string;
   httpPort?: string;
+  /** HTTPS: PEM certificate (chain) and key files. */
+  httpTlsCert?: string;
+  httpTlsKey?: string;
+  /** Budgets against floods and stalled peers (see DEFAULT_HTTP_LIMITS). */
+  httpMaxConnections?: string;
+  httpMaxPerClient?: string;
+  httpIdleTimeout?: string;
   /** 'source' answers to the request's source address and port (loopback labs, tests). */
   replyTo?: string;
   /** proxyDHCP: answer PXE clients only, with boot information and no address. */
@@ -156,7 +176,7 @@ export interface ServePlan {
   proxy?: ProxyDhcpConfig;
   dhcp6?: Dhcp6ServerConfig;
   tftp?: TftpServerConfig & { faults?: FaultPlan };
-  http?: { root: string; bind: { address: string; port: number } };
+  http?: HttpImageServerConfig;
   /** Seed of the injected faults. */
   seed: number | string;
 }
@@ -295,9 +315,31 @@ export async function planServe(flags: ServeFlags, interfaces = networkInterface
 
   const httpRoot = flags.httpRoot ?? (file.http ? pathFrom(baseDir, file.http.root) : undefined);
   if (httpRoot) {
-    plan.http = { root: resolve(httpRoot), bind: { address: bind, port: int('http-port', flags.httpPort) ?? file.http?.port ?? 80 } };
-  } else if (flags.httpPort) {
-    throw new BootlabError('BL_CLI_INPUT', '--http-port without --http-root: HTTP starts only with a directory to serve');
+    const h = file.http;
+    const tls = await readHttpTls(
+      flags.httpTlsCert !== undefined ? { flag: 'http-tls-cert', path: flag('http-tls-cert', flags.httpTlsCert)! } : h?.tlsCert ? { flag: 'http.tlsCert', path: pathFrom(baseDir, h.tlsCert) } : undefined,
+      flags.httpTlsKey !== undefined ? { flag: 'http-tls-key', path: flag('http-tls-key', flags.httpTlsKey)! } : h?.tlsKey ? { flag: 'http.tlsKey', path: pathFrom(baseDir, h.tlsKey) } : undefined,
+    );
+    const positive = z.coerce.number().int().positive();
+    const limits: Partial<HttpLimits> = {};
+    const maxConnections = checked('http-max-connections', positive, flags.httpMaxConnections) ?? h?.maxConnections;
+    const maxPerClient = checked('http-max-per-client', positive, flags.httpMaxPerClient) ?? h?.maxPerClient;
+    const idleTimeoutMs = flags.httpIdleTimeout !== undefined ? parseDurationFlag('http-idle-timeout', flags.httpIdleTimeout) : h?.idleTimeout;
+    if (maxConnections !== undefined) limits.maxConnections = maxConnections;
+    if (maxPerClient !== undefined) limits.maxPerClient = maxPerClient;
+    if (idleTimeoutMs !== undefined) {
+      if (idleTimeoutMs < 1) throw new BootlabError('BL_CLI_INPUT', '--http-idle-timeout must be at least 1 ms');
+      limits.idleTimeoutMs = idleTimeoutMs;
+    }
+    plan.http = {
+      root: resolve(httpRoot),
+      bind: { address: bind, port: int('http-port', flags.httpPort) ?? h?.port ?? (tls ? 443 : 80) },
+      ...(Object.keys(limits).length ? { limits } : {}),
+      ...(tls ? { tls } : {}),
+    };
+  } else if (flags.httpPort || flags.httpTlsCert || flags.httpTlsKey || flags.httpMaxConnections || flags.httpMaxPerClient || flags.httpIdleTimeout) {
+    const given = flags.httpPort ? 'http-port' : flags.httpTlsCert ? 'http-tls-cert' : flags.httpTlsKey ? 'http-tls-key' : flags.httpMaxConnections ? 'http-max-connections' : flags.httpMaxPerClient ? 'http-max-per-client' : 'http-idle-timeout';
+    throw new BootlabError('BL_CLI_INPUT', `--${given} without --http-root: HTTP starts only with a directory to serve`);
   }
   if (!plan.dhcp && !plan.proxy && !plan.dhcp6 && !plan.tftp && !plan.http) {
     throw new BootlabError('BL_CLI_INPUT', 'nothing to serve: give --dhcp-range, --proxy-dhcp, --tftp-root and/or --http-root (or a --config file with dhcp, tftp or http)');

@@ -49,7 +49,8 @@ export async function startServe(plan: ServePlan, bus: EventBus, opts: { exchang
     };
     const shown = (type: string): boolean => exchanges || ALWAYS_SHOWN.has(type);
     if (plan.http) {
-      const http = new HttpImageServer(plan.http, { onEvent: publish.http(bus, () => exchanges) });
+      // Refusals and drops are shown even with --quiet: they are what a flood looks like.
+      const http = new HttpImageServer(plan.http, { onEvent: publish.http(bus, () => exchanges), onConnectionEvent: publish.httpConnection(bus) });
       serving.http = await http.start();
       stops.push(() => http.stop());
     }

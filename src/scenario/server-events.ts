@@ -1,7 +1,7 @@
 import type { EventBus } from '../event-bus.js';
 import type { Dhcp4ServerEvent } from '../net/dhcp4/server-config.js';
 import type { Dhcp6ServerEvent } from '../net/dhcp6/server.js';
-import type { HttpRequestEvent } from '../net/http-image-server.js';
+import type { HttpConnectionEvent, HttpRequestEvent } from '../net/http-image-server.js';
 import type { TftpServerEvent } from '../net/tftp/server.js';
 
 /** What the DHCPv4, proxyDHCP and DHCPv6 servers' events have in common. */
@@ -27,6 +27,26 @@ export const publish = {
   },
   http: (bus: EventBus, show: () => boolean = () => true) => (e: HttpRequestEvent) => {
     if (show()) bus.emit({ type: e.type, message: httpLine(e), data: { ...e } });
+  },
+  /**
+   * Refused and dropped connections, at most one line per kind a second (the next line says
+   * how many were left out): a flood must not turn into a flood of log writes.
+   */
+  httpConnection: (bus: EventBus, now: () => number = Date.now) => {
+    const last = new Map<string, { at: number; skipped: number }>();
+    return (e: HttpConnectionEvent) => {
+      const kind = `${e.type}:${e.reason}`;
+      const t = now();
+      const seen = last.get(kind);
+      if (seen && t - seen.at < 1000) {
+        seen.skipped++;
+        return;
+      }
+      const skipped = seen?.skipped ?? 0;
+      last.set(kind, { at: t, skipped: 0 });
+      const more = skipped ? ` (+${skipped} more like it)` : '';
+      bus.emit({ type: e.type, message: `HTTP ${e.type.slice(5)} ${e.reason}${e.remote ? ` ${e.remote}` : ''}: ${e.detail}${more}`, data: { ...e, skipped } });
+    };
   },
   tftp: (bus: EventBus, show: (type: string) => boolean = () => true) => (e: TftpServerEvent) => {
     if (!show(e.type)) return;

@@ -1,4 +1,5 @@
 import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
+import { isIP } from 'node:net';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import {
   AttributeTypeAndValue,
@@ -8,11 +9,14 @@ import {
   Certificate,
   Extension,
   Extensions,
+  ExtendedKeyUsage,
+  GeneralName,
   KeyIdentifier,
   KeyUsage,
   KeyUsageFlags,
   Name,
   RelativeDistinguishedName,
+  SubjectAlternativeName,
   SubjectKeyIdentifier,
   SubjectPublicKeyInfo,
   TBSCertificate,
@@ -20,6 +24,9 @@ import {
   Version,
   id_ce_authorityKeyIdentifier,
   id_ce_basicConstraints,
+  id_ce_extKeyUsage,
+  id_ce_subjectAltName,
+  id_kp_serverAuth,
   id_ce_keyUsage,
   id_ce_subjectKeyIdentifier,
 } from '@peculiar/asn1-x509';
@@ -46,6 +53,11 @@ export interface IssueCertificateOptions {
   ca?: boolean;
   days?: number;
   serial?: number;
+  /**
+   * A TLS server certificate for these hosts (IPv4/IPv6 addresses or DNS names): they go in
+   * subjectAltName, which is what a client checks, with extendedKeyUsage serverAuth.
+   */
+  serverHosts?: string[];
 }
 
 export interface TestPki {
@@ -98,6 +110,12 @@ export function issueCertificate(opts: IssueCertificateOptions): KeyPair {
       extension(id_ce_keyUsage, true, new KeyUsage(usage)),
       extension(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(new Uint8Array(ski))),
       extension(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(new Uint8Array(authorityKeyId)) })),
+      ...(opts.serverHosts?.length
+        ? [
+            extension(id_ce_subjectAltName, false, new SubjectAlternativeName(opts.serverHosts.map((h) => new GeneralName(isIP(h) ? { iPAddress: h } : { dNSName: h })))),
+            extension(id_ce_extKeyUsage, false, new ExtendedKeyUsage([id_kp_serverAuth])),
+          ]
+        : []),
     ]),
   });
   const tbsDer = Buffer.from(AsnConvert.serialize(tbs));

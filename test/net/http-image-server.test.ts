@@ -128,6 +128,56 @@ describe('HttpImageServer', () => {
     expect(e.remote).toMatch(/^127\.0\.0\.1:\d+$/);
   });
 
+  it('12: answers a single range with 206 and Content-Range, as curl -C - and wget -c resume', async () => {
+    const res = await request(`http://127.0.0.1:${port}/onie-installer`, { headers: { range: 'bytes=100-199' } });
+    expect(res.statusCode).toBe(206);
+    expect(res.headers['content-range']).toBe(`bytes 100-199/${payload.length}`);
+    expect(res.headers['content-length']).toBe('100');
+    expect(Buffer.from(await res.body.arrayBuffer()).equals(payload.subarray(100, 200))).toBe(true);
+    await expect.poll(() => events.length).toBe(1);
+    expect(events[0]).toMatchObject({ status: 206, bytes: 100 });
+
+    const resume = await request(`http://127.0.0.1:${port}/onie-installer`, { headers: { range: `bytes=${payload.length - 1000}-` } });
+    expect(resume.statusCode).toBe(206);
+    expect(Buffer.from(await resume.body.arrayBuffer()).equals(payload.subarray(payload.length - 1000))).toBe(true);
+    const suffix = await request(`http://127.0.0.1:${port}/onie-installer`, { headers: { range: 'bytes=-10' } });
+    expect(suffix.statusCode).toBe(206);
+    expect(Buffer.from(await suffix.body.arrayBuffer()).equals(payload.subarray(payload.length - 10))).toBe(true);
+  });
+
+  it('12: answers an unsatisfiable range with 416 and Content-Range bytes */size', async () => {
+    const res = await request(`http://127.0.0.1:${port}/onie-installer`, { headers: { range: `bytes=${payload.length}-` } });
+    expect(res.statusCode).toBe(416);
+    expect(res.headers['content-range']).toBe(`bytes */${payload.length}`);
+    expect((await res.body.arrayBuffer()).byteLength).toBe(0);
+    await expect.poll(() => events.length).toBe(1);
+    expect(events[0]).toMatchObject({ status: 416, bytes: 0 });
+  });
+
+  it('12: answers several ranges with the whole file (200), and a range whose If-Range is stale too', async () => {
+    const multi = await request(`http://127.0.0.1:${port}/onie-installer`, { headers: { range: 'bytes=0-9,20-29' } });
+    expect(multi.statusCode).toBe(200);
+    expect(Buffer.from(await multi.body.arrayBuffer()).equals(payload)).toBe(true);
+    const stale = await request(`http://127.0.0.1:${port}/onie-installer`, { headers: { range: 'bytes=0-9', 'if-range': '"not-this-one"' } });
+    expect(stale.statusCode).toBe(200);
+    expect(Buffer.from(await stale.body.arrayBuffer()).length).toBe(payload.length);
+  });
+
+  it('12: answers 304 to a conditional GET for an unchanged file (ETag and Last-Modified)', async () => {
+    const first = await request(`http://127.0.0.1:${port}/onie-installer`, { method: 'HEAD' });
+    await first.body.dump();
+    const etag = first.headers['etag'] as string;
+    const modified = first.headers['last-modified'] as string;
+    expect(first.headers['accept-ranges']).toBe('bytes');
+    expect(etag).toBeTruthy();
+    const byTag = await request(`http://127.0.0.1:${port}/onie-installer`, { headers: { 'if-none-match': etag } });
+    expect(byTag.statusCode).toBe(304);
+    expect((await byTag.body.arrayBuffer()).byteLength).toBe(0);
+    const byDate = await request(`http://127.0.0.1:${port}/onie-installer`, { headers: { 'if-modified-since': modified } });
+    expect(byDate.statusCode).toBe(304);
+    await byDate.body.dump();
+  });
+
   it('closes open connections on stop', async () => {
     const s = connect({ host: '127.0.0.1', port });
     await new Promise((r) => s.once('connect', r));

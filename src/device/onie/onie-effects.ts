@@ -52,6 +52,8 @@ export interface OnieDeviceDeps {
   /** Port of ONIE's TFTP methods (69 on a real network). */
   tftpPort: number;
   clock: Clock;
+  /** Trust anchors for https:// candidates, the same `http` was made with; none: https:// is refused. */
+  httpsCa?: readonly string[] | undefined;
   /** The device's HTTP connections (deviceHttpAgent), reused from one request to the next. */
   http?: Dispatcher | undefined;
   /** The run's shared signature checks; without it every verdict is computed here. */
@@ -116,7 +118,7 @@ export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
     const to = `${d.sandbox.installerPath}.merkle`;
     try {
       if (url.startsWith('tftp://')) await downloadTftp(url, { to, clock: d.clock, signal });
-      else await downloadImage(url, { headers: installHeaders(), to, signal, timeoutMs: WGET_TIMEOUT_MS, clock: d.clock, dispatcher: d.http, maxBytes: MAX_MANIFEST_BYTES });
+      else await downloadImage(url, { headers: installHeaders(), to, signal, timeoutMs: WGET_TIMEOUT_MS, clock: d.clock, dispatcher: d.http, ca: d.httpsCa, maxBytes: MAX_MANIFEST_BYTES });
       return verifyManifest(await readFile(to), d.trust);
     } catch (e) {
       // A server that does not answer at all is a network failure, as for the image itself.
@@ -202,7 +204,7 @@ export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
       try {
         const { bytes } = candidate.url.startsWith('tftp://')
           ? await downloadTftp(candidate.url, { to: d.sandbox.installerPath, onChunk, clock: d.clock, signal }).catch(noteSilence)
-          : await downloadImage(candidate.url, { headers: installHeaders(), to: d.sandbox.installerPath, onChunk, signal, timeoutMs: WGET_TIMEOUT_MS, clock: d.clock, dispatcher: d.http });
+          : await downloadImage(candidate.url, { headers: installHeaders(), to: d.sandbox.installerPath, onChunk, signal, timeoutMs: WGET_TIMEOUT_MS, clock: d.clock, dispatcher: d.http, ca: d.httpsCa });
         written = true;
         if (refusal) throw refusal;
         chunks?.finish();
