@@ -237,7 +237,7 @@ export async function planServe(flags: ServeFlags, interfaces = networkInterface
     if (!serverId) {
       throw new BootlabError('BL_CLI_INPUT', 'DHCP needs a server id: give --server-id, or --interface to take its IPv4 address');
     }
-    const leaseTime = flags.leaseTime !== undefined ? parseDurationFlag('lease-time', flags.leaseTime) : (d?.leaseTime ?? 3_600_000);
+    const leaseTime = flags.leaseTime !== undefined ? parseDurationFlag('lease-time', flags.leaseTime, leaseDurationSchema) : (d?.leaseTime ?? 3_600_000);
     const options = toOptionValues(d?.options ?? {});
     if (flags.router) options.router = flags.router.map((r) => checked('router', ipv4Schema, r)!);
     if (flags.dns) options.dns = flags.dns.map((r) => checked('dns', ipv4Schema, r)!);
@@ -324,7 +324,7 @@ export async function planServe(flags: ServeFlags, interfaces = networkInterface
     const limits: Partial<HttpLimits> = {};
     const maxConnections = checked('http-max-connections', positive, flags.httpMaxConnections) ?? h?.maxConnections;
     const maxPerClient = checked('http-max-per-client', positive, flags.httpMaxPerClient) ?? h?.maxPerClient;
-    const idleTimeoutMs = flags.httpIdleTimeout !== undefined ? parseDurationFlag('http-idle-timeout', flags.httpIdleTimeout) : h?.idleTimeout;
+    const idleTimeoutMs = flags.httpIdleTimeout !== undefined ? parseDurationFlag('http-idle-timeout', flags.httpIdleTimeout, durationSchema) : h?.idleTimeout;
     if (maxConnections !== undefined) limits.maxConnections = maxConnections;
     if (maxPerClient !== undefined) limits.maxPerClient = maxPerClient;
     if (idleTimeoutMs !== undefined) {
@@ -353,12 +353,13 @@ function optional<K extends string>(key: K, value: number | undefined): { [P in 
 }
 
 function positiveDuration(name: string, value: string): number {
-  const ms = parseDurationFlag(name, value);
+  const ms = parseDurationFlag(name, value, durationSchema);
   if (!(ms > 0)) throw new BootlabError('BL_CLI_INPUT', `--${name} ${value}: must be longer than 0`);
   return ms;
 }
 
-function parseDurationFlag(name: string, value: string): number {
+/** A flag's duration, held to the same schema as the file's field of that kind (a lease time or a timer's wait). */
+function parseDurationFlag(name: string, value: string, schema: typeof durationSchema | typeof leaseDurationSchema): number {
   let ms: number;
   try {
     ms = /^\d+$/.test(value) ? Number(value) * 1000 : parseDuration(value);
@@ -366,7 +367,7 @@ function parseDurationFlag(name: string, value: string): number {
     throw new BootlabError('BL_CLI_INPUT', `--${name} ${value}: expected seconds or a duration like 1h, 30m, 600s`);
   }
   // The flag takes the file's rule, so the two can never disagree on what is too long.
-  const r = leaseDurationSchema.safeParse(ms / 1000);
+  const r = schema.safeParse(ms / 1000);
   if (!r.success) throw new BootlabError('BL_CLI_INPUT', `--${name} ${value}: ${r.error.issues[0]!.message}`);
   return ms;
 }

@@ -44,6 +44,9 @@ describe('bootlab serve HTTP budgets and TLS (issue 12)', () => {
     await expect(planServe({ httpRoot: dir, httpMaxPerClient: '0' })).rejects.toThrow(/^--http-max-per-client 0: /);
     await expect(planServe({ httpRoot: dir, httpMaxConnections: 'many' })).rejects.toThrow(/^--http-max-connections many: /);
     await expect(planServe({ httpRoot: dir, httpIdleTimeout: 'soon' })).rejects.toThrow(/^--http-idle-timeout soon: expected seconds/);
+    // A timer's wait, not a lease: under a second is fine, past 2^31-1 ms is not.
+    expect((await planServe({ httpRoot: dir, httpIdleTimeout: '500ms' })).http?.limits).toEqual({ idleTimeoutMs: 500 });
+    await expect(planServe({ httpRoot: dir, httpIdleTimeout: '25d' })).rejects.toThrow(/^--http-idle-timeout 25d: at most 2147483647 ms/);
     await expect(planServe({ httpMaxPerClient: '3' })).rejects.toThrow(/--http-max-per-client without --http-root/);
   });
 

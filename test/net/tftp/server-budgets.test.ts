@@ -167,7 +167,9 @@ describe('TFTP server budgets (issue 12)', () => {
     // 16 per address, 256 in all; the rest heard "server busy".
     expect(server.load.transfers).toBe(256);
     expect(server.stats.busy).toBe(84);
-    // One 512-byte block (and its header) per transfer, one open file.
+    // One 512-byte block (and its header) per transfer, one open file. The first blocks
+    // are read asynchronously after admission, so wait for all of them; more never comes.
+    await waitFor(() => server.load.bufferedBytes >= 256 * 516);
     expect(server.load.bufferedBytes).toBe(256 * 516);
     expect(server.load.openFiles).toBe(1);
     clock.increment(1000);
