@@ -3,9 +3,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bindUdp, type DatagramPeer, type DatagramPort } from '../../../src/net/datagram-port.js';
 import { TftpServer, type TftpServerEvent } from '../../../src/net/tftp/server.js';
-import { decodeTftp, encodeTftp, type TftpOptions, type TftpPacket } from '../../../src/protocol/tftp/packet.js';
+import { encodeTftp, type TftpOptions, type TftpPacket } from '../../../src/protocol/tftp/packet.js';
+import { tftpPeer, type TftpPeer } from './tftp-peer.js';
 
 let dir: string;
 let server: TftpServer;
@@ -37,35 +37,7 @@ afterAll(async () => {
 });
 
 /** A socket that collects every packet it receives, for driving the server by hand. */
-async function peer(): Promise<{ sock: DatagramPort; next: (ms?: number) => Promise<{ p: TftpPacket; from: DatagramPeer }>; close: () => Promise<void> }> {
-  const sock = await bindUdp({ address: '127.0.0.1', port: 0 });
-  const queue: Array<{ p: TftpPacket; from: DatagramPeer }> = [];
-  const waiters: Array<(x: { p: TftpPacket; from: DatagramPeer }) => void> = [];
-  sock.onMessage((bytes, from) => {
-    const d = decodeTftp(bytes);
-    if (!d.ok) return;
-    const item = { p: d.value, from };
-    const w = waiters.shift();
-    if (w) w(item);
-    else queue.push(item);
-  });
-  const next = (ms = 2000) =>
-    new Promise<{ p: TftpPacket; from: DatagramPeer }>((resolve, reject) => {
-      const have = queue.shift();
-      if (have) return resolve(have);
-      const waiter = (x: { p: TftpPacket; from: DatagramPeer }): void => {
-        clearTimeout(timer);
-        resolve(x);
-      };
-      // A waiter that timed out must not swallow the next packet.
-      const timer = setTimeout(() => {
-        waiters.splice(waiters.indexOf(waiter), 1);
-        reject(new Error(`no packet within ${ms} ms`));
-      }, ms);
-      waiters.push(waiter);
-    });
-  return { sock, next, close: () => sock.close() };
-}
+const peer = (): Promise<TftpPeer> => tftpPeer({ address: '127.0.0.1', port });
 
 /** Uploads `data` as a minimal RFC 7440 writer: a window of blocks, then waits for the ACK of its end. */
 async function put(name: string, data: Uint8Array, options: TftpOptions = []): Promise<TftpPacket> {
