@@ -72,7 +72,7 @@ export function attackRows(cells: Map<ServerName, RunResult[]>, columns: ServerN
       return `${ratios.length > 0 ? spread(ratios, 1, '×') : '—'} ${pass ? 'PASS' : 'FAIL'}`;
     }, label);
   }
-  row(`peak RSS MiB (≤ ${TARGETS.rssMiB}), before flood`, (runs, s) => {
+  row(`peak RSS MiB (≤ ${TARGETS.rssMiB}), (peak before flood)`, (runs, s) => {
     const peak = Math.max(...runs.map((r) => r.peak.rssMiB));
     const pass = peak <= TARGETS.rssMiB;
     v(s).rss = pass;
