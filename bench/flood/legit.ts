@@ -14,6 +14,21 @@ import { decodeTftp, encodeTftp } from '../../src/protocol/tftp/packet.js';
 
 export type Probe = () => Promise<void>;
 
+/** A client resends an unanswered message after this long (RFC 8415's SOL_TIMEOUT; TFTP clients alike). */
+const RESEND_MS = 1000;
+
+/** Sends, resends every RESEND_MS, and resolves with the first reply `match` accepts. */
+async function exchange<T>(waiters: Set<(m: T) => boolean>, match: (m: T) => boolean, send: () => void, ms: number, what: string): Promise<T> {
+  const reply = awaitReply(waiters, match, ms, what);
+  send();
+  const resend = setInterval(send, RESEND_MS);
+  try {
+    return await reply;
+  } finally {
+    clearInterval(resend);
+  }
+}
+
 /** Waits for the first message `match` accepts, or fails after `ms` naming what it waited for. */
 function awaitReply<T>(waiters: Set<(m: T) => boolean>, match: (m: T) => boolean, ms: number, what: string): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -43,9 +58,11 @@ const bind = (s: Socket, port: number, address: string): Promise<void> =>
 
 /**
  * DISCOVER → OFFER → REQUEST → ACK from port 68, replies taken from the broadcasts by xid:
- * during a flood every offer to an attacker arrives here too, as on a real segment.
+ * during a flood every offer to an attacker arrives here too, as on a real segment. Each
+ * message is resent every second until answered (faster than RFC 2131's 4 s, so a lost
+ * packet costs the attempt a second, not most of its time).
  */
-export async function dhcp4Client(mac: string, timeoutMs: number): Promise<{ probe: Probe; close(): void }> {
+export async function dhcp4Client(fixedMac: string, fresh: boolean, timeoutMs: number): Promise<{ probe: Probe; close(): void }> {
   const socket = createSocket({ type: 'udp4', reuseAddr: true });
   await bind(socket, 68, '0.0.0.0');
   socket.setBroadcast(true);
@@ -56,17 +73,19 @@ export async function dhcp4Client(mac: string, timeoutMs: number): Promise<{ pro
   });
   const send = (p: Dhcp4Packet): void => socket.send(encodeDhcp4(p), 67, '255.255.255.255');
   const params = u8ListOption(55, [1, 3, 6, 66, 67, 114]);
+  let n = 0;
   const probe = async (): Promise<void> => {
     const xid = randomInt(1, 2 ** 31);
+    // A fresh client is a machine the server has never seen, as when a new rack powers on.
+    const mac = fresh ? `${fixedMac.slice(0, 9)}${[(n >> 16) & 0xff, (n >> 8) & 0xff, n++ & 0xff].map((x) => x.toString(16).padStart(2, '0')).join(':')}` : fixedMac;
     const mine = (type: number) => (m: Dhcp4Packet) => m.xid === xid && m.chaddr === mac && messageType(m) === type;
-    const offer = awaitReply(waiters, mine(Dhcp4MessageType.OFFER), timeoutMs, 'OFFER');
-    send(dhcp4Request({ xid, chaddr: mac, broadcast: true, options: [messageTypeOption(Dhcp4MessageType.DISCOVER), params] }));
-    const o = await offer;
+    const discover = dhcp4Request({ xid, chaddr: mac, broadcast: true, options: [messageTypeOption(Dhcp4MessageType.DISCOVER), params] });
+    const o = await exchange(waiters, mine(Dhcp4MessageType.OFFER), () => send(discover), timeoutMs, 'OFFER');
     const serverId = getOption(o, 54);
     if (!serverId) throw new Error('OFFER without a server identifier');
-    const ack = awaitReply(waiters, (m) => m.xid === xid && m.chaddr === mac && (messageType(m) === Dhcp4MessageType.ACK || messageType(m) === Dhcp4MessageType.NAK), timeoutMs, 'ACK');
-    send(dhcp4Request({ xid, chaddr: mac, broadcast: true, options: [messageTypeOption(Dhcp4MessageType.REQUEST), ipOption(50, o.yiaddr), { code: 54, data: serverId }, params] }));
-    const a = await ack;
+    const req = dhcp4Request({ xid, chaddr: mac, broadcast: true, options: [messageTypeOption(Dhcp4MessageType.REQUEST), ipOption(50, o.yiaddr), { code: 54, data: serverId }, params] });
+    const acked = (m: Dhcp4Packet): boolean => m.xid === xid && m.chaddr === mac && (messageType(m) === Dhcp4MessageType.ACK || messageType(m) === Dhcp4MessageType.NAK);
+    const a = await exchange(waiters, acked, () => send(req), timeoutMs, 'ACK');
     if (messageType(a) !== Dhcp4MessageType.ACK) throw new Error(`NAK for ${o.yiaddr}`);
     if (a.yiaddr !== o.yiaddr) throw new Error(`ACK for ${a.yiaddr}, offered ${o.yiaddr}`);
   };
@@ -74,7 +93,7 @@ export async function dhcp4Client(mac: string, timeoutMs: number): Promise<{ pro
 }
 
 /** SOLICIT → ADVERTISE → REQUEST → REPLY to ff02::1:2 from `source` (a link-local address with its zone). */
-export async function dhcp6Client(source: string, zone: string, duid: Uint8Array, timeoutMs: number): Promise<{ probe: Probe; close(): void }> {
+export async function dhcp6Client(source: string, zone: string, fixedDuid: Uint8Array, fresh: boolean, timeoutMs: number): Promise<{ probe: Probe; close(): void }> {
   const socket = createSocket({ type: 'udp6' });
   await bind(socket, 546, `${source}%${zone}`);
   const waiters = new Set<(m: Dhcp6Message) => boolean>();
@@ -85,19 +104,23 @@ export async function dhcp6Client(source: string, zone: string, duid: Uint8Array
   const send = (m: Dhcp6Message): void => socket.send(encodeDhcp6(m), 547, `ff02::1:2%${zone}`);
   const ia = encodeIaNa({ iaid: 1, t1: 0, t2: 0, addresses: [], options: [] });
   const elapsed = { code: Dhcp6Option.ELAPSED_TIME, data: new Uint8Array(2) };
+  let n = 0;
   const probe = async (): Promise<void> => {
     const transactionId = randomInt(1, 2 ** 24);
+    const duid = fresh ? Uint8Array.from([...fixedDuid.subarray(0, fixedDuid.length - 2), (n >> 8) & 0xff, n++ & 0xff]) : fixedDuid;
     const mine = (type: number) => (m: Dhcp6Message) => m.transactionId === transactionId && m.type === type;
-    const advertise = awaitReply(waiters, mine(Dhcp6MessageType.ADVERTISE), timeoutMs, 'ADVERTISE');
-    send({ type: Dhcp6MessageType.SOLICIT, transactionId, options: [{ code: Dhcp6Option.CLIENTID, data: duid }, elapsed, { code: Dhcp6Option.IA_NA, data: ia }] });
-    const adv = await advertise;
+    const solicit: Dhcp6Message = { type: Dhcp6MessageType.SOLICIT, transactionId, options: [{ code: Dhcp6Option.CLIENTID, data: duid }, elapsed, { code: Dhcp6Option.IA_NA, data: ia }] };
+    const adv = await exchange(waiters, mine(Dhcp6MessageType.ADVERTISE), () => send(solicit), timeoutMs, 'ADVERTISE');
     const serverId = getOption6(adv, Dhcp6Option.SERVERID);
     const offered = granted(adv);
     if (!serverId) throw new Error('ADVERTISE without a server DUID');
     if (!offered) throw new Error('ADVERTISE without an address');
-    const reply = awaitReply(waiters, mine(Dhcp6MessageType.REPLY), timeoutMs, 'REPLY');
-    send({ type: Dhcp6MessageType.REQUEST, transactionId, options: [{ code: Dhcp6Option.CLIENTID, data: duid }, { code: Dhcp6Option.SERVERID, data: serverId }, elapsed, { code: Dhcp6Option.IA_NA, data: offered.raw }] });
-    const r = await reply;
+    const request: Dhcp6Message = {
+      type: Dhcp6MessageType.REQUEST,
+      transactionId,
+      options: [{ code: Dhcp6Option.CLIENTID, data: duid }, { code: Dhcp6Option.SERVERID, data: serverId }, elapsed, { code: Dhcp6Option.IA_NA, data: offered.raw }],
+    };
+    const r = await exchange(waiters, mine(Dhcp6MessageType.REPLY), () => send(request), timeoutMs, 'REPLY');
     if (!granted(r)) throw new Error('REPLY without an address');
   };
   return { probe, close: () => socket.close() };
@@ -135,7 +158,7 @@ export function tftpProbe(server: string, source: string, file: string, sha256: 
       const sendLast = (): void => {
         socket.send(last.bytes, last.port, server);
         clearTimeout(resend);
-        resend = setTimeout(() => (++resends > 3 ? finish(new Error(`no answer after 3 resends (block ${expected})`)) : sendLast()), 1000);
+        resend = setTimeout(() => (++resends > 3 ? finish(new Error(`no answer after 3 resends (block ${expected})`)) : sendLast()), RESEND_MS);
       };
       socket.on('error', (e) => finish(e));
       socket.on('message', (bytes, from) => {

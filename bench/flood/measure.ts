@@ -65,7 +65,7 @@ function startAgent(lab: Lab, ns: string, job: Job, limitMs: number): Agent {
     child.once('exit', (code) => {
       clearTimeout(killer);
       if (code === 0) resolve();
-      else reject(new Error(`${job.role} peer exited ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`));
+      else reject(new Error(`${job.role} peer exited ${code}: ${err.trim().replace(/\s+/g, ' ').slice(-500)}`));
     }),
   );
   done.catch(() => undefined);
@@ -101,6 +101,7 @@ async function addAddresses(lab: Lab): Promise<void> {
   await ip(lab.server.ns, '-6', 'addr', 'add', `${NET.v6.serverLl}/64`, 'dev', lab.server.dev, 'nodad');
   await ip(lab.client.ns, '-6', 'addr', 'add', `${NET.v6.legitLl}/64`, 'dev', lab.client.dev, 'nodad');
   await ip(lab.client.ns, '-6', 'addr', 'add', `${NET.v6.attackerLl}/64`, 'dev', lab.client.dev, 'nodad');
+  await ip(lab.client.ns, '-6', 'addr', 'add', `${NET.v6.freshLl}/64`, 'dev', lab.client.dev, 'nodad');
 }
 
 export async function measure(plan: AttackPlan, server: BenchServer, opts: { root: string; nofile: number; maxPids: number; serveArgs: string[] }): Promise<RunResult> {

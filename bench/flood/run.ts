@@ -57,7 +57,8 @@ try {
   await writeFile(join(root, 'big.bin'), randomBytes(32 << 20), { mode: 0o644 });
   const files: Files = { legit: { name: 'legit.bin', sha256: createHash('sha256').update(legitBytes).digest('hex') }, big: { name: 'big.bin' } };
   const legitMac = `02:00:5e:${randomBytes(3).toString('hex').match(/../g)!.join(':')}`;
-  const all = plans(files, values.quick, legitMac);
+  const freshMac = `02:00:5f:00:00:00`;
+  const all = plans(files, values.quick, legitMac, freshMac);
   for (const id of attackIds) if (!all.some((p) => p.id === id)) throw new Error(`--attack: unknown attack "${id}" (have: ${all.map((p) => p.id).join(', ')})`);
   const chosen = all.filter((p) => attackIds.includes(p.id));
   const columns = serverNames.filter((s) => chosen.some((p) => servers.find((x) => x.name === s)!.attacks.includes(p.id)));
@@ -79,7 +80,7 @@ try {
         const flood = [...r.legit.values()].flat().filter((a) => a.phase === 'flood');
         process.stderr.write(
           `  run ${round + 1} ${plan.id.padEnd(5)} ${server.name.padEnd(9)} ${((performance.now() - t) / 1000).toFixed(0)} s: legit ${flood.filter((a) => a.ok).length}/${flood.length}, ` +
-            `peak ${r.peak.rssMiB.toFixed(0)} MiB, ${r.peak.fds} fds${r.attacks[0]?.detail ? `; attacker: ${r.attacks[0].detail}` : ''}${r.exited ? `; server ${r.exited}` : ''}\n`,
+            `peak ${r.peak.rssMiB.toFixed(0)} MiB, ${r.peak.fds} fds${r.attacks.some((a) => a.detail) ? `; attackers: ${r.attacks.map((a) => a.detail).filter(Boolean).join(' + ')}` : ''}${r.exited ? `; server ${r.exited}` : ''}\n`,
         );
       }
     }

@@ -28,7 +28,7 @@ export const NET = {
   attacker: '10.220.0.3',
   prefix: 16,
   pool: { start: '10.220.1.0', end: '10.220.255.254', mask: '255.255.0.0' },
-  v6: { server: 'fd20::1', serverLl: 'fe80::1', legitLl: 'fe80::2', attackerLl: 'fe80::3', start: 'fd20::1000', end: 'fd20::ffff' },
+  v6: { server: 'fd20::1', serverLl: 'fe80::1', legitLl: 'fe80::2', attackerLl: 'fe80::3', freshLl: 'fe80::4', start: 'fd20::1000', end: 'fd20::ffff' },
 } as const;
 
 const repo = new URL('../../', import.meta.url).pathname;
