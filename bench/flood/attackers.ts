@@ -22,6 +22,8 @@ export interface Budget {
 export interface AttackResult {
   sent: number;
   errors: number;
+  /** Requests the server answered, where the attacker can see the answers. */
+  answered?: number;
   detail?: string;
 }
 
@@ -82,7 +84,7 @@ export async function dhcp6SolicitFlood(source: string, zone: string, b: Budget)
   // Answers still in flight when the sending stops.
   await sleep(300);
   s.close();
-  return { sent, errors, detail: `${answered} answered` };
+  return { sent, errors, answered };
 }
 
 /**
@@ -111,7 +113,7 @@ export async function tftpRrqFlood(server: string, source: string, file: string,
   // Hold the ports until the flood's time is up: the transfers stay live on the server.
   await sleep(Math.max(0, b.durationMs - 50 - sent / b.rate * 1000));
   for (const s of sockets) s.close();
-  return { sent, errors, detail: `${sockets.length} ports held, ${answered} answered` };
+  return { sent, errors, answered, ...(sockets.length < sent ? { detail: `only ${sockets.length} ports held` } : {}) };
 }
 
 export interface HttpAttack {

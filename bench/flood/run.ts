@@ -20,7 +20,7 @@ import { requireInterop } from '../../test/interop/netns.js';
 import { plans, type Files } from './attacks.js';
 import { measure, type RunResult } from './measure.js';
 import { servers, type AttackId, type ServerName } from './servers.js';
-import { attackRows, printTable } from './table.js';
+import { attackRows, attackSummary, printTable } from './table.js';
 
 const { values } = parseArgs({
   options: {
@@ -80,7 +80,7 @@ try {
         const flood = [...r.legit.values()].flat().filter((a) => a.phase === 'flood');
         process.stderr.write(
           `  run ${round + 1} ${plan.id.padEnd(5)} ${server.name.padEnd(9)} ${((performance.now() - t) / 1000).toFixed(0)} s: legit ${flood.filter((a) => a.ok).length}/${flood.length}, ` +
-            `peak ${r.peak.rssMiB.toFixed(0)} MiB, ${r.peak.fds} fds${r.attacks.some((a) => a.detail) ? `; attackers: ${r.attacks.map((a) => a.detail).filter(Boolean).join(' + ')}` : ''}${r.exited ? `; server ${r.exited}` : ''}\n`,
+            `peak ${r.peak.rssMiB.toFixed(0)} MiB, ${r.peak.fds} fds; attackers: ${attackSummary(r)}${r.exited ? `; server ${r.exited}` : ''}\n`,
         );
       }
     }

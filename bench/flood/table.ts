@@ -14,8 +14,18 @@ const spread = (xs: number[], digits: number, unit = ''): string => {
   if (xs.length === 0) return '—';
   const s = sorted(xs);
   const m = `${median(xs).toFixed(digits)}${unit}`;
-  return s.length > 1 ? `${m} (${s[0]!.toFixed(digits)}–${s[s.length - 1]!.toFixed(digits)})` : m;
+  const lo = s[0]!.toFixed(digits);
+  const hi = s[s.length - 1]!.toFixed(digits);
+  return s.length > 1 && lo !== hi ? `${m} (${lo}–${hi})` : m;
 };
+
+/** What the attackers of one run sent (and saw answered), summed over them. */
+export function attackSummary(r: RunResult): string {
+  const sum = (k: 'sent' | 'errors' | 'answered'): number => r.attacks.reduce((n, a) => n + (a[k] ?? 0), 0);
+  const seen = r.attacks.some((a) => a.answered !== undefined);
+  const details = [...new Set(r.attacks.map((a) => a.detail).filter(Boolean))];
+  return `${sum('sent')} sent${seen ? `, ${sum('answered')} answered` : ''}${sum('errors') > 0 ? `, ${sum('errors')} errors` : ''}${details.length ? ` (${details.join('; ')})` : ''}`;
+}
 
 interface Verdicts {
   latency: boolean[];
@@ -40,9 +50,9 @@ export function attackRows(cells: Map<ServerName, RunResult[]>, columns: ServerN
   const v = (s: ServerName): Verdicts => verdicts.get(s) ?? (verdicts.set(s, { latency: [], rss: true, fds: true }), verdicts.get(s)!);
 
   row('attackers sent', (runs) => {
-    const sum = (r: RunResult, k: 'sent' | 'errors'): number => r.attacks.reduce((n, a) => n + a[k], 0);
-    const errors = runs.map((r) => sum(r, 'errors'));
-    return `${spread(runs.map((r) => sum(r, 'sent')), 0)}${errors.some((e) => e > 0) ? `, ${spread(errors, 0)} errors` : ''}`;
+    const sum = (r: RunResult, k: 'sent' | 'answered'): number => r.attacks.reduce((n, a) => n + (a[k] ?? 0), 0);
+    const seen = runs.some((r) => r.attacks.some((a) => a.answered !== undefined));
+    return `${spread(runs.map((r) => sum(r, 'sent')), 0)}${seen ? `, ${spread(runs.map((r) => sum(r, 'answered')), 0)} answered` : ''}`;
   });
   for (const label of labels) {
     const attempts = (runs: RunResult[], phase: 'idle' | 'flood') => runs.map((r) => (r.legit.get(label) ?? []).filter((a) => a.phase === phase));
@@ -74,11 +84,11 @@ export function attackRows(cells: Map<ServerName, RunResult[]>, columns: ServerN
       return `${ratios.length > 0 ? spread(ratios, 1, '×') : '—'} ${pass ? 'PASS' : 'FAIL'}${why}`;
     }, label);
   }
-  row(`peak RSS MiB (≤ ${TARGETS.rssMiB}), (peak before flood)`, (runs, s) => {
+  row(`peak RSS MiB (≤ ${TARGETS.rssMiB}) / before the flood`, (runs, s) => {
     const peak = Math.max(...runs.map((r) => r.peak.rssMiB));
     const pass = peak <= TARGETS.rssMiB;
     v(s).rss = pass;
-    return `${peak.toFixed(0)} (${spread(runs.map((r) => r.before.rssMiB), 0)}) ${pass ? 'PASS' : 'FAIL'}`;
+    return `${peak.toFixed(0)} / ${spread(runs.map((r) => r.before.rssMiB), 0)} ${pass ? 'PASS' : 'FAIL'}`;
   });
   row(`peak open fds of a process (< ${nofile}), processes (< ${maxPids})`, (runs, s) => {
     const peak = Math.max(...runs.map((r) => r.peak.fds));
