@@ -1,6 +1,7 @@
 import { parseIpv4 } from '../../protocol/dhcp4/packet.js';
 import { ExpiryHeap } from '../pool/expiry-heap.js';
 import { FreeQueue } from '../pool/free-queue.js';
+import { HeldOffers, MIN_OFFER_AGE_TO_TAKE_BACK_MS, type HeldOffer } from '../pool/held-offers.js';
 
 export interface LeasePoolConfig {
   start: string;
@@ -33,6 +34,8 @@ export interface LeasePoolStats {
   probed: number;
   /** Expiries processed (an offer or lease timing out, a decline hold ending). */
   reclaimed: number;
+  /** Offers taken back, oldest first, because the pool was full and a new client asked. */
+  offersTakenBack: number;
 }
 
 /**
@@ -43,8 +46,9 @@ export interface LeasePoolStats {
  *
  * A new client gets a never-used address first (in range order), then the one that has
  * been free the longest. Addresses come free through an expiry heap and a FIFO, so one
- * allocation costs O(log n) amortised whatever the pool size, and a pool full of held
- * offers refuses at once: nothing scans the range.
+ * allocation costs O(log n) amortised whatever the pool size: nothing scans the range. A
+ * pool with nothing free takes back its oldest unrequested offer (once 5 s old) for a new
+ * client, and refuses at once when every address is leased or freshly offered.
  */
 export class LeasePool {
   private readonly first: number;
@@ -62,7 +66,9 @@ export class LeasePool {
   private readonly freed = new FreeQueue<number>();
   /** When held or declined addresses must be looked at again. */
   private readonly wakeups = new ExpiryHeap<number>();
-  readonly stats: LeasePoolStats = { probed: 0, reclaimed: 0 };
+  /** Offers in the order made, for taking the oldest back when the pool is full. */
+  private readonly offers = new HeldOffers<number>();
+  readonly stats: LeasePoolStats = { probed: 0, reclaimed: 0, offersTakenBack: 0 };
 
   constructor(config: LeasePoolConfig) {
     this.first = toU32(config.start, 'pool.start');
@@ -128,10 +134,32 @@ export class LeasePool {
         if (this.usableBy(a, client, now)) return a;
         continue;
       }
-      // Nothing queued: only an expiry due now can free one; none due means exhausted.
-      if (!this.reclaimOne(now)) return undefined;
+      // Nothing queued: only an expiry due now can free one, else the oldest offer nobody
+      // requested; neither means every address is leased or freshly offered: exhausted.
+      if (!this.reclaimOne(now)) return this.takeBackOldestOffer(now);
     }
   }
+
+  /**
+   * RFC 2131 §4.3.1 asks a server not to reuse an offered address before the client
+   * answers, but only SHOULD: holding them all for a flood of DISCOVERs that never REQUEST
+   * would lock every real client out for the hold time (Kea and dnsmasq hold none). So a
+   * full pool takes back its oldest unrequested offer once it is a few seconds old; that
+   * client, if it was real and REQUESTs after all, gets a NAK and starts again.
+   */
+  private takeBackOldestOffer(now: number): number | undefined {
+    const o = this.offers.takeOldest((x) => x.expiresAt - this.holdMs <= now - MIN_OFFER_AGE_TO_TAKE_BACK_MS, this.liveOffer);
+    if (!o) return undefined;
+    this.byClient.delete(o.client);
+    this.byAddress.delete(o.address);
+    this.stats.offersTakenBack++;
+    return o.address;
+  }
+
+  private readonly liveOffer = (o: HeldOffer<number>): boolean => {
+    const b = this.byClient.get(o.client);
+    return b !== undefined && b.state === 'offered' && b.address === o.address && b.expiresAt === o.expiresAt && this.poolAddress(o.address);
+  };
 
   /** Handles one expiry due at `now`: a free address joins the queue, a renewed one is rescheduled. */
   private reclaimOne(now: number): boolean {
@@ -232,6 +260,7 @@ export class LeasePool {
     this.byClient.set(client, { address: a, state, expiresAt });
     this.byAddress.set(a, client);
     if (this.poolAddress(a)) this.wakeups.schedule(a, expiresAt);
+    if (state === 'offered') this.offers.push({ client, address: a, expiresAt }, this.byClient.size, this.liveOffer);
   }
 
   private unbind(client: string, b: Binding): void {

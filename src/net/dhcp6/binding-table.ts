@@ -1,5 +1,6 @@
 import { ExpiryHeap } from '../pool/expiry-heap.js';
 import { FreeQueue } from '../pool/free-queue.js';
+import { HeldOffers, MIN_OFFER_AGE_TO_TAKE_BACK_MS, type HeldOffer } from '../pool/held-offers.js';
 
 export interface Dhcp6BindingTableConfig {
   first: bigint;
@@ -17,6 +18,8 @@ export type Dhcp6Allocation = { ok: true; address: bigint } | { ok: false; reaso
 interface Binding {
   address: bigint;
   expiresAt: number;
+  /** REQUESTed (or renewed, or Rapid Commit): never taken back for another client. */
+  bound: boolean;
 }
 
 /** What the table did: a test (or an operator) checks that allocation does not grow with the pool. */
@@ -25,6 +28,8 @@ export interface Dhcp6BindingStats {
   probed: number;
   /** Bindings dropped because their time ran out. */
   expired: number;
+  /** Advertised, never requested bindings taken back for a new client because the pool or the table was full. */
+  advertisesTakenBack: number;
 }
 
 /** Expiries handled before each allocation, so one packet never pays for a thousand. */
@@ -35,10 +40,14 @@ const RECLAIM_PER_ALLOCATION = 32;
  * bound one for the valid lifetime, and an expired binding is forgotten, so memory
  * follows the live bindings, capped at `maxBindings`. A new client gets a never-used
  * address (in range order), else the one free the longest: one allocation is O(log n)
- * amortised whatever the pool size. Time is passed in; there are no timers.
+ * amortised whatever the pool size. When the pool or the table is full, the oldest
+ * advertised binding nobody requested (once 5 s old) makes room for a new client, so a
+ * flood of SOLICITs from new DUIDs cannot lock real clients out for the hold time. Time
+ * is passed in; there are no timers.
  */
 export class Dhcp6BindingTable {
-  readonly stats: Dhcp6BindingStats = { probed: 0, expired: 0 };
+  readonly stats: Dhcp6BindingStats = { probed: 0, expired: 0, advertisesTakenBack: 0 };
+  private readonly advertised = new HeldOffers<bigint>();
   private readonly byClient = new Map<string, Binding>();
   private readonly byAddress = new Map<bigint, string>();
   private readonly freed = new FreeQueue<bigint>();
@@ -58,7 +67,7 @@ export class Dhcp6BindingTable {
   advertise(client: string, now: number): Dhcp6Allocation {
     const b = this.current(client, now);
     if (b) return { ok: true, address: b.address };
-    return this.allocate(client, now, now + this.config.advertiseHoldMs);
+    return this.allocate(client, now, now + this.config.advertiseHoldMs, false);
   }
 
   /** REQUEST, RENEW, Rapid Commit: the client's address (or a new one), bound for the valid lifetime. */
@@ -66,11 +75,12 @@ export class Dhcp6BindingTable {
     const expiresAt = now + this.config.validMs;
     const b = this.current(client, now);
     if (b) {
+      b.bound = true;
       b.expiresAt = Math.max(b.expiresAt, expiresAt);
       this.wakeups.schedule(b.address, b.expiresAt);
       return { ok: true, address: b.address };
     }
-    return this.allocate(client, now, expiresAt);
+    return this.allocate(client, now, expiresAt, true);
   }
 
   release(client: string): boolean {
@@ -88,26 +98,48 @@ export class Dhcp6BindingTable {
     return undefined;
   }
 
-  private allocate(client: string, now: number, expiresAt: number): Dhcp6Allocation {
+  private allocate(client: string, now: number, expiresAt: number, bound: boolean): Dhcp6Allocation {
     for (let i = 0; i < RECLAIM_PER_ALLOCATION && this.reclaimOne(now); i++);
     while (this.byClient.size >= this.config.maxBindings) {
-      if (!this.reclaimOne(now)) return { ok: false, reason: 'bindings-full' };
+      if (this.reclaimOne(now)) continue;
+      const old = this.takeBackOldestAdvertise(now);
+      if (!old) return { ok: false, reason: 'bindings-full' };
+      this.forget(old.client, this.byClient.get(old.client)!);
     }
     for (;;) {
       let a: bigint | undefined;
       if (this.fresh <= this.config.last) a = this.fresh++;
       else a = this.freed.shift();
+      if (a === undefined && !this.reclaimOne(now)) {
+        // Nothing free and nothing due: only an advertise nobody requested can make room.
+        const old = this.takeBackOldestAdvertise(now);
+        if (!old) return { ok: false, reason: 'pool-exhausted' };
+        this.byClient.delete(old.client);
+        this.byAddress.delete(old.address);
+        a = old.address;
+      }
       if (a !== undefined) {
         this.stats.probed++;
         // Never-used and queued addresses are free: only `forget` queues one, once nobody holds it.
-        this.byClient.set(client, { address: a, expiresAt });
+        this.byClient.set(client, { address: a, expiresAt, bound });
         this.byAddress.set(a, client);
         this.wakeups.schedule(a, expiresAt);
+        if (!bound) this.advertised.push({ client, address: a, expiresAt }, this.byClient.size, this.liveAdvertise);
         return { ok: true, address: a };
       }
-      if (!this.reclaimOne(now)) return { ok: false, reason: 'pool-exhausted' };
     }
   }
+
+  private takeBackOldestAdvertise(now: number): HeldOffer<bigint> | undefined {
+    const o = this.advertised.takeOldest((x) => x.expiresAt - this.config.advertiseHoldMs <= now - MIN_OFFER_AGE_TO_TAKE_BACK_MS, this.liveAdvertise);
+    if (o) this.stats.advertisesTakenBack++;
+    return o;
+  }
+
+  private readonly liveAdvertise = (o: HeldOffer<bigint>): boolean => {
+    const b = this.byClient.get(o.client);
+    return b !== undefined && !b.bound && b.address === o.address && b.expiresAt === o.expiresAt;
+  };
 
   /** Handles one expiry due at `now`: drops the binding if its time ran out, else looks again later. */
   private reclaimOne(now: number): boolean {

@@ -97,19 +97,42 @@ describe('LeasePool', () => {
     expect(p.offer('b', 5000)).toBe('10.0.0.10');
   });
 
-  it('12: refuses a DISCOVER on a /16 full of held offers with work that does not grow with the pool', () => {
+  it('12: a /16 full of held offers refuses young ones at once and takes back the oldest, with work that does not grow with the pool', () => {
     const p = new LeasePool({ start: '10.1.0.1', end: '10.1.255.254', leaseSeconds: 3600, offerHoldMs: 60_000 });
     for (let i = 0; i < p.size; i++) expect(p.offer(`flood-${i}`, 0)).toBeDefined();
     const before = { ...p.stats };
-    for (let i = 0; i < 50; i++) expect(p.offer(`late-${i}`, 1000 + i)).toBeUndefined();
-    // 50 refusals examined no address at all: a scan would have probed 65 534 each.
+    // Every offer is younger than 5 s: nothing may be taken back yet, and nothing is scanned.
+    for (let i = 0; i < 50; i++) expect(p.offer(`early-${i}`, 1000 + i)).toBeUndefined();
     expect(p.stats.probed - before.probed).toBe(0);
     expect(p.stats.reclaimed - before.reclaimed).toBe(0);
+    // Then each new client gets the oldest unrequested offer's address, at O(1) cost.
+    for (let i = 0; i < 50; i++) expect(p.offer(`late-${i}`, 5_000 + i)).toBe(`10.1.0.${i + 1}`);
+    expect(p.stats.offersTakenBack - before.offersTakenBack).toBe(50);
+    expect(p.stats.probed - before.probed).toBe(0);
+    // The client whose offer was taken cannot REQUEST it; its own next DISCOVER gets another one.
+    expect(p.commit('flood-0', '10.1.0.1', 5_100)).toBe(false);
+    expect(p.commit('late-0', '10.1.0.1', 5_100)).toBe(true);
+    expect(p.offer('flood-0', 5_200)).toBe('10.1.0.51');
     // Once the holds run out, each new client costs a bounded handful of expiries, not a scan.
     const expired = { ...p.stats };
     expect(p.offer('after', 60_000)).toBeDefined();
     expect(p.stats.probed - expired.probed).toBe(1);
     expect(p.stats.reclaimed - expired.reclaimed).toBeLessThanOrEqual(64);
-    expect(p.offer('flood-7', 60_001)).toBe('10.1.0.8');
+  });
+
+  it('12: never takes back a lease, a reservation or an offer that was requested', () => {
+    const p = new LeasePool({ start: '10.2.0.1', end: '10.2.0.3', leaseSeconds: 3600, offerHoldMs: 60_000, reserved: ['10.2.0.9'] });
+    expect(p.offer('a', 0)).toBe('10.2.0.1');
+    expect(p.commit('a', '10.2.0.1', 10)).toBe(true);
+    expect(p.offer('b', 0)).toBe('10.2.0.2');
+    expect(p.commit('b', '10.2.0.2', 10)).toBe(true);
+    expect(p.offer('c', 0)).toBe('10.2.0.3');
+    expect(p.offer('r', 0, undefined, '10.2.0.9')).toBe('10.2.0.9');
+    // Only c's offer is unrequested: taken once old enough, then nothing is left to take.
+    expect(p.offer('d', 4_999)).toBeUndefined();
+    expect(p.offer('d', 5_000)).toBe('10.2.0.3');
+    expect(p.commit('d', '10.2.0.3', 5_010)).toBe(true);
+    expect(p.offer('e', 30_000)).toBeUndefined();
+    expect(p.leaseSecondsLeft('a', 30_000)).toBeGreaterThan(0);
   });
 });

@@ -50,4 +50,35 @@ describe('Dhcp6BindingTable', () => {
     expect(t.stats.probed - probed).toBe(1);
     expect(t.stats.expired).toBeLessThanOrEqual(64);
   });
+
+  it('12: a pool full of advertises nobody requested takes back the oldest (once 5 s old) for a new client, never a bound one', () => {
+    const t = table({ advertiseHoldMs: 60_000, validMs: 3_600_000 });
+    expect(addr(t.advertise('flood-1', 0))).toBe(0x100n);
+    expect(addr(t.advertise('flood-2', 1))).toBe(0x101n);
+    expect(addr(t.bind('real', 2))).toBe(0x102n);
+    expect(addr(t.advertise('new', 4_999))).toBe('pool-exhausted');
+    expect(addr(t.advertise('new', 5_000))).toBe(0x100n);
+    expect(addr(t.advertise('new-2', 5_001))).toBe(0x101n);
+    // Only the bound client is left among the old ones: nothing more to take.
+    expect(addr(t.advertise('new-3', 20_000))).toBe(0x100n);
+    expect(addr(t.bind('new-2', 20_001))).toBe(0x101n);
+    expect(addr(t.advertise('new-4', 30_000))).toBe(0x100n);
+    expect(addr(t.advertise('new-5', 31_000))).toBe('pool-exhausted');
+    expect(addr(t.bind('real', 31_000))).toBe(0x102n);
+    expect(t.stats.advertisesTakenBack).toBe(4);
+  });
+
+  it('12: a table full of advertises makes room the same way', () => {
+    const t = table({ last: 0xffff_ffffn, maxBindings: 2, advertiseHoldMs: 60_000, validMs: 3_600_000 });
+    t.advertise('a', 0);
+    t.bind('b', 0);
+    expect(addr(t.advertise('c', 1000))).toBe('bindings-full');
+    expect(addr(t.advertise('c', 5000))).toBe(0x102n);
+    expect(t.size).toBe(2);
+    expect(addr(t.advertise('d', 9000))).toBe('bindings-full');
+    // c's advertise is taken back: its address goes to the free queue, d gets a never-used one.
+    expect(addr(t.advertise('d', 10_000))).toBe(0x103n);
+    expect(t.size).toBe(2);
+    expect(t.stats.advertisesTakenBack).toBe(2);
+  });
 });
