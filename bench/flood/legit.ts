@@ -172,9 +172,13 @@ export function tftpProbe(server: string, source: string, file: string, sha256: 
         last = { bytes: encodeTftp({ op: 'ack', block: p.block }), port: from.port };
         expected++;
         if (p.data.length < 512) {
-          socket.send(last.bytes, last.port, server);
+          // Closed only once the final ACK is out: a socket closed right after send()
+          // drops the datagram, and the server then holds the transfer (and its place in
+          // the per-client budget) until the client's silence runs out.
           const got = hash.digest('hex');
-          return finish(got === sha256 ? undefined : new Error(`file differs (sha256 ${got.slice(0, 12)}…)`));
+          socket.send(last.bytes, last.port, server, () => finish(got === sha256 ? undefined : new Error(`file differs (sha256 ${got.slice(0, 12)}…)`)));
+          clearTimeout(resend);
+          return;
         }
         sendLast();
       });
