@@ -39,6 +39,7 @@ const LIMITED_BROADCAST = '255.255.255.255';
 const LEASE_TIME = 51;
 const SUBNET_MASK = 1;
 const RELAY_AGENT_INFO = 82;
+const PXE_VENDOR_OPTIONS = 43;
 /** Sent only when a rule forces them: ONIE never requests 150, so a requesting client is not ONIE. */
 const FORCED_ONLY = new Set([150]);
 
@@ -181,10 +182,7 @@ export class Dhcp4ReplyPolicy {
     const asked = getOption(req, 55);
     for (const code of asked ? readU8List(asked) : []) if (!FORCED_ONLY.has(code)) addCode(code);
     for (const code of p.force) addCode(code);
-    // PXE and UEFI HTTP Boot clients want to see their class (and their UUID) come back:
-    // EDK2's HTTP Boot drops an offer whose option 60 does not start with HTTPClient.
-    const vendorClass = optionText(req, 60);
-    const family = vendorClass?.startsWith('HTTPClient') ? 'HTTPClient' : vendorClass?.startsWith('PXEClient') ? 'PXEClient' : undefined;
+    const family = echoedVendorClass(optionText(req, 60), sent.has(PXE_VENDOR_OPTIONS));
     if (family !== undefined && !sent.has(60)) {
       options.push(stringOption(60, family));
       const uuid = getOption(req, 97);
@@ -223,6 +221,22 @@ export class Dhcp4ReplyPolicy {
 export function clientKey(req: Dhcp4Packet): string {
   const id = getOption(req, 61);
   return id && id.length > 0 ? `id:${Buffer.from(id).toString('hex')}` : `hw:${req.htype}:${req.chaddr}`;
+}
+
+/**
+ * Option 60 in a reply (with the client's 97 beside it), as the firmware reads it:
+ * - HTTPClient comes back to an HTTP Boot client: EDK2's HttpBootDxe drops an offer
+ *   whose 60 does not start with it.
+ * - PXEClient comes back only with PXE vendor options (43). EDK2 (and the PXE 2.1 spec
+ *   it follows) takes an offer with an address, 60 = PXEClient and no 43 for a BINL
+ *   offer and asks port 4011 for the boot file, failing with PXE-E16 when nobody
+ *   answers; and it reads 43 only when 60 says PXEClient. dnsmasq does the same: 60
+ *   with pxe-service / vendor options, none with a plain dhcp-boot.
+ */
+function echoedVendorClass(clientClass: string | undefined, sendsPxeVendorOptions: boolean): string | undefined {
+  if (clientClass?.startsWith('HTTPClient')) return 'HTTPClient';
+  if (clientClass?.startsWith('PXEClient') && sendsPxeVendorOptions) return 'PXEClient';
+  return undefined;
 }
 
 /** One subnet the server leases from: its pool, its options under the class rules, its reservations. */
