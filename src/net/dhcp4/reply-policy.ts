@@ -10,6 +10,7 @@ import {
 } from '../../protocol/dhcp4/options.js';
 import { dhcp4Reply, type Dhcp4OptionEntry, type Dhcp4Packet } from '../../protocol/dhcp4/packet.js';
 import type { DatagramPeer } from '../datagram-port.js';
+import { canonicalLeaseKey, leaseKey, reservationIds } from './lease-key.js';
 import { LeasePool } from './lease-pool.js';
 import { mergeOptionValues } from './option-values.js';
 import { ClassRules, type ReplyProfile } from './class-rules.js';
@@ -79,7 +80,8 @@ export class Dhcp4ReplyPolicy {
   }
 
   /** Puts back a lease read from the lease file, into the subnet whose pool holds its address. */
-  restore(client: string, address: string, expiresAt: number, now: number): boolean {
+  restore(stored: string, address: string, expiresAt: number, now: number): boolean {
+    const client = canonicalLeaseKey(stored);
     return this.subnets.some((n) => n.pool.contains(address) || n.reserved.has(address) ? n.pool.restore(client, address, expiresAt, now) : false);
   }
 
@@ -87,7 +89,7 @@ export class Dhcp4ReplyPolicy {
     if (req.op !== 'request') return drop('not-a-request', 'op is reply');
     const type = messageType(req);
     if (type === undefined) return drop('no-message-type', 'BOOTP without option 53 is not served');
-    const client = clientKey(req);
+    const client = leaseKey(req);
     const net = this.subnetFor(req);
     if (!net) return drop('no-subnet', `no subnet configured for relay ${req.giaddr}`);
     const p = net.classes.classify(req);
@@ -217,12 +219,6 @@ export class Dhcp4ReplyPolicy {
 
 
 
-/** Lease identity: option 61 when the client sends one (RFC 2131 §4.2), else its hardware address. */
-export function clientKey(req: Dhcp4Packet): string {
-  const id = getOption(req, 61);
-  return id && id.length > 0 ? `id:${Buffer.from(id).toString('hex')}` : `hw:${req.htype}:${req.chaddr}`;
-}
-
 /**
  * Option 60 in a reply (with the client's 97 beside it), as the firmware reads it:
  * - HTTPClient comes back to an HTTP Boot client: EDK2's HttpBootDxe drops an offer
@@ -269,12 +265,13 @@ function subnet(
   };
 }
 
-/** The address reserved for this client in this subnet: by option 61 first, then by MAC. */
+/** The address reserved for this client in this subnet: by option 61 first (see reservationIds), then by MAC. */
 function reservationOf(net: Subnet, req: Dhcp4Packet): string | undefined {
   if (net.reservedById.size > 0) {
-    const id = getOption(req, 61);
-    const byId = id ? net.reservedById.get(Buffer.from(id).toString('hex')) : undefined;
-    if (byId !== undefined) return byId;
+    for (const id of reservationIds(req)) {
+      const byId = net.reservedById.get(id);
+      if (byId !== undefined) return byId;
+    }
   }
   return net.reservedByMac.size > 0 ? net.reservedByMac.get(req.chaddr) : undefined;
 }
