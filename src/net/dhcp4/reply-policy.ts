@@ -16,6 +16,9 @@ import { mergeOptionValues } from './option-values.js';
 import { ClassRules, type ReplyProfile } from './class-rules.js';
 import type { Dhcp4OptionValues, Dhcp4Reservation, Dhcp4ServerConfig, Dhcp4ServerEvent } from './server-config.js';
 
+/** The lease key now lives in lease-key.ts; this name stays for callers written against it. */
+export { leaseKey as clientKey } from './lease-key.js';
+
 export interface Dhcp4Reply {
   packet: Dhcp4Packet;
   to: DatagramPeer;
