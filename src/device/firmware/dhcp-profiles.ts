@@ -1,11 +1,16 @@
 import type { Dhcp4OptionEntry, Dhcp4Packet } from '../../protocol/dhcp4/packet.js';
-import { getOption, readString } from '../../protocol/dhcp4/options.js';
+import type { BootPlan, OfferWindow } from './boot-plan.js';
+import { edk2PxeBootPlan, selectEdk2PxeOffer } from './edk2-pxe-offers.js';
+import { httpBootPlan, selectHttpBootOffer } from './http-boot-offers.js';
+import { ipxeBootPlan, selectIpxeOffer } from './ipxe-offers.js';
 
 /**
  * How a boot firmware's DHCP client behaves, as far as a server can tell: the options of
- * its DISCOVER in wire order, its broadcast flag, its retransmission schedule, and which
- * offers it takes. Option lists are the real clients' (test/fixtures/dhcp4 captures:
- * EDK2 UEFI PXE, EDK2 UEFI HTTP Boot and iPXE under OVMF/QEMU, a BIOS PXE ROM).
+ * its DISCOVER in wire order, its broadcast flag, its retransmission schedule, which
+ * offer it takes and what it does next. Option lists are the real clients'
+ * (test/fixtures/dhcp4 captures: EDK2 UEFI PXE, EDK2 UEFI HTTP Boot and iPXE under
+ * OVMF/QEMU, a BIOS PXE ROM); offer choice follows each firmware's code (see
+ * edk2-pxe-offers.ts, http-boot-offers.ts, ipxe-offers.ts).
  */
 export interface FirmwareDhcpProfile {
   name: string;
@@ -14,7 +19,10 @@ export interface FirmwareDhcpProfile {
   broadcast: boolean;
   /** Wait after each DISCOVER (and REQUEST) before sending again, in ms. */
   retransmitMs: readonly number[];
-  acceptOffer(offer: Dhcp4Packet): boolean;
+  /** The offer it REQUESTs given those seen so far (acquireLease's `selectOffer`); undefined: keep listening. */
+  selectOffer(offers: readonly Dhcp4Packet[], when: OfferWindow): Dhcp4Packet | undefined;
+  /** What it does after the ACK, from every offer it saw, the one it took, and the ACK. */
+  bootPlan(exchange: { offers: readonly Dhcp4Packet[]; offer: Dhcp4Packet; ack: Dhcp4Packet }): BootPlan;
 }
 
 const hex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'));
@@ -22,7 +30,6 @@ const text = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'latin1')
 const u16 = (n: number): Uint8Array => Uint8Array.of(n >> 8, n & 0xff);
 const ZERO_UUID = new Uint8Array(16);
 const machineId = (uuid: Uint8Array = ZERO_UUID): Uint8Array => Uint8Array.from([0, ...uuid]);
-const hasLease = (offer: Dhcp4Packet): boolean => offer.yiaddr !== '0.0.0.0';
 
 /** PXE 2.1 §2.2.4: DISCOVER retransmits at 4, 8, 16 and 32 s; EDK2 follows it. */
 const PXE_SCHEDULE = [4000, 8000, 16000, 32000];
@@ -40,8 +47,12 @@ export const edk2UefiPxe: FirmwareDhcpProfile = {
   ],
   broadcast: true,
   retransmitMs: PXE_SCHEDULE,
-  // The lease comes from an offer with an address; a proxy offer only adds boot data.
-  acceptOffer: hasLease,
+  // EDK2's DHCP driver keeps every offer until a DISCOVER's wait runs out, then picks by type.
+  selectOffer: (offers, when) => (when.windowEnded ? selectEdk2PxeOffer(offers)?.offer : undefined),
+  bootPlan: ({ offers, ack }) => {
+    const selection = selectEdk2PxeOffer(offers);
+    return selection ? edk2PxeBootPlan(selection, ack) : { kind: 'fail', message: 'PXE-E16: No offer received.' };
+  },
 };
 
 /** EDK2 UEFI HTTP Boot (NetworkPkg/HttpBootDxe), x64. */
@@ -57,11 +68,11 @@ export const edk2UefiHttpBoot: FirmwareDhcpProfile = {
   ],
   broadcast: true,
   retransmitMs: PXE_SCHEDULE,
-  // HttpBootDxe counts an offer only if option 60 says HTTPClient and it carries a boot URI.
-  acceptOffer: (offer) => {
-    const vc = getOption(offer, 60);
-    const uri = getOption(offer, 67);
-    return hasLease(offer) && (vc ? (readString(vc) ?? '').startsWith('HTTPClient') : false) && ((uri !== undefined && uri.length > 0) || offer.file !== '');
+  // Like UEFI PXE, the choice is made when a DISCOVER's wait runs out.
+  selectOffer: (offers, when) => (when.windowEnded ? selectHttpBootOffer(offers)?.offer : undefined),
+  bootPlan: ({ offers, ack }) => {
+    const selection = selectHttpBootOffer(offers);
+    return selection ? httpBootPlan(selection, ack) : { kind: 'fail', message: 'Error: Could not retrieve NBP file size from HTTP server.' };
   },
 };
 
@@ -83,7 +94,8 @@ export const ipxeEfi: FirmwareDhcpProfile = {
   broadcast: false,
   // iPXE starts at 1 s and doubles up to 10 s (its DHCP_MIN/MAX_TIMEOUT).
   retransmitMs: [1000, 2000, 4000, 8000, 10000],
-  acceptOffer: hasLease,
+  selectOffer: selectIpxeOffer,
+  bootPlan: ({ offers, ack }) => ipxeBootPlan(offers, ack),
 };
 
 /** iPXE's BIOS build (undionly.kpxe chain-loaded from a PXE ROM). */
@@ -116,7 +128,9 @@ export const biosPxe: FirmwareDhcpProfile = {
   ],
   broadcast: false,
   retransmitMs: PXE_SCHEDULE,
-  acceptOffer: hasLease,
+  // PXE 2.1 ROMs classify offers the way the spec says, as EDK2 does.
+  selectOffer: edk2UefiPxe.selectOffer,
+  bootPlan: edk2UefiPxe.bootPlan,
 };
 
 export const FIRMWARE_DHCP_PROFILES: readonly FirmwareDhcpProfile[] = [edk2UefiPxe, edk2UefiHttpBoot, ipxeEfi, ipxeBios, biosPxe];

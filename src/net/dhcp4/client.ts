@@ -38,6 +38,13 @@ export interface Dhcp4ClientOptions {
   broadcastFlag?: boolean;
   /** Offers the firmware would take (EDK2 HTTP Boot drops those without HTTPClient and a URI). */
   acceptOffer?: (offer: Dhcp4Packet) => boolean;
+  /**
+   * A firmware's choice among the offers seen so far, asked as each one arrives and when
+   * each DISCOVER's wait runs out (EDK2 collects a whole wait's offers, then picks by
+   * type; iPXE waits for ProxyDHCP). Undefined: keep listening. Default: the first
+   * acceptable offer.
+   */
+  selectOffer?: (offers: readonly Dhcp4Packet[], when: { elapsedMs: number; windowEnded: boolean }) => Dhcp4Packet | undefined;
   clock: Clock;
   random: Random;
   signal?: AbortSignal;
@@ -58,6 +65,8 @@ export interface Dhcp4Lease {
   leaseSeconds: number;
   offer: Dhcp4Packet;
   ack: Dhcp4Packet;
+  /** Every acceptable offer seen before the choice, in arrival order (proxy offers too). */
+  offers: Dhcp4Packet[];
 }
 
 /** Codes the client writes itself; the same codes in `options` are ignored. */
@@ -66,7 +75,7 @@ const CLIENT_OWNED = new Set([53, 50, 54]);
 /**
  * DISCOVER → OFFER → REQUEST → ACK: one xid for the whole exchange, DISCOVERs on the
  * schedule (`retransmitMs`, or `attempts` × `retryMs` as busybox udhcpc's -t/-T), then
- * as many REQUESTs for the first offer the firmware accepts. Rejects TimeoutError when no offer (or no answer to the REQUEST) comes,
+ * as many REQUESTs for the offer the firmware selects (`selectOffer`; default the first). Rejects TimeoutError when no offer (or no answer to the REQUEST) comes,
  * PeerError BL_DHCP_NAK on a NAK, and the signal's reason when aborted. Replies with
  * another xid or chaddr are ignored. The socket is closed in every case.
  */
@@ -94,13 +103,24 @@ export async function acquireLease(o: Dhcp4ClientOptions): Promise<Dhcp4Lease> {
     };
 
     let offer: Dhcp4Packet | undefined;
+    const offers: Dhcp4Packet[] = [];
     const acceptable = (p: Dhcp4Packet): boolean =>
       messageType(p) === Dhcp4MessageType.OFFER && serverIdOf(p) !== undefined && (o.acceptOffer?.(p) ?? true);
+    const select = o.selectOffer ?? ((seen: readonly Dhcp4Packet[]) => seen[0]);
+    let elapsedMs = 0;
     for (let i = 0; i < schedule.length && !offer; i++) {
       await send(message(Dhcp4MessageType.DISCOVER, []));
-      offer = await inbox.next(acceptable, schedule[i]!);
+      const windowStart = elapsedMs;
+      const arrived = await inbox.next((p) => {
+        if (!acceptable(p)) return false;
+        offers.push(p);
+        offer = select(offers, { elapsedMs: windowStart, windowEnded: false });
+        return offer !== undefined;
+      }, schedule[i]!);
+      elapsedMs += schedule[i]!;
+      if (!arrived) offer = select(offers, { elapsedMs, windowEnded: true });
     }
-    if (!offer) throw new TimeoutError(`DHCP discover (${schedule.length} DISCOVERs, no offer)`, total);
+    if (!offer) throw new TimeoutError(`DHCP discover (${schedule.length} DISCOVERs, ${offers.length > 0 ? `none of ${offers.length} offers taken` : 'no offer'})`, total);
     const serverId = serverIdOf(offer)!;
     const request = message(Dhcp4MessageType.REQUEST, [ipOption(50, offer.yiaddr), ipOption(54, serverId)]);
 
@@ -122,6 +142,7 @@ export async function acquireLease(o: Dhcp4ClientOptions): Promise<Dhcp4Lease> {
         leaseSeconds: (lease && readU32(lease)) ?? 0,
         offer,
         ack: answer,
+        offers,
       };
     }
     throw new TimeoutError(`DHCP request for ${offer.yiaddr} (${schedule.length} REQUESTs, no answer)`, total);

@@ -4,7 +4,7 @@ import { BootlabError } from '../../errors.js';
 
 /** One lease as the journal keeps it. `expiresAt` 0 means released. */
 export interface LeaseRecord {
-  /** The lease key: option 61 (hex) or the hardware address. */
+  /** The lease key (lease-key.ts): `hw:<htype>:<chaddr>`, or `id:<hex of option 61>` for an id that is not the hardware address. */
   client: string;
   address: string;
   /** Milliseconds since the epoch. */

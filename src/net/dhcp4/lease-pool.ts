@@ -39,8 +39,8 @@ export interface LeasePoolStats {
 }
 
 /**
- * Addresses of one range and who holds them. A client (its option 61, or else its
- * hardware address) keeps affinity to its last address, so it is offered the same one
+ * Addresses of one range and who holds them. A client (its lease key, lease-key.ts)
+ * keeps affinity to its last address, so it is offered the same one
  * again while nobody else took it. Time is passed in, and expiry is checked when an
  * address is looked at: no timers, so the pool is as deterministic as the clock.
  *

