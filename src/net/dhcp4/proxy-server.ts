@@ -138,7 +138,9 @@ export class ProxyDhcpServer {
     return {
       ...dhcp4Reply(req),
       ciaddr: type === Dhcp4MessageType.ACK ? req.ciaddr : ZERO,
-      siaddr: withFile ? p.header.siaddr : ZERO,
+      // Older iPXE releases take a proxy's reply only with both siaddr and a file (else
+      // they ask port 4011, or boot nothing): a rule without nextServer names the proxy, as dnsmasq does.
+      siaddr: withFile ? (p.header.siaddr !== ZERO ? p.header.siaddr : this.config.serverId) : ZERO,
       sname: withFile ? p.header.sname : '',
       file: withFile ? p.header.file : '',
       options,

@@ -151,7 +151,8 @@ describe('ProxyDhcpServer with class rules and reservations', () => {
     net.deliver(67, ipxe);
     const [first, second] = net.sent(67).map((s) => s.packet);
     expect([first!.siaddr, bootFileOf(first!), first!.yiaddr]).toEqual(['10.0.0.2', 'ipxe.efi', '0.0.0.0']);
-    expect([bootFileOf(second!), second!.yiaddr]).toEqual([SCRIPT, '0.0.0.0']);
+    // siaddr too, though the script comes over HTTP: older iPXE ignores a proxy reply without it.
+    expect([bootFileOf(second!), second!.yiaddr, second!.siaddr]).toEqual([SCRIPT, '0.0.0.0', '10.0.0.2']);
     expect(second!.file).not.toBe('ipxe.efi');
     for (const offer of [first!, second!]) {
       expect(readString(getOption(offer, 60)!)).toBe('PXEClient');
@@ -172,7 +173,7 @@ describe('ProxyDhcpServer with class rules and reservations', () => {
     net.deliver(4011, toBootServer(captured(IPXE), '10.0.0.77'), { address: '10.0.0.77', port: 4011 });
     const [edk2Ack, ipxeAck] = net.sent(4011).map((s) => s.packet);
     expect(bootFileOf(edk2Ack!)).toBe('ipxe.efi');
-    expect(bootFileOf(ipxeAck!)).toBe(SCRIPT);
+    expect([bootFileOf(ipxeAck!), ipxeAck!.siaddr]).toEqual([SCRIPT, '10.0.0.2']);
     expect(messageType(ipxeAck!)).toBe(Dhcp4MessageType.ACK);
   });
 
