@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, requireInterop, waitForLine, type Lab } from '../netns.js';
 
 /**
@@ -19,7 +19,7 @@ const offersScript = join(repo, 'test/interop/dhcp/fixtures/pxe-offers.mjs');
 let lab: Lab;
 let dir: string;
 let dnsmasqNs: string;
-let bootlab: ChildProcess;
+let bootlab: ChildProcess | undefined;
 let bootlabLog = '';
 let dnsmasq: ChildProcess;
 let dnsmasqLog = '';
@@ -75,6 +75,8 @@ beforeAll(async () => {
     `--dhcp-range=${net}.160,${net}.170,255.255.255.0,1h`, `--dhcp-leasefile=${join(dir, 'dnsmasq.leases')}`, '--no-ping', '--log-facility=-', '--log-dhcp',
   ]);
   await waitForLine(dnsmasq, /DHCP, IP range/, 10_000);
+  dnsmasq.stdout?.on('data', (d: Buffer) => (dnsmasqLog += d.toString()));
+  dnsmasq.stderr?.on('data', (d: Buffer) => (dnsmasqLog += d.toString()));
   await writeFile(
     join(dir, 'proxy.yaml'),
     [
@@ -89,33 +91,55 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
-  bootlab = lab.spawn(lab.server.ns, ['node', bin, 'serve', '--proxy-dhcp', '--server-id', lab.server.address, '--config', join(dir, 'proxy.yaml')]);
-  bootlab.stdout?.on('data', (d: Buffer) => (bootlabLog += d.toString()));
-  bootlab.stderr?.on('data', (d: Buffer) => (bootlabLog += d.toString()));
-  dnsmasq.stdout?.on('data', (d: Buffer) => (dnsmasqLog += d.toString()));
-  dnsmasq.stderr?.on('data', (d: Buffer) => (dnsmasqLog += d.toString()));
-  await waitForLine(bootlab, /proxyDHCP on 0\.0\.0\.0:67/, 10_000);
+});
+
+afterEach(async () => {
+  const b = bootlab;
+  bootlab = undefined;
+  // The next test binds port 67 again: wait until this server has let go of it.
+  if (b && b.exitCode === null && b.signalCode === null) {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`bootlab serve (pid ${b.pid}) still running 10 s after SIGTERM`)), 10_000);
+      b.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      b.kill('SIGTERM');
+    });
+  }
 });
 
 afterAll(async () => {
-  bootlab?.kill('SIGTERM');
   dnsmasq?.kill('SIGTERM');
   if (dnsmasqNs) await run('ip', ['netns', 'del', dnsmasqNs], { timeout: 10_000 }).catch(() => undefined);
   await lab?.destroy();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function offersFor(profile: 'edk2-uefi-pxe' | 'ipxe-efi'): Promise<{ lease: Offer; proxy: Offer }> {
-  const { stdout } = await lab.exec(lab.client.ns, ['node', offersScript, lab.client.mac, profile], 30_000);
-  const offers = JSON.parse(stdout) as Offer[];
+async function serve(...args: string[]): Promise<void> {
+  bootlabLog = '';
+  const b = lab.spawn(lab.server.ns, ['node', bin, 'serve', '--proxy-dhcp', '--server-id', lab.server.address, '--config', join(dir, 'proxy.yaml'), ...args]);
+  bootlab = b;
+  b.stdout?.on('data', (d: Buffer) => (bootlabLog += d.toString()));
+  b.stderr?.on('data', (d: Buffer) => (bootlabLog += d.toString()));
+  await waitForLine(b, /proxyDHCP on 0\.0\.0\.0:67/, 10_000);
+}
+
+/** One firmware's DISCOVER and the offers it collects; with `bootServerPort`, the port-4011 step after. */
+async function offersFor(profile: 'edk2-uefi-pxe' | 'ipxe-efi', bootServerPort?: number): Promise<{ lease: Offer; proxy: Offer; ack?: Offer }> {
+  const step = bootServerPort !== undefined ? [lab.client.dev, String(bootServerPort)] : [];
+  const { stdout } = await lab.exec(lab.client.ns, ['node', offersScript, lab.client.mac, profile, ...step], 30_000);
+  const { offers, ack } = JSON.parse(stdout) as { offers: Offer[]; ack?: Offer };
   const lease = offers.find((o) => o.yiaddr !== '0.0.0.0');
   const proxy = offers.find((o) => o.yiaddr === '0.0.0.0');
   if (!lease || !proxy) throw new Error(`${profile}: expected a lease offer and a proxy offer, got ${stdout}\nbootlab:\n${bootlabLog}\ndnsmasq:\n${dnsmasqLog}`);
-  return { lease, proxy };
+  if (bootServerPort !== undefined && !ack) throw new Error(`${profile}: no ACK from the boot server on port ${bootServerPort}, got ${stdout}\nbootlab:\n${bootlabLog}`);
+  return { lease, proxy, ...(ack ? { ack } : {}) };
 }
 
 describe('bootlab serve --proxy-dhcp next to dnsmasq', () => {
   it('13: OVMF gets its address from dnsmasq and ipxe.efi from the proxy; iPXE on the same NIC then gets the HTTP script', async () => {
+    await serve();
     const net = `10.213.${lab.n}`;
     const edk2 = await offersFor('edk2-uefi-pxe');
     expect(edk2.lease.serverId).toBe(`${net}.2`);
@@ -125,11 +149,23 @@ describe('bootlab serve --proxy-dhcp next to dnsmasq', () => {
 
     const ipxe = await offersFor('ipxe-efi');
     expect(ipxe.lease.serverId).toBe(`${net}.2`);
-    expect(ipxe.proxy).toMatchObject({ serverId: lab.server.address, bootFileName: `http://${lab.server.address}/boot.ipxe`, vendorClass: 'PXEClient' });
+    expect(ipxe.proxy).toMatchObject({ serverId: lab.server.address, siaddr: lab.server.address, bootFileName: `http://${lab.server.address}/boot.ipxe`, vendorClass: 'PXEClient' });
     expect(ipxe.proxy.file).not.toBe('ipxe.efi');
 
     // bootlab's log shows both exchanges, with the rule that decided each.
     expect(bootlabLog).toMatch(new RegExp(`proxyDHCP offer ${lab.client.mac} \\[uefi-pxe\\]: proxy, boot file ipxe\\.efi`));
     expect(bootlabLog).toMatch(new RegExp(`proxyDHCP offer ${lab.client.mac} \\[ipxe\\]: proxy, boot file http://`));
+  });
+
+  it('13: with --boot-server-port the offers name no file and the port-4011 step gives each stage its own', async () => {
+    const port = 4011;
+    await serve('--boot-server-port', String(port));
+    const edk2 = await offersFor('edk2-uefi-pxe', port);
+    expect([edk2.proxy.file, edk2.proxy.bootFileName, edk2.proxy.vendorClass]).toEqual(['', undefined, 'PXEClient']);
+    expect(edk2.ack).toMatchObject({ serverId: lab.server.address, yiaddr: '0.0.0.0', siaddr: lab.server.address, file: 'ipxe.efi', vendorClass: 'PXEClient' });
+    const ipxe = await offersFor('ipxe-efi', port);
+    expect(ipxe.ack).toMatchObject({ siaddr: lab.server.address, bootFileName: `http://${lab.server.address}/boot.ipxe` });
+    expect(bootlabLog).toMatch(new RegExp(`proxyDHCP ack ${lab.client.mac} \\[uefi-pxe\\]: boot server, boot file ipxe\\.efi`));
+    expect(bootlabLog).toMatch(new RegExp(`proxyDHCP ack ${lab.client.mac} \\[ipxe\\]: boot server, boot file http://`));
   });
 });
