@@ -4,9 +4,9 @@ import { BootlabError } from '../../errors.js';
 import { bindUdp, type DatagramPeer, type DatagramPort, type DatagramPortFactory } from '../datagram-port.js';
 import type { ReplyProfile } from './class-rules.js';
 import { hasBootInformation, ProxyRules, type ProxyDhcpReservation } from './proxy-rules.js';
+import type { Dhcp4ClassRule, Dhcp4OptionValues, Dhcp4ServerEvent } from './server-config.js';
 
 export type { ProxyDhcpReservation } from './proxy-rules.js';
-import type { Dhcp4ClassRule, Dhcp4OptionValues, Dhcp4ServerEvent } from './server-config.js';
 
 /**
  * proxyDHCP (PXE spec; pxe-dhcp-tftp.md §2): next to someone else's DHCP server, answer
@@ -171,8 +171,7 @@ export class ProxyDhcpServer {
   }
 }
 
-
-/** What the client will boot: option 67 when given (firmware prefer it), else the file field. */
+/** What the client will boot: option 67 when given (firmware prefers it), else the file field. */
 function bootFileOf(p: Dhcp4Packet): string {
   const name = getOption(p, 67);
   return name ? readString(name) : p.file;
