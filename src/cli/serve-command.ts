@@ -26,7 +26,7 @@ export function registerServeCommand(program: Command): void {
     .option('--boot-file <name>', 'BOOTP file field')
     .option('--boot-file-name <name>', 'option 67')
     .option('--reply-to <mode>', "broadcast (default: 255.255.255.255:68, or ciaddr / the relay) or source (answer to the sender's address and port: loopback labs)")
-    .option('--proxy-dhcp', "proxyDHCP: answer PXE clients only, with --next-server/--boot-file and no address, next to another DHCP server")
+    .option('--proxy-dhcp', "proxyDHCP: answer PXE clients only, with boot information (--boot-file, or the --config file's dhcp classes and reservations) and no address, next to another DHCP server")
     .option('--boot-server-port <port>', 'with --proxy-dhcp: PXE clients get the boot file from this port (4011) instead of the offer')
     .option('--dhcp6-range <start-end>', 'start DHCPv6 on [::]:547, leasing IPv6 addresses START-END')
     .option('--dhcp6-port <port>', 'DHCPv6 server port (default 547)')

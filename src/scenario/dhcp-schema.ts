@@ -71,6 +71,20 @@ export const dhcpReservationSchema = z
   .strict()
   .refine((r) => r.mac !== undefined || r.clientId !== undefined, 'a reservation needs mac or clientId');
 
+/**
+ * `bootlab serve`'s reservations: an address for the full server, or boot options for
+ * proxyDHCP (which leases nothing); planServe checks which one the mode needs.
+ */
+export const serveReservationSchema = z
+  .object({
+    mac: macSchema.optional(),
+    clientId: z.string().regex(/^([0-9a-fA-F]{2})+$/, 'clientId is the hex of option 61, e.g. 00534e2d3432').optional(),
+    address: ipv4Schema.optional(),
+    options: dhcpOptionsSchema.optional(),
+  })
+  .strict()
+  .refine((r) => r.mac !== undefined || r.clientId !== undefined, 'a reservation needs mac or clientId');
+
 export function toReservation(r: z.output<typeof dhcpReservationSchema>): Dhcp4Reservation {
   return plainData(r, (s) => s) as Dhcp4Reservation;
 }

@@ -13,7 +13,7 @@ import { parseIpv6 } from '../protocol/dhcp6/options.js';
 import {
   dhcpClassSchema,
   dhcpOptionsSchema,
-  dhcpReservationSchema,
+  serveReservationSchema,
   dhcpSubnetSchema,
   durationSchema,
   ipv4Schema,
@@ -21,11 +21,11 @@ import {
   parseDuration,
   toClassRule,
   toOptionValues,
-  toReservation,
   toSubnet,
 } from './dhcp-schema.js';
 import { faultsSchema, toFaultPlan } from './faults-schema.js';
-import { parseYamlFile, readYamlText } from './yaml-file.js';
+import { parseYamlFile, readYamlText, type FailAt } from './yaml-file.js';
+import { planProxy, planReservations } from './serve-proxy.js';
 import type { FaultPlan } from '../net/faults.js';
 
 /**
@@ -55,13 +55,15 @@ export const serveFileSchema = z
         port: z.number().int().min(1).max(65535).default(67),
         clientPort: z.number().int().min(1).max(65535).default(68),
         serverId: ipv4Schema.optional(),
-        range: rangeSchema,
+        /** Absent: no addresses are leased (with --proxy-dhcp, the classes and reservations feed the proxy). */
+        range: rangeSchema.optional(),
         subnetMask: ipv4Schema.default('255.255.255.0'),
         leaseTime: leaseDurationSchema.default(3_600_000),
         leaseFile: z.string().optional(),
         options: dhcpOptionsSchema.default({}),
         classes: z.array(dhcpClassSchema).default([]),
-        reservations: z.array(dhcpReservationSchema).default([]),
+        /** An address per host; with --proxy-dhcp, boot options per host instead. */
+        reservations: z.array(serveReservationSchema).default([]),
         /** Further subnets, for requests that come through relays. */
         subnets: z.array(dhcpSubnetSchema).default([]),
         faults: faultsSchema.optional(),
@@ -185,8 +187,11 @@ export interface ServePlan {
 export async function planServe(flags: ServeFlags, interfaces = networkInterfaces()): Promise<ServePlan> {
   let file: Partial<ServeFile> = {};
   let baseDir = process.cwd();
+  let failAt: FailAt | undefined;
   if (flags.config) {
-    file = parseYamlFile(await readYamlText(flags.config, 'config'), flags.config, serveFileSchema).value;
+    const parsed = parseYamlFile(await readYamlText(flags.config, 'config'), flags.config, serveFileSchema);
+    file = parsed.value;
+    failAt = parsed.fail;
     baseDir = dirname(resolve(flags.config));
   }
   const flag = (name: string, value: string | undefined): string | undefined => {
@@ -209,27 +214,24 @@ export async function planServe(flags: ServeFlags, interfaces = networkInterface
   const range = checked('dhcp-range', rangeSchema, flags.dhcpRange) ?? file.dhcp?.range;
   if (flags.proxyDhcp) {
     if (range) throw new BootlabError('BL_CLI_INPUT', '--proxy-dhcp and --dhcp-range both answer on port 67: a proxy runs next to another DHCP server');
-    const serverId = checked('server-id', ipv4Schema, flags.serverId) ?? (iface ? interfaceAddress(iface, interfaces) : undefined);
+    const serverId = checked('server-id', ipv4Schema, flags.serverId) ?? file.dhcp?.serverId ?? (iface ? interfaceAddress(iface, interfaces) : undefined);
     if (!serverId) throw new BootlabError('BL_CLI_INPUT', 'proxyDHCP needs a server id: give --server-id, or --interface');
-    const bootServerPort = int('boot-server-port', flags.bootServerPort);
-    const classes = (file.dhcp?.classes ?? []).map((c) => toClassRule(c));
-    if (classes.length === 0) {
-      if (flags.bootFile === undefined) throw new BootlabError('BL_CLI_INPUT', '--proxy-dhcp needs --boot-file (or classes in a --config file)');
-      classes.push({
-        name: 'pxe',
-        match: { vendorClassPrefix: 'PXEClient' },
-        options: { nextServer: checked('next-server', ipv4Schema, flags.nextServer) ?? serverId, bootFile: flags.bootFile, pxeDiscoveryControl: 8 },
-      });
-    }
-    plan.proxy = {
-      bind: { address: bind, port: int('dhcp-port', flags.dhcpPort) ?? 67 },
-      ...(bootServerPort !== undefined ? { bootServerBind: { address: bind, port: bootServerPort } } : {}),
-      serverId,
-      replyTo: checked('reply-to', z.enum(['broadcast', 'source']), flags.replyTo) ?? 'broadcast',
-      clientPort: int('client-port', flags.clientPort) ?? 68,
-      classes,
-      bootFileInOffer: bootServerPort === undefined,
-    };
+    plan.proxy = planProxy(
+      file.dhcp,
+      {
+        bind: { address: bind, port: int('dhcp-port', flags.dhcpPort) ?? file.dhcp?.port ?? 67 },
+        bootServerPort: int('boot-server-port', flags.bootServerPort),
+        serverId,
+        replyTo: checked('reply-to', z.enum(['broadcast', 'source']), flags.replyTo) ?? 'broadcast',
+        clientPort: int('client-port', flags.clientPort) ?? file.dhcp?.clientPort ?? 68,
+        nextServer: checked('next-server', ipv4Schema, flags.nextServer),
+        bootFile: flag('boot-file', flags.bootFile),
+        bootFileName: flag('boot-file-name', flags.bootFileName),
+      },
+      failAt,
+    );
+  } else if (file.dhcp && !range) {
+    failAt!(['dhcp'], 'has no range: give dhcp.range (or --dhcp-range) to lease addresses, or --proxy-dhcp to serve only boot information next to another DHCP server');
   }
   if (range) {
     const d = file.dhcp;
@@ -257,7 +259,7 @@ export async function planServe(flags: ServeFlags, interfaces = networkInterface
         end: range.end,
         subnetMask: checked('subnet-mask', ipv4Schema, flags.subnetMask) ?? d?.subnetMask ?? '255.255.255.0',
         leaseSeconds: Math.max(1, Math.round(leaseTime / 1000)),
-        reservations: (d?.reservations ?? []).map(toReservation),
+        reservations: planReservations(d?.reservations ?? [], failAt),
       },
       options,
       classes: (d?.classes ?? []).map((c) => toClassRule(c)),

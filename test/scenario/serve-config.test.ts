@@ -89,6 +89,52 @@ describe('planServe', () => {
     await expect(planServe({ interface: 'eth0', proxyDhcp: true }, ifaces)).rejects.toThrow(/needs --boot-file/);
   });
 
+  it('13: plans proxyDHCP from a config with classes and reservations and no range, --boot-file as the last rule', async () => {
+    const file = join(dir, 'proxy.yaml');
+    await writeFile(
+      file,
+      [
+        'interface: eth0',
+        'dhcp:',
+        '  classes:',
+        '    - { name: ipxe, match: { ipxe: true }, options: { bootFileName: "http://10.213.7.1/boot.ipxe" } }',
+        '    - { name: uefi, match: { vendorClassPrefix: PXEClient, arch: [7, 9] }, options: { nextServer: 10.213.7.1, bootFile: ipxe.efi } }',
+        '  reservations:',
+        '    - { mac: "52:54:00:12:34:57", options: { nextServer: 10.213.7.9 } }',
+        '',
+      ].join('\n'),
+    );
+    const plan = await planServe({ config: file, proxyDhcp: true, bootFile: 'undionly.kpxe', bootServerPort: '4011' }, ifaces);
+    expect(plan.dhcp).toBeUndefined();
+    expect(plan.proxy).toMatchObject({
+      serverId: '10.213.7.1',
+      bind: { address: '0.0.0.0', port: 67 },
+      bootServerBind: { address: '0.0.0.0', port: 4011 },
+      bootFileInOffer: false,
+      classes: [
+        { name: 'ipxe', match: { ipxe: true }, options: { bootFileName: 'http://10.213.7.1/boot.ipxe' } },
+        { name: 'uefi', options: { nextServer: '10.213.7.1', bootFile: 'ipxe.efi' } },
+        { name: 'pxe', match: { vendorClassPrefix: 'PXEClient' }, options: { bootFile: 'undionly.kpxe' } },
+      ],
+      reservations: [{ mac: '52:54:00:12:34:57', options: { nextServer: '10.213.7.9' } }],
+    });
+    // Classes alone are enough: no --boot-file needed.
+    expect((await planServe({ config: file, proxyDhcp: true }, ifaces)).proxy?.classes).toHaveLength(2);
+  });
+
+  it('13: names the line of a config setting the mode cannot honour', async () => {
+    const file = join(dir, 'proxy-bad.yaml');
+    const config = async (...lines: string[]) => writeFile(file, ['dhcp:', ...lines, ''].join('\n'));
+    await config('  classes: [{ name: i, match: { ipxe: true }, options: { bootFileName: "http://x/boot.ipxe" } }]');
+    await expect(planServe({ config: file, serverId: '10.0.0.1' }, ifaces)).rejects.toThrow(/proxy-bad\.yaml:2: dhcp: has no range: .*--proxy-dhcp/);
+    await config('  reservations: [{ mac: "52:54:00:12:34:57", address: 10.0.0.5 }]');
+    await expect(planServe({ config: file, serverId: '10.0.0.1', proxyDhcp: true }, ifaces)).rejects.toThrow(/proxy-bad\.yaml:2: dhcp\.reservations\.0\.address: a proxy gives no addresses/);
+    await config('  options: { router: [10.0.0.1] }');
+    await expect(planServe({ config: file, serverId: '10.0.0.1', proxyDhcp: true }, ifaces)).rejects.toThrow(/proxy-bad\.yaml:2: dhcp\.options\.router: a proxy sends boot information only/);
+    await config('  range: 10.0.0.10-10.0.0.20', '  reservations: [{ mac: "52:54:00:12:34:57", options: { bootFile: x.efi } }]');
+    await expect(planServe({ config: file, serverId: '10.0.0.1' }, ifaces)).rejects.toThrow(/proxy-bad\.yaml:3: dhcp\.reservations\.0\.address: the DHCP server needs the address/);
+  });
+
   it('plans DHCPv6 with the boot file URL for IPv6-only racks', async () => {
     const plan = await planServe({ dhcp6Range: '2001:db8::100-2001:db8::1ff', dhcp6BootFileUrl: 'http://[2001:db8::1]/onie-installer' }, ifaces);
     expect(plan.dhcp6).toEqual({

@@ -2,8 +2,11 @@ import { Dhcp4MessageType, getOption, messageType, readString, stringOption } fr
 import { decodeDhcp4, dhcp4Reply, encodeDhcp4, type Dhcp4OptionEntry, type Dhcp4Packet } from '../../protocol/dhcp4/packet.js';
 import { BootlabError } from '../../errors.js';
 import { bindUdp, type DatagramPeer, type DatagramPort, type DatagramPortFactory } from '../datagram-port.js';
-import { ClassRules, type ReplyProfile } from './class-rules.js';
+import type { ReplyProfile } from './class-rules.js';
+import { hasBootInformation, ProxyRules, type ProxyDhcpReservation } from './proxy-rules.js';
 import type { Dhcp4ClassRule, Dhcp4OptionValues, Dhcp4ServerEvent } from './server-config.js';
+
+export type { ProxyDhcpReservation } from './proxy-rules.js';
 
 /**
  * proxyDHCP (PXE spec; pxe-dhcp-tftp.md §2): next to someone else's DHCP server, answer
@@ -21,7 +24,10 @@ export interface ProxyDhcpConfig {
   clientPort?: number;
   /** Which PXE clients get what; the first rule that matches applies. */
   classes: Dhcp4ClassRule[];
+  /** Boot information for every PXE client, under the class rules. */
   options?: Dhcp4OptionValues;
+  /** One host's boot options over its class rule's (see proxy-rules.ts). */
+  reservations?: ProxyDhcpReservation[];
   /**
    * true: the offer itself carries siaddr + file (boot at once). false: the offer carries
    * only the PXE identity, and the file comes from the 4011 boot server (dnsmasq's way
@@ -40,10 +46,12 @@ export interface ProxyDhcpStats {
 const PXE_CLIENT = 'PXEClient';
 const BOOT_ITEM = 71;
 const ZERO = '0.0.0.0';
+/** TFTP server name and boot file name. */
+const BOOT_FILE_OPTIONS = [66, 67] as const;
 
 export class ProxyDhcpServer {
   readonly stats: ProxyDhcpStats = { received: 0, offers: 0, acks: 0, dropped: {} };
-  private readonly classes: ClassRules;
+  private readonly rules: ProxyRules;
   private readonly serverIdData: Uint8Array;
   private ports: DatagramPort[] = [];
 
@@ -51,7 +59,7 @@ export class ProxyDhcpServer {
     private readonly config: ProxyDhcpConfig,
     private readonly deps: { onEvent?: (e: Dhcp4ServerEvent) => void; openPort?: DatagramPortFactory } = {},
   ) {
-    this.classes = new ClassRules({ classes: config.classes, ...(config.options ? { options: config.options } : {}) });
+    this.rules = new ProxyRules({ classes: config.classes, ...(config.options ? { options: config.options } : {}), ...(config.reservations ? { reservations: config.reservations } : {}) });
     const id = config.serverId.split('.').map(Number);
     if (id.length !== 4 || id.some((n) => !(n >= 0 && n <= 255))) throw new BootlabError('BL_CONFIG_INVALID', `proxyDHCP serverId '${config.serverId}' is not an IPv4 address`);
     this.serverIdData = Uint8Array.from(id);
@@ -87,18 +95,21 @@ export class ProxyDhcpServer {
     // Everything that is not a PXE client is the real DHCP server's business.
     if (req.op !== 'request' || !vendorClass || !(readString(vendorClass) ?? '').startsWith(PXE_CLIENT)) return this.drop('not-pxe', req.chaddr);
     const type = messageType(req);
-    const profile = this.classes.classify(req);
+    const { profile, host } = this.rules.select(req);
+    // A PXE client no rule has a boot file for may be another boot server's: stay silent.
+    if (!hasBootInformation(profile)) return this.drop('no-boot-rule', `${req.chaddr}: no class rule or reservation names a boot file for it`);
     const base = { mac: req.chaddr, xid: req.xid, ...(profile.className !== undefined ? { className: profile.className } : {}) };
+    const by = host !== undefined ? `, reservation ${host}` : '';
     if (role === 'proxy' && type === Dhcp4MessageType.DISCOVER) {
       const offer = this.reply(req, Dhcp4MessageType.OFFER, profile, this.config.bootFileInOffer);
       this.stats.offers++;
-      this.emit({ type: 'dhcp.offer', ...base, detail: this.config.bootFileInOffer ? `proxy, boot file ${offer.file}` : 'proxy, boot file from port 4011' });
+      this.emit({ type: 'dhcp.offer', ...base, detail: this.config.bootFileInOffer ? `proxy, boot file ${bootFileOf(offer)}${by}` : `proxy, boot file from port 4011${by}` });
       return this.send(port, offer, this.destination(req, from));
     }
     if (role === 'boot-server' && (type === Dhcp4MessageType.REQUEST || type === Dhcp4MessageType.INFORM)) {
       const ack = this.reply(req, Dhcp4MessageType.ACK, profile, true);
       this.stats.acks++;
-      this.emit({ type: 'dhcp.ack', ...base, detail: `boot server, boot file ${ack.file}` });
+      this.emit({ type: 'dhcp.ack', ...base, detail: `boot server, boot file ${bootFileOf(ack)}${by}` });
       // The 4011 exchange is unicast both ways: the client has its address by now.
       return this.send(port, ack, from);
     }
@@ -118,10 +129,19 @@ export class ProxyDhcpServer {
     // Echo the boot item (43.71) the client asked the boot server for; else the rule's 43.
     if (type === Dhcp4MessageType.ACK && item && item[0] === BOOT_ITEM) options.push({ code: 43, data: item });
     else if (vendor) options.push({ code: 43, data: vendor });
+    // The boot file by option too (66, 67): a URL for iPXE, or a name longer than `file`.
+    // Where the file comes from port 4011, the offer names none.
+    for (const code of withFile ? BOOT_FILE_OPTIONS : []) {
+      const data = p.options.get(code);
+      if (data) options.push({ code, data });
+    }
     return {
       ...dhcp4Reply(req),
       ciaddr: type === Dhcp4MessageType.ACK ? req.ciaddr : ZERO,
-      siaddr: withFile ? p.header.siaddr : ZERO,
+      // Older iPXE releases take a proxy's reply only with both siaddr and a file (else
+      // they ask port 4011, or boot nothing): a rule without nextServer names the proxy, as dnsmasq does.
+      siaddr: withFile ? (p.header.siaddr !== ZERO ? p.header.siaddr : this.config.serverId) : ZERO,
+      sname: withFile ? p.header.sname : '',
       file: withFile ? p.header.file : '',
       options,
     };
@@ -151,3 +171,8 @@ export class ProxyDhcpServer {
   }
 }
 
+/** What the client will boot: option 67 when given (firmware prefers it), else the file field. */
+function bootFileOf(p: Dhcp4Packet): string {
+  const name = getOption(p, 67);
+  return name ? readString(name) : p.file;
+}

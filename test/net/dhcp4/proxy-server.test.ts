@@ -110,3 +110,117 @@ describe('ProxyDhcpServer', () => {
     expect(() => new ProxyDhcpServer(noBootServer)).toThrow(/needs bootServerBind/);
   });
 });
+
+/** OVMF's EDK2 PXE and then iPXE on the same NIC (52:54:00:12:34:57), as captured under QEMU. */
+const EDK2 = 'PXEClient:Arch:00007:UNDI:003000';
+const IPXE = 'PXEClient:Arch:00007:UNDI:003010';
+const SCRIPT = 'http://10.0.0.2/boot.ipxe';
+
+const chainload = (bootFileInOffer: boolean, extra: Partial<ProxyDhcpConfig> = {}): ProxyDhcpConfig => ({
+  ...config(bootFileInOffer),
+  classes: [
+    // iPXE first: it is also a PXEClient of arch 7, and must not get ipxe.efi again.
+    { name: 'ipxe', match: { ipxe: true }, options: { bootFileName: SCRIPT } },
+    { name: 'uefi', match: { vendorClassPrefix: 'PXEClient', arch: [7, 9] }, options: { nextServer: '10.0.0.2', bootFile: 'ipxe.efi' } },
+  ],
+  ...extra,
+});
+
+/** What the client will boot from a reply: option 67 first, as EDK2 and iPXE read it, else the file field. */
+const bootFileOf = (p: Dhcp4Packet): string => {
+  const name = getOption(p, 67);
+  return name ? readString(name) : p.file;
+};
+
+/** The client, holding its lease from the other server, asks the boot server (port 4011). */
+const toBootServer = (discover: Dhcp4Packet, ciaddr: string): Dhcp4Packet => ({
+  ...discover,
+  ciaddr,
+  options: [messageTypeOption(Dhcp4MessageType.REQUEST), ...discover.options.filter((o) => o.code !== 53)],
+});
+
+describe('ProxyDhcpServer with class rules and reservations', () => {
+  it('13: offers OVMF ipxe.efi over TFTP, then iPXE on the same NIC its HTTP script instead of ipxe.efi again', async () => {
+    const net = memoryNet();
+    const proxy = new ProxyDhcpServer(chainload(true), { openPort: net.openPort });
+    await proxy.start();
+    const edk2 = captured(EDK2);
+    const ipxe = captured(IPXE);
+    expect(ipxe.chaddr).toBe(edk2.chaddr);
+    net.deliver(67, edk2);
+    net.deliver(67, ipxe);
+    const [first, second] = net.sent(67).map((s) => s.packet);
+    expect([first!.siaddr, bootFileOf(first!), first!.yiaddr]).toEqual(['10.0.0.2', 'ipxe.efi', '0.0.0.0']);
+    // siaddr too, though the script comes over HTTP: older iPXE ignores a proxy reply without it.
+    expect([bootFileOf(second!), second!.yiaddr, second!.siaddr]).toEqual([SCRIPT, '0.0.0.0', '10.0.0.2']);
+    expect(second!.file).not.toBe('ipxe.efi');
+    for (const offer of [first!, second!]) {
+      expect(readString(getOption(offer, 60)!)).toBe('PXEClient');
+      expect(offer.options.some((o) => [1, 3, 6, 51].includes(o.code))).toBe(false);
+    }
+  });
+
+  it('13: hands the same choice out on port 4011 when the offers name no file', async () => {
+    const net = memoryNet();
+    const proxy = new ProxyDhcpServer(chainload(false), { openPort: net.openPort });
+    await proxy.start();
+    net.deliver(67, captured(EDK2));
+    net.deliver(67, captured(IPXE));
+    for (const { packet } of net.sent(67)) {
+      expect([packet.file, getOption(packet, 67)]).toEqual(['', undefined]);
+    }
+    net.deliver(4011, toBootServer(captured(EDK2), '10.0.0.77'), { address: '10.0.0.77', port: 4011 });
+    net.deliver(4011, toBootServer(captured(IPXE), '10.0.0.77'), { address: '10.0.0.77', port: 4011 });
+    const [edk2Ack, ipxeAck] = net.sent(4011).map((s) => s.packet);
+    expect(bootFileOf(edk2Ack!)).toBe('ipxe.efi');
+    expect([bootFileOf(ipxeAck!), ipxeAck!.siaddr]).toEqual([SCRIPT, '10.0.0.2']);
+    expect(messageType(ipxeAck!)).toBe(Dhcp4MessageType.ACK);
+  });
+
+  it('13: gives a reserved host its own boot options over its class rule, by MAC or by client id', async () => {
+    const net = memoryNet();
+    const events: Array<{ type: string; detail?: string }> = [];
+    const proxy = new ProxyDhcpServer(
+      chainload(true, {
+        reservations: [
+          // iPXE sends option 61 (01 + MAC) and EDK2 none: a client id reservation meets only the iPXE stage.
+          { clientId: '01525400123457', options: { bootFileName: 'http://10.0.0.2/hosts/57.ipxe' } },
+          { mac: '52:54:00:12:34:57', options: { nextServer: '10.0.0.9' } },
+        ],
+      }),
+      { openPort: net.openPort, onEvent: (e) => events.push(e) },
+    );
+    await proxy.start();
+    net.deliver(67, captured(EDK2));
+    net.deliver(67, captured(IPXE));
+    net.deliver(67, captured('PXEClient:Arch:00007:UNDI:003016')); // another host: the class rule alone
+    const [edk2, ipxe, other] = net.sent(67).map((s) => s.packet);
+    expect([edk2!.siaddr, bootFileOf(edk2!)]).toEqual(['10.0.0.9', 'ipxe.efi']);
+    expect(bootFileOf(ipxe!)).toBe('http://10.0.0.2/hosts/57.ipxe');
+    expect([other!.chaddr, other!.siaddr, bootFileOf(other!)]).toEqual(['02:00:00:00:c1:01', '10.0.0.2', 'ipxe.efi']);
+    expect(events.filter((e) => e.type === 'dhcp.offer').map((e) => e.detail)).toEqual([
+      'proxy, boot file ipxe.efi, reservation 52:54:00:12:34:57',
+      'proxy, boot file http://10.0.0.2/hosts/57.ipxe, reservation client id 01525400123457',
+      'proxy, boot file ipxe.efi',
+    ]);
+  });
+
+  it('13: stays silent for a PXE client that no rule or reservation has a boot file for', async () => {
+    const net = memoryNet();
+    const proxy = new ProxyDhcpServer(chainload(true), { openPort: net.openPort });
+    await proxy.start();
+    net.deliver(67, captured('PXEClient:Arch:00000:UNDI:002001'));
+    expect(net.sent(67)).toHaveLength(0);
+    expect(proxy.stats.dropped).toMatchObject({ 'no-boot-rule': 1 });
+  });
+
+  it('13: refuses lease options, ipxeNoProxyWait, force and addresses in a proxy config, naming the setting', () => {
+    const refuse = (extra: Partial<ProxyDhcpConfig>) => () => new ProxyDhcpServer(chainload(true, extra));
+    expect(refuse({ options: { router: ['10.0.0.1'] } })).toThrow(/proxyDHCP config: options\.router: a proxy sends boot information only/);
+    expect(refuse({ classes: [{ name: 'i', match: { ipxe: true }, options: { ipxeNoProxyWait: true } }] })).toThrow(/classes\.0\.options\.ipxeNoProxyWait: tells iPXE not to wait/);
+    expect(refuse({ classes: [{ name: 'i', match: { ipxe: true }, options: { bootFile: 'x' }, force: [67] }] })).toThrow(/classes\.0\.force/);
+    const withAddress = { mac: '52:54:00:12:34:57', address: '10.0.0.5', options: {} } as unknown as NonNullable<ProxyDhcpConfig['reservations']>[number];
+    expect(refuse({ reservations: [withAddress] })).toThrow(/reservations\.0\.address: a proxy gives no addresses/);
+    expect(refuse({ reservations: [{ options: { bootFile: 'x' } }] })).toThrow(/reservations\.0: needs mac or clientId/);
+  });
+});
