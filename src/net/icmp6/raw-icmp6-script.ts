@@ -59,6 +59,6 @@ while True:
                 dest, hexdata = line.decode().split(' ')
                 s.sendto(bytes.fromhex(hexdata), (dest, 0, 0, idx))
             except (OSError, ValueError) as e:
-                sys.stderr.write('send %s: %s\n' % (line[:60], e))
+                sys.stderr.write('send failed: %s\n' % e)
                 sys.stderr.flush()
 `;
