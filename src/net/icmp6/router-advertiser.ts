@@ -100,6 +100,8 @@ export class RouterAdvertiser {
     for (const p of config.prefixes) {
       if (!parseIpv6(p.prefix) || !(Number.isInteger(p.length) && p.length >= 1 && p.length <= 128)) bad(`prefix ${p.prefix}/${p.length} is not an IPv6 prefix`);
       // SLAAC forms an address from a /64 only (RFC 4862 §5.5.3 with RFC 4291's 64-bit interface ids).
+      // RFC 4862 §5.5.3: hosts ignore a prefix preferred for longer than it is valid.
+      if ((p.preferredSeconds ?? 14400) > (p.validSeconds ?? 86400)) bad(`prefix ${p.prefix}/${p.length}: preferred lifetime ${p.preferredSeconds ?? 14400} s is longer than the valid lifetime ${p.validSeconds ?? 86400} s`);
       if ((p.autonomous ?? true) && p.length !== 64) bad(`prefix ${p.prefix}/${p.length}: hosts form addresses (A flag) from a /64 only`);
     }
     this.clock = deps.clock ?? WALL;

@@ -160,8 +160,8 @@ function encodeOption(w: ByteWriter, o: NdOption): void {
       if (!Number.isInteger(o.length) || o.length < 0 || o.length > 128) throw new EncodeError(PROTOCOL, 'prefix.length', `${o.length} is not 0..128`);
       field(o.validSeconds, 0xffffffff, 'prefix.validLifetime');
       field(o.preferredSeconds, 0xffffffff, 'prefix.preferredLifetime');
-      // §4.6.2: a preferred lifetime past the valid one makes hosts ignore the option.
-      if (o.preferredSeconds > o.validSeconds) throw new EncodeError(PROTOCOL, 'prefix.preferredLifetime', `${o.preferredSeconds} s is longer than the valid lifetime ${o.validSeconds} s`);
+      // A preferred lifetime past the valid one (hosts ignore such a prefix, RFC 4862 §5.5.3)
+      // still encodes: what was decoded re-encodes byte-exact. The advertiser refuses to send it.
       const bytes = parseIpv6(o.prefix);
       if (!bytes) throw new EncodeError(PROTOCOL, 'prefix.prefix', `'${o.prefix}' is not an IPv6 address`);
       w.u8(OPT_PREFIX_INFO).u8(4).u8(o.length).u8((o.onLink ? 0x80 : 0) | (o.autonomous ? 0x40 : 0));

@@ -127,5 +127,6 @@ describe('RouterAdvertiser', () => {
     expect(make({ prefixes: [{ prefix: '2001:db8::', length: 48 }] })).toThrow(/from a \/64 only/);
     expect(make({ prefixes: [{ prefix: '2001:db8::', length: 48, autonomous: false }] })).not.toThrow();
     expect(make({ prefixes: [] })).toThrow(/no prefix/);
+    expect(make({ prefixes: [{ prefix: '2001:db8::', length: 64, validSeconds: 600 }] })).toThrow(/preferred lifetime 14400 s is longer than the valid lifetime 600 s/);
   });
 });

@@ -76,8 +76,10 @@ describe('router advertisement codec', () => {
     expect(decodeRouterAdvert(coded)).toMatchObject({ ok: false, error: { field: 'code', offset: 1 } });
   });
 
-  it('refuses to encode a preferred lifetime longer than the valid one', () => {
-    expect(() => encodeRouterAdvert({ ...ra, options: [{ kind: 'prefix', prefix: '2001:db8::', length: 64, onLink: true, autonomous: true, validSeconds: 10, preferredSeconds: 20 }] })).toThrow(/preferredLifetime/);
+  it('refuses to encode a prefix length past 128 or a lifetime past 32 bits', () => {
+    const prefix = { kind: 'prefix' as const, prefix: '2001:db8::', length: 64, onLink: true, autonomous: true, validSeconds: 10, preferredSeconds: 5 };
+    expect(() => encodeRouterAdvert({ ...ra, options: [{ ...prefix, length: 129 }] })).toThrow(/prefix.length/);
+    expect(() => encodeRouterAdvert({ ...ra, options: [{ ...prefix, validSeconds: 2 ** 32 }] })).toThrow(/prefix.validLifetime/);
   });
 });
 
