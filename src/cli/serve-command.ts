@@ -59,7 +59,7 @@ export function registerServeCommand(program: Command): void {
       const plan = await planServe(flags);
       const bus = new EventBus();
       bus.subscribe((e) => {
-        if (e.type === 'dhcp.dropped' && !flags.verbose) return;
+        if ((e.type === 'dhcp.dropped' || e.type === 'ra.dropped') && !flags.verbose) return;
         process.stdout.write(`${new Date().toISOString()} ${e.message}\n`);
       });
       const serving = await startServe(plan, bus, { exchanges: !flags.quiet });

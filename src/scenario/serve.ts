@@ -86,9 +86,8 @@ export async function startServe(plan: ServePlan, bus: EventBus, opts: { exchang
       const ra = new RouterAdvertiser(plan.ra, {
         clock,
         random: random.fork('ra'),
-        onEvent: (e) => {
-          if (e.type === 'ra.problem' || (exchanges && e.type !== 'ra.dropped')) bus.emit({ type: e.type, message: `RA ${e.type.slice(3)}${e.address ? ` ${e.address}` : ''}${e.detail ? `: ${e.detail}` : ''}`, data: { ...e } });
-        },
+        // A helper that cannot send is shown even with --quiet: no advertisement, no DHCPv6 boot.
+        onEvent: publish.ra(bus, (type) => exchanges || type === 'ra.problem'),
       });
       await ra.start();
       serving.ra = { interface: plan.ra.interface };
