@@ -1,6 +1,7 @@
 import type { FuzzTarget } from '../target.js';
 import { dhcp4, dhcp4Vivso } from './dhcp4.js';
 import { dhcp6, dhcp6IaNa } from './dhcp6.js';
+import { icmp6 } from './icmp6.js';
 import { merkle } from './merkle.js';
 import { serverTargets } from './servers.js';
 import { sharch } from './sharch.js';
@@ -17,6 +18,7 @@ export function allTargets(): FuzzTarget[] {
     dhcp4Vivso,
     dhcp6,
     dhcp6IaNa,
+    icmp6,
     tftp,
     ustar,
     ustarStream,

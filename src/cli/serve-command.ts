@@ -31,6 +31,12 @@ export function registerServeCommand(program: Command): void {
     .option('--dhcp6-range <start-end>', 'start DHCPv6 on [::]:547, leasing IPv6 addresses START-END')
     .option('--dhcp6-port <port>', 'DHCPv6 server port (default 547)')
     .option('--dhcp6-boot-file-url <url>', 'DHCPv6 option 59 (boot file URL), for clients that ask for it')
+    .option('--bind6 <addr>', 'HTTP and TFTP also listen on this IPv6 address (default :: with --dhcp6-range or --ra-prefix)')
+    .option('--ra-prefix <prefix/len>', 'send router advertisements on --interface with this on-link prefix (repeatable; a /64 also gets the A flag for SLAAC)', collect)
+    .option('--ra-managed', 'RA M flag: hosts get addresses from DHCPv6 (iPXE and EDK2 then start DHCPv6)')
+    .option('--ra-other', 'RA O flag: hosts get other configuration (DNS, boot file URL) from DHCPv6')
+    .option('--ra-interval <time>', 'longest time between unsolicited advertisements, 4s to 30m (default 60s); solicitations are answered at once')
+    .option('--ra-router-lifetime <time>', 'advertise bootlab as a default router for this long (default 0: not a router)')
     .option('--tftp-root <dir>', 'start TFTP, serving this directory read-only')
     .option('--tftp-port <port>', 'TFTP port (default 69)')
     .option('--tftp-write-dir <dir>', 'accept TFTP uploads (WRQ) into this directory; existing files are never replaced')
@@ -53,7 +59,7 @@ export function registerServeCommand(program: Command): void {
       const plan = await planServe(flags);
       const bus = new EventBus();
       bus.subscribe((e) => {
-        if (e.type === 'dhcp.dropped' && !flags.verbose) return;
+        if ((e.type === 'dhcp.dropped' || e.type === 'ra.dropped') && !flags.verbose) return;
         process.stdout.write(`${new Date().toISOString()} ${e.message}\n`);
       });
       const serving = await startServe(plan, bus, { exchanges: !flags.quiet });
@@ -62,11 +68,14 @@ export function registerServeCommand(program: Command): void {
         serving.proxy
           ? `proxyDHCP on ${serving.proxy.dhcp.address}:${serving.proxy.dhcp.port}${serving.proxy.bootServer ? ` and boot server on ${serving.proxy.bootServer.port}` : ''}`
           : '',
-        serving.dhcp6 ? `DHCPv6 on [${serving.dhcp6.address}]:${serving.dhcp6.port}` : '',
+        serving.dhcp6 ? `DHCPv6 on [${serving.dhcp6.address}]:${serving.dhcp6.port}${serving.dhcp6.groups?.length ? ` (${serving.dhcp6.groups.join(' ')})` : ''}` : '',
+        serving.ra ? `router advertisements on ${serving.ra.interface} (${plan.ra!.prefixes.map((p) => `${p.prefix}/${p.length}`).join(' ')}${plan.ra!.managed ? ' M' : ''}${plan.ra!.other ? ' O' : ''}, every ${plan.ra!.maxIntervalMs / 1000} s at most)` : '',
         serving.tftp
           ? `TFTP on ${serving.tftp.address}:${serving.tftp.port} serving ${plan.tftp!.root}${plan.tftp!.write ? `, uploads into ${plan.tftp!.write.dir}` : ''}`
           : '',
         serving.http ? `${plan.http!.tls ? 'HTTPS' : 'HTTP'} on ${serving.http.address}:${serving.http.port} serving ${plan.http!.root}` : '',
+        serving.tftp6 ? `TFTP on [${serving.tftp6.address}]:${serving.tftp6.port}` : '',
+        serving.http6 ? `${plan.http!.tls ? 'HTTPS' : 'HTTP'} on [${serving.http6.address}]:${serving.http6.port}` : '',
       ].filter(Boolean);
       process.stdout.write(`bootlab serve: ${parts.join(', ')}\n`);
       await new Promise<void>((resolve) => {

@@ -1,4 +1,5 @@
 import { createSocket, type Socket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
 
 export interface DatagramPeer {
   address: string;
@@ -70,7 +71,8 @@ async function bindPeerUdp(o: DatagramBind, peer: DatagramPeer): Promise<Datagra
 
 function bindSocket(o: DatagramBind, shared: boolean): Promise<Socket> {
   const socket = createSocket({
-    type: 'udp4',
+    // A v6 port (TFTP on serve --bind6) takes IPv6 only, so it shares its number with the v4 one.
+    ...(isIPv6(o.address) ? { type: 'udp6' as const, ipv6Only: true } : { type: 'udp4' as const }),
     reuseAddr: shared,
     ...(o.bufferBytes !== undefined ? { recvBufferSize: o.bufferBytes, sendBufferSize: o.bufferBytes } : {}),
   });

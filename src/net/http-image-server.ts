@@ -3,6 +3,7 @@ import { realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import { isIPv6 } from 'node:net';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import send from 'send';
@@ -149,7 +150,8 @@ export class HttpImageServer {
     this.server = server;
     await new Promise<void>((ok, fail) => {
       server.once('error', fail);
-      server.listen(this.config.bind.port, this.config.bind.address, () => {
+      // An IPv6 listener takes IPv6 only, so it can share its port with an IPv4 one (serve --bind6).
+      server.listen({ port: this.config.bind.port, host: this.config.bind.address, ipv6Only: isIPv6(this.config.bind.address) }, () => {
         server.off('error', fail);
         ok();
       });

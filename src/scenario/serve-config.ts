@@ -9,6 +9,8 @@ import type { HttpImageServerConfig } from '../net/http-image-server.js';
 import type { HttpLimits } from '../net/http-limits.js';
 import { readHttpTls } from './serve-http-tls.js';
 import type { TftpServerConfig } from '../net/tftp/server.js';
+import type { RouterAdvertiserConfig } from '../net/icmp6/router-advertiser.js';
+import { planIpv6, type Ipv6Flags } from './serve-ipv6.js';
 import { parseIpv6 } from '../protocol/dhcp6/options.js';
 import {
   dhcpClassSchema,
@@ -165,6 +167,9 @@ export interface ServeFlags {
   tftpMaxTransferTime?: string;
 }
 
+/** The IPv6 lab flags (router advertisements, --bind6): see serve-ipv6.ts. */
+export interface ServeFlags extends Ipv6Flags {}
+
 /**
  * `bootlab serve` answers lock-step TFTP clients (PXE ROMs, busybox) from a polling loop
  * for 1 ms after each DATA burst: at LAN round trips this is the difference between
@@ -179,6 +184,10 @@ export interface ServePlan {
   dhcp6?: Dhcp6ServerConfig;
   tftp?: TftpServerConfig & { faults?: FaultPlan };
   http?: HttpImageServerConfig;
+  /** Router advertisements, so IPv6 firmware starts DHCPv6 (M/O flags). */
+  ra?: RouterAdvertiserConfig;
+  /** HTTP and TFTP also listen here (IPv6), each with budgets of its own. */
+  bind6?: string;
   /** Seed of the injected faults. */
   seed: number | string;
 }
@@ -343,7 +352,9 @@ export async function planServe(flags: ServeFlags, interfaces = networkInterface
     const given = flags.httpPort ? 'http-port' : flags.httpTlsCert ? 'http-tls-cert' : flags.httpTlsKey ? 'http-tls-key' : flags.httpMaxConnections ? 'http-max-connections' : flags.httpMaxPerClient ? 'http-max-per-client' : 'http-idle-timeout';
     throw new BootlabError('BL_CLI_INPUT', `--${given} without --http-root: HTTP starts only with a directory to serve`);
   }
-  if (!plan.dhcp && !plan.proxy && !plan.dhcp6 && !plan.tftp && !plan.http) {
+  Object.assign(plan, planIpv6(flags, { iface, interfaces, dhcp6: plan.dhcp6 !== undefined }));
+  if (plan.dhcp6) plan.dhcp6.multicastInterfaces = iface !== undefined ? [iface] : ipv6Interfaces(interfaces);
+  if (!plan.dhcp && !plan.proxy && !plan.dhcp6 && !plan.tftp && !plan.http && !plan.ra) {
     throw new BootlabError('BL_CLI_INPUT', 'nothing to serve: give --dhcp-range, --proxy-dhcp, --tftp-root and/or --http-root (or a --config file with dhcp, tftp or http)');
   }
   return plan;
@@ -380,6 +391,13 @@ function interfaceAddress(name: string, interfaces: ReturnType<typeof networkInt
   const v4 = list.find((a) => a.family === 'IPv4');
   if (!v4) throw new BootlabError('BL_CLI_INPUT', `--interface ${name}: it has no IPv4 address to serve from`);
   return v4.address;
+}
+
+/** Interfaces that speak IPv6 (a link-local address at least), loopback aside: where DHCPv6 listens without --interface. */
+function ipv6Interfaces(interfaces: ReturnType<typeof networkInterfaces>): string[] {
+  return Object.entries(interfaces)
+    .filter(([, list]) => list?.some((a) => a.family === 'IPv6' && !a.internal))
+    .map(([name]) => name);
 }
 
 function pathFrom(baseDir: string, p: string): string {

@@ -6,6 +6,7 @@ import { HttpImageServer } from '../net/http-image-server.js';
 import { ProxyDhcpServer } from '../net/dhcp4/proxy-server.js';
 import { Dhcp6Server } from '../net/dhcp6/server.js';
 import { TftpServer } from '../net/tftp/server.js';
+import { RouterAdvertiser } from '../net/icmp6/router-advertiser.js';
 import { ScaledClock } from '../clock.js';
 import { bindUdp } from '../net/datagram-port.js';
 import { describeFaults, faultyPorts, type FaultPlan } from '../net/faults.js';
@@ -19,9 +20,14 @@ const ALWAYS_SHOWN = new Set(['dhcp.pool-exhausted', 'dhcp.lease-file', 'dhcp6.p
 export interface Serving {
   dhcp?: DatagramPeer;
   proxy?: { dhcp: DatagramPeer; bootServer?: DatagramPeer };
-  dhcp6?: { address: string; port: number };
+  dhcp6?: { address: string; port: number; groups?: string[] };
   tftp?: DatagramPeer;
   http?: { address: string; port: number };
+  /** The same services' IPv6 listeners (serve --bind6). */
+  tftp6?: DatagramPeer;
+  http6?: { address: string; port: number };
+  /** Router advertisements on this interface. */
+  ra?: { interface: string };
   stop(): Promise<void>;
 }
 
@@ -53,6 +59,12 @@ export async function startServe(plan: ServePlan, bus: EventBus, opts: { exchang
       const http = new HttpImageServer(plan.http, { onEvent: publish.http(bus, () => exchanges), onConnectionEvent: publish.httpConnection(bus) });
       serving.http = await http.start();
       stops.push(() => http.stop());
+      if (plan.bind6) {
+        // Its own listener and budgets on the same port: an IPv6 client never waits behind IPv4 ones.
+        const http6 = new HttpImageServer({ ...plan.http, bind: { address: plan.bind6, port: serving.http.port } }, { onEvent: publish.http(bus, () => exchanges), onConnectionEvent: publish.httpConnection(bus) });
+        serving.http6 = await http6.start();
+        stops.push(() => http6.stop());
+      }
     }
     if (plan.dhcp) {
       const dhcp = new Dhcp4Server(plan.dhcp, { onEvent: publish.dhcp(bus, 'DHCP', shown), ...ports('DHCP', plan.dhcp.faults) });
@@ -69,10 +81,27 @@ export async function startServe(plan: ServePlan, bus: EventBus, opts: { exchang
       serving.dhcp6 = await dhcp6.start();
       stops.push(() => dhcp6.stop());
     }
+    if (plan.ra) {
+      // After DHCPv6: a client the M flag sends there finds it listening.
+      const ra = new RouterAdvertiser(plan.ra, {
+        clock,
+        random: random.fork('ra'),
+        // A helper that cannot send is shown even with --quiet: no advertisement, no DHCPv6 boot.
+        onEvent: publish.ra(bus, (type) => exchanges || type === 'ra.problem'),
+      });
+      await ra.start();
+      serving.ra = { interface: plan.ra.interface };
+      stops.push(() => ra.stop());
+    }
     if (plan.tftp) {
       const tftp = new TftpServer(plan.tftp, { onEvent: publish.tftp(bus, (type) => exchanges || type === 'tftp.failed'), ...ports('TFTP', plan.tftp.faults) });
       serving.tftp = await tftp.start();
       stops.push(() => tftp.stop());
+      if (plan.bind6) {
+        const tftp6 = new TftpServer({ ...plan.tftp, bind: { address: plan.bind6, port: serving.tftp.port } }, { onEvent: publish.tftp(bus, (type) => exchanges || type === 'tftp.failed'), ...ports('TFTP', plan.tftp.faults) });
+        serving.tftp6 = await tftp6.start();
+        stops.push(() => tftp6.stop());
+      }
     }
     return serving;
   } catch (e) {

@@ -3,6 +3,7 @@ import type { Dhcp4ServerEvent } from '../net/dhcp4/server-config.js';
 import type { Dhcp6ServerEvent } from '../net/dhcp6/server.js';
 import type { HttpConnectionEvent, HttpRequestEvent } from '../net/http-image-server.js';
 import type { TftpServerEvent } from '../net/tftp/server.js';
+import type { RouterAdvertEvent } from '../net/icmp6/router-advertiser.js';
 
 /** What the DHCPv4, proxyDHCP and DHCPv6 servers' events have in common. */
 type ServerEvent = Pick<Dhcp4ServerEvent, 'mac' | 'address' | 'className' | 'detail'> & Pick<Dhcp6ServerEvent, 'client'> & { type: string };
@@ -52,5 +53,8 @@ export const publish = {
     if (!show(e.type)) return;
     const line = `TFTP ${e.type.slice(5)}${e.remote ? ` ${e.remote}` : ''}${e.file ? ` ${e.file}` : ''}${e.bytes !== undefined ? ` ${e.bytes} bytes` : ''}${e.detail ? `: ${e.detail}` : ''}`;
     bus.emit({ type: e.type, message: line, data: { ...e } });
+  },
+  ra: (bus: EventBus, show: (type: string) => boolean = () => true) => (e: RouterAdvertEvent) => {
+    if (show(e.type)) bus.emit({ type: e.type, message: `RA ${e.type.slice(3)}${e.address ? ` ${e.address}` : ''}${e.detail ? `: ${e.detail}` : ''}`, data: { ...e } });
   },
 };

@@ -141,6 +141,8 @@ describe('planServe', () => {
       bind: { address: '::', port: 547 },
       pool: { start: '2001:db8::100', end: '2001:db8::1ff', preferredSeconds: 3600, validSeconds: 7200 },
       options: { bootFileUrl: 'http://[2001:db8::1]/onie-installer' },
+      // Without --interface: ff02::1:2 on every interface with IPv6 (issue 13).
+      multicastInterfaces: ['v6only'],
     });
     await expect(planServe({ dhcp6Range: '10.0.0.1-10.0.0.2' }, ifaces)).rejects.toThrow(/--dhcp6-range 10\.0\.0\.1-10\.0\.0\.2: expected START-END IPv6/);
   });

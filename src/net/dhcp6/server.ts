@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { BootlabError } from '../../errors.js';
 import { Dhcp6MessageType, Dhcp6Option, decodeDhcp6, encodeDhcp6, getOption6, optionDataOffset6, type Dhcp6Message, type Dhcp6OptionEntry } from '../../protocol/dhcp6/message.js';
 import { decodeIaNa, decodeOpaqueList, decodeOro, decodeVendorClass, encodeIaNa, formatIpv6, parseIpv6 } from '../../protocol/dhcp6/options.js';
@@ -22,6 +23,12 @@ export interface Dhcp6ClassRule {
 
 export interface Dhcp6ServerConfig {
   bind: { address: string; port: number };
+  /**
+   * Interfaces on which to join All_DHCP_Relay_Agents_and_Servers (ff02::1:2, RFC 8415
+   * §7.1): clients send SOLICIT there, and the kernel delivers a multicast datagram only
+   * to a socket whose group membership covers the interface it came in on.
+   */
+  multicastInterfaces?: string[];
   /** Server DUID as hex; default a DUID-LL derived from the bind address. */
   serverDuid?: string;
   pool: {
@@ -105,7 +112,7 @@ export class Dhcp6Server {
     return this.bindings.stats;
   }
 
-  async start(): Promise<{ address: string; port: number }> {
+  async start(): Promise<{ address: string; port: number; groups: string[] }> {
     const socket = createSocket({ type: 'udp6', reuseAddr: false });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
@@ -117,8 +124,19 @@ export class Dhcp6Server {
     socket.on('error', () => undefined);
     socket.on('message', (msg, rinfo) => this.receive(msg, { address: rinfo.address, port: rinfo.port }));
     this.socket = socket;
+    const groups: string[] = [];
+    try {
+      for (const name of this.config.multicastInterfaces ?? []) {
+        // By index: a scope name Node cannot resolve would silently join the default interface.
+        socket.addMembership(ALL_DHCP_RELAY_AGENTS_AND_SERVERS, `::%${await interfaceIndex(name)}`);
+        groups.push(`${ALL_DHCP_RELAY_AGENTS_AND_SERVERS}%${name}`);
+      }
+    } catch (e) {
+      await this.stop();
+      throw e instanceof BootlabError ? e : new BootlabError('BL_SERVE_BIND', `DHCPv6: cannot join ${ALL_DHCP_RELAY_AGENTS_AND_SERVERS}: ${(e as Error).message}`);
+    }
     const a = socket.address();
-    return { address: a.address, port: a.port };
+    return { address: a.address, port: a.port, groups };
   }
 
   async stop(): Promise<void> {
@@ -246,6 +264,18 @@ export class Dhcp6Server {
       // A subscriber's bug must not stop the server.
     }
   }
+}
+
+const ALL_DHCP_RELAY_AGENTS_AND_SERVERS = 'ff02::1:2';
+
+/** The kernel's index of an interface, carrier or not (Linux sysfs). */
+async function interfaceIndex(name: string): Promise<number> {
+  // A name with a slash or dots would read another sysfs file: only interface names pass.
+  if (!/^[A-Za-z0-9_.:@-]{1,15}$/.test(name) || name === '.' || name === '..') throw new BootlabError('BL_CLI_INPUT', `DHCPv6: '${name}' is not an interface name`);
+  const text = await readFile(`/sys/class/net/${name}/ifindex`, 'utf8').catch(() => undefined);
+  const index = Number(text?.trim());
+  if (!Number.isSafeInteger(index) || index <= 0) throw new BootlabError('BL_CLI_INPUT', `DHCPv6: no interface ${name} to join ${ALL_DHCP_RELAY_AGENTS_AND_SERVERS} on`);
+  return index;
 }
 
 function toBig(b: Uint8Array): bigint {

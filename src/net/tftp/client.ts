@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net';
 import type { Clock } from '../../clock.js';
 import { PeerError, TimeoutError } from '../../errors.js';
 import { decodeTftp, encodeTftp, type TftpOptions } from '../../protocol/tftp/packet.js';
@@ -42,7 +43,7 @@ function waitMs(o: TftpGetOptions, silent: number): number {
 
 /** Asks for tsize and aborts after the answer, as EDK2 does before it reads a file. */
 async function probeSize(o: TftpGetOptions): Promise<number | undefined> {
-  const sock = await (o.openPort ?? bindUdp)({ address: '0.0.0.0', port: 0 });
+  const sock = await (o.openPort ?? bindUdp)({ address: isIPv6(o.server.address) ? '::' : '0.0.0.0', port: 0 });
   const request = encodeTftp({ op: 'rrq', filename: o.filename, mode: 'octet', options: [{ name: 'tsize', value: '0' }, ...(o.options ?? []).filter((x) => x.name !== 'tsize')] });
   const abort = encodeTftp({ op: 'error', code: 8, message: 'User aborted the transfer' });
   try {
@@ -94,7 +95,7 @@ export async function tftpGet(o: TftpGetOptions): Promise<TftpGetResult> {
 }
 
 async function read(o: TftpGetOptions): Promise<TftpGetResult> {
-  const sock = await (o.openPort ?? bindUdp)({ address: '0.0.0.0', port: 0 });
+  const sock = await (o.openPort ?? bindUdp)({ address: isIPv6(o.server.address) ? '::' : '0.0.0.0', port: 0 });
   const request = encodeTftp({ op: 'rrq', filename: o.filename, mode: 'octet', options: o.options ?? [] });
   let blksize = 512;
   let granted: TftpOptions = [];

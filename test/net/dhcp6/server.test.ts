@@ -143,3 +143,22 @@ describe('12: DHCPv6 bindings on a hostile network (injected clock)', () => {
     expect(() => serverWith({ maxBindings: 0 }, { now: 0 })).toThrow(/maxBindings/);
   });
 });
+
+describe('Dhcp6Server multicast (issue 13)', () => {
+  const config = (multicastInterfaces: string[]): Dhcp6ServerConfig => ({
+    bind: { address: '::', port: 0 },
+    multicastInterfaces,
+    pool: { start: '2001:db8:42::100', end: '2001:db8:42::1ff', preferredSeconds: 3600, validSeconds: 7200 },
+  });
+
+  it('13: joins ff02::1:2 on each interface it is given', async () => {
+    server = new Dhcp6Server(config(['lo']));
+    expect((await server.start()).groups).toEqual(['ff02::1:2%lo']);
+  });
+
+  it('names an interface that is not there in one line, and holds no socket', async () => {
+    server = new Dhcp6Server(config(['nosuch0']));
+    await expect(server.start()).rejects.toThrow('DHCPv6: no interface nosuch0 to join ff02::1:2 on');
+    await expect(new Dhcp6Server(config(['../../etc'])).start()).rejects.toThrow("DHCPv6: '../../etc' is not an interface name");
+  });
+});
