@@ -1,4 +1,3 @@
-import { networkInterfaces } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { BootlabError } from '../errors.js';
@@ -7,6 +6,7 @@ import type { ProxyDhcpConfig } from '../net/dhcp4/proxy-server.js';
 import type { Dhcp6ServerConfig } from '../net/dhcp6/server.js';
 import type { HttpImageServerConfig } from '../net/http-image-server.js';
 import type { HttpLimits } from '../net/http-limits.js';
+import { DEFAULT_INTERFACE_WAIT_MS, interfaceIpv4, systemInterfaceLookup, tableLookup, type InterfaceLookup, type InterfaceTable, type InterfaceWait } from '../net/interface-address.js';
 import { readHttpTls } from './serve-http-tls.js';
 import type { TftpServerConfig } from '../net/tftp/server.js';
 import { parseIpv6 } from '../protocol/dhcp6/options.js';
@@ -113,6 +113,8 @@ export type ServeFile = z.output<typeof serveFileSchema>;
 export interface ServeFlags {
   config?: string;
   interface?: string;
+  /** How long to wait for --interface to get an IPv4 address (seconds or a duration; 0: do not wait). */
+  interfaceWait?: string;
   bind?: string;
   serverId?: string;
   dhcpRange?: string;
@@ -182,7 +184,11 @@ export interface ServePlan {
 }
 
 /** Builds the server configs from a config file and flags. A service starts only when configured. */
-export async function planServe(flags: ServeFlags, interfaces = networkInterfaces()): Promise<ServePlan> {
+export async function planServe(
+  flags: ServeFlags,
+  interfaces: InterfaceTable | InterfaceLookup = systemInterfaceLookup(),
+  opts: { interfaceWait?: Omit<InterfaceWait, 'waitMs'> } = {},
+): Promise<ServePlan> {
   let file: Partial<ServeFile> = {};
   let baseDir = process.cwd();
   if (flags.config) {
@@ -204,13 +210,20 @@ export async function planServe(flags: ServeFlags, interfaces = networkInterface
 
   const bind = checked('bind', ipv4Schema, flags.bind) ?? file.bind ?? '0.0.0.0';
   const iface = flags.interface ?? file.interface;
+  const lookup = typeof interfaces === 'function' ? interfaces : tableLookup(() => interfaces);
+  const interfaceWaitMs = flags.interfaceWait !== undefined ? parseDurationFlag('interface-wait', flags.interfaceWait, durationSchema) : DEFAULT_INTERFACE_WAIT_MS;
+  // Looked up once, and only when a service needs the address: a wait is announced once.
+  let ifaceAddress: Promise<string> | undefined;
+  const interfaceAddress = (name: string): Promise<string> => (ifaceAddress ??= interfaceIpv4(name, lookup, { ...opts.interfaceWait, waitMs: interfaceWaitMs }));
+  // A socket bound to a unicast address is the server's own address: the natural server id.
+  const boundId = bind !== '0.0.0.0' ? bind : undefined;
   const plan: ServePlan = { seed: file.seed ?? 1 };
 
   const range = checked('dhcp-range', rangeSchema, flags.dhcpRange) ?? file.dhcp?.range;
   if (flags.proxyDhcp) {
     if (range) throw new BootlabError('BL_CLI_INPUT', '--proxy-dhcp and --dhcp-range both answer on port 67: a proxy runs next to another DHCP server');
-    const serverId = checked('server-id', ipv4Schema, flags.serverId) ?? (iface ? interfaceAddress(iface, interfaces) : undefined);
-    if (!serverId) throw new BootlabError('BL_CLI_INPUT', 'proxyDHCP needs a server id: give --server-id, or --interface');
+    const serverId = checked('server-id', ipv4Schema, flags.serverId) ?? (iface ? await interfaceAddress(iface) : boundId);
+    if (!serverId) throw new BootlabError('BL_CLI_INPUT', 'proxyDHCP needs a server id: give --server-id, --interface or --bind');
     const bootServerPort = int('boot-server-port', flags.bootServerPort);
     const classes = (file.dhcp?.classes ?? []).map((c) => toClassRule(c));
     if (classes.length === 0) {
@@ -233,9 +246,9 @@ export async function planServe(flags: ServeFlags, interfaces = networkInterface
   }
   if (range) {
     const d = file.dhcp;
-    const serverId = checked('server-id', ipv4Schema, flags.serverId) ?? d?.serverId ?? (iface ? interfaceAddress(iface, interfaces) : undefined);
+    const serverId = checked('server-id', ipv4Schema, flags.serverId) ?? d?.serverId ?? (iface ? await interfaceAddress(iface) : boundId);
     if (!serverId) {
-      throw new BootlabError('BL_CLI_INPUT', 'DHCP needs a server id: give --server-id, or --interface to take its IPv4 address');
+      throw new BootlabError('BL_CLI_INPUT', 'DHCP needs a server id: give --server-id, --interface to take its IPv4 address, or --bind');
     }
     const leaseTime = flags.leaseTime !== undefined ? parseDurationFlag('lease-time', flags.leaseTime, leaseDurationSchema) : (d?.leaseTime ?? 3_600_000);
     const options = toOptionValues(d?.options ?? {});
@@ -370,14 +383,6 @@ function parseDurationFlag(name: string, value: string, schema: typeof durationS
   const r = schema.safeParse(ms / 1000);
   if (!r.success) throw new BootlabError('BL_CLI_INPUT', `--${name} ${value}: ${r.error.issues[0]!.message}`);
   return ms;
-}
-
-function interfaceAddress(name: string, interfaces: ReturnType<typeof networkInterfaces>): string {
-  const list = interfaces[name];
-  if (!list) throw new BootlabError('BL_CLI_INPUT', `--interface ${name}: no such interface (have: ${Object.keys(interfaces).join(', ')})`);
-  const v4 = list.find((a) => a.family === 'IPv4');
-  if (!v4) throw new BootlabError('BL_CLI_INPUT', `--interface ${name}: it has no IPv4 address to serve from`);
-  return v4.address;
 }
 
 function pathFrom(baseDir: string, p: string): string {
