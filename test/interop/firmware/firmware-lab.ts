@@ -52,6 +52,11 @@ export interface FirmwareLab {
   tftpRoot: string;
   httpRoot: string;
   dir: string;
+  /**
+   * Another machine on the same segment (a site's own DHCP server): a namespace whose veth
+   * is a port of br0, addressed `address` with the last octet `host`.
+   */
+  neighbour(host: number): Promise<{ ns: string; dev: string; address: string; spawn(argv: string[]): ChildProcess }>;
   /** Starts `bootlab serve` in the namespace; resolves once it says what it serves. */
   serve(args: string[]): Promise<Served>;
   /** Boots a VM on the tap until `marker` shows on its serial console (or the budget runs out). */
@@ -98,10 +103,12 @@ export async function createFirmwareLab(): Promise<FirmwareLab> {
   const tftpRoot = join(dir, 'tftp');
   const httpRoot = join(dir, 'http');
   const children = new Set<ChildProcess>();
+  const neighbours: string[] = [];
   const ip = (...args: string[]) => run('ip', args, { timeout: 10_000 });
   const destroy = async (): Promise<void> => {
     await Promise.all([...children].map((c) => stopChild(c, 'SIGKILL')));
     await ip('netns', 'del', ns).catch(() => undefined);
+    for (const other of neighbours) await ip('netns', 'del', other).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   };
   try {
@@ -121,8 +128,8 @@ export async function createFirmwareLab(): Promise<FirmwareLab> {
     await destroy();
     throw e;
   }
-  const spawnIn = (argv: string[]): ChildProcess => {
-    const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const spawnIn = (argv: string[], where = ns): ChildProcess => {
+    const child = spawn('ip', ['netns', 'exec', where, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
     child.once('exit', () => children.delete(child));
     return child;
@@ -136,6 +143,21 @@ export async function createFirmwareLab(): Promise<FirmwareLab> {
     tftpRoot,
     httpRoot,
     dir,
+    async neighbour(host) {
+      const other = `${ns}-${neighbours.length + 1}`;
+      const dev = `nb${tag}${neighbours.length + 1}`;
+      const port = `np${tag}${neighbours.length + 1}`;
+      neighbours.push(other);
+      const at = address.replace(/\.1$/, `.${host}`);
+      await ip('netns', 'add', other);
+      await ip('-n', ns, 'link', 'add', port, 'type', 'veth', 'peer', 'name', dev, 'netns', other);
+      await ip('-n', ns, 'link', 'set', port, 'master', bridge);
+      await ip('-n', ns, 'link', 'set', port, 'up');
+      await ip('-n', other, 'addr', 'add', `${at}/24`, 'dev', dev);
+      await ip('-n', other, 'link', 'set', dev, 'up');
+      await ip('-n', other, 'link', 'set', 'lo', 'up');
+      return { ns: other, dev, address: at, spawn: (argv: string[]) => spawnIn(argv, other) };
+    },
     async serve(args) {
       const child = spawnIn(['node', bin, 'serve', ...args]);
       let text = '';
