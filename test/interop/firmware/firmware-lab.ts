@@ -210,7 +210,6 @@ export async function createFirmwareLab(): Promise<FirmwareLab> {
 
 /** The end of a serial log, without terminal escapes, for a failure message. */
 function tail(serial: string): string {
-  // eslint-disable-next-line no-control-regex
   return serial.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/(\x08 \x08)+/g, '').slice(-4000);
 }
 
