@@ -16,9 +16,11 @@ const run = promisify(execFile);
 const repo = new URL('../../../', import.meta.url).pathname;
 const bin = join(repo, 'dist/cli/bin.js');
 
-export const FIRMWARE_INSTALL_HINT = 'apt-get install -y --no-install-recommends qemu-system-x86 ipxe-qemu ovmf iproute2';
+export const FIRMWARE_INSTALL_HINT = 'apt-get install -y --no-install-recommends qemu-system-x86 seabios ipxe-qemu ipxe ovmf iproute2';
 
 export const FIRMWARE = {
+  /** QEMU's PC BIOS, from seabios. */
+  seabios: '/usr/share/seabios/bios-256k.bin',
   /** iPXE for QEMU's virtio-net (legacy PXE ROM and EFI driver in one), from ipxe-qemu. */
   virtioRom: '/usr/lib/ipxe/qemu/efi-virtio.rom',
   /** The iPXE EFI build the UEFI cases boot into, from ipxe. */
