@@ -9,8 +9,9 @@ export function registerServeCommand(program: Command): void {
     .command('serve')
     .description('serve DHCP, proxyDHCP, DHCPv6, TFTP and HTTP to real machines or a lab (each starts only when configured)')
     .option('--config <file>', 'YAML config file (flags override it)')
-    .option('--interface <if>', "take the server id from this interface's IPv4 address")
-    .option('--bind <addr>', 'address to bind (default 0.0.0.0, so broadcasts arrive)')
+    .option('--interface <if>', "take the server id from this interface's IPv4 address (found without carrier, e.g. a bridge whose tap is not open yet)")
+    .option('--interface-wait <time>', 'wait this long for --interface to get an IPv4 address: seconds, or 30s, 2m (default 30s; 0: exit at once)')
+    .option('--bind <addr>', 'address to bind (default 0.0.0.0); with a unicast address DHCP also binds 255.255.255.255 on its port, so broadcasts arrive')
     .option('--server-id <ip>', 'DHCP server identifier (option 54)')
     .option('--dhcp-range <start-end>', 'start DHCP, leasing addresses START-END')
     .option('--dhcp-port <port>', 'DHCP server port (default 67)')
@@ -56,7 +57,9 @@ export function registerServeCommand(program: Command): void {
     .action(async (flags: ServeFlags & { verbose?: boolean; quiet?: boolean }) => {
       // Loaded on use, like the runner: other commands start without the servers' dependencies.
       const [{ planServe }, { startServe }] = await Promise.all([import('../scenario/serve-config.js'), import('../scenario/serve.js')]);
-      const plan = await planServe(flags);
+      const plan = await planServe(flags, undefined, {
+        interfaceWait: { onWait: (message) => process.stdout.write(`${new Date().toISOString()} ${message}\n`) },
+      });
       const bus = new EventBus();
       bus.subscribe((e) => {
         if ((e.type === 'dhcp.dropped' || e.type === 'ra.dropped') && !flags.verbose) return;

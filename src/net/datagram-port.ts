@@ -46,6 +46,66 @@ export function bindUdp(o: DatagramBind): Promise<DatagramPort> {
 }
 
 /**
+ * Linux hands a datagram sent to 255.255.255.255 only to sockets bound to the wildcard
+ * address or to that broadcast address, never to one bound to a unicast address; DHCP
+ * clients without an address can only broadcast. So a port bound to a unicast address
+ * also gets a receive-only socket on 255.255.255.255 at the same port: it hears both, and
+ * sends from the unicast one, so replies leave from the bound address. (Node cannot read
+ * the arrival interface, so a broadcast from any interface is heard.) Wildcard and
+ * loopback binds are left alone: the first hears broadcasts already, the second none come to.
+ */
+export function hearingBroadcasts(open: DatagramPortFactory): DatagramPortFactory {
+  return async (o) => {
+    const main = await open(o);
+    if (!needsBroadcastEar(o.address)) return main;
+    let ear: DatagramPort;
+    try {
+      ear = await open({ address: LIMITED_BROADCAST, port: main.address().port, ...(o.bufferBytes !== undefined ? { bufferBytes: o.bufferBytes } : {}) });
+    } catch (e) {
+      await main.close();
+      throw e;
+    }
+    return new BroadcastEarPort(main, ear);
+  };
+}
+
+export const LIMITED_BROADCAST = '255.255.255.255';
+
+/** A unicast IPv4 bind: not the wildcard, not the broadcast address, not loopback. */
+export function needsBroadcastEar(address: string): boolean {
+  return address !== '0.0.0.0' && address !== LIMITED_BROADCAST && !address.startsWith('127.') && !address.includes(':');
+}
+
+/** A unicast port and its broadcast ear as one: hears on both, sends from the unicast one. */
+class BroadcastEarPort implements DatagramPort {
+  constructor(
+    private readonly main: DatagramPort,
+    private readonly ear: DatagramPort,
+  ) {}
+
+  send(bytes: Uint8Array, address: string, port: number): Promise<void> {
+    return this.main.send(bytes, address, port);
+  }
+
+  onMessage(fn: (bytes: Uint8Array, from: DatagramPeer) => void): () => void {
+    const a = this.main.onMessage(fn);
+    const b = this.ear.onMessage(fn);
+    return () => {
+      a();
+      b();
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.main.close(), this.ear.close()]);
+  }
+
+  address(): DatagramPeer {
+    return this.main.address();
+  }
+}
+
+/**
  * A connected socket hears only its peer, so a second socket shares the port
  * (SO_REUSEADDR; the kernel prefers the connected one for the peer's datagrams) and
  * hears everyone else: strays still arrive and can be answered.

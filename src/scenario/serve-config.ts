@@ -7,6 +7,7 @@ import type { ProxyDhcpConfig } from '../net/dhcp4/proxy-server.js';
 import type { Dhcp6ServerConfig } from '../net/dhcp6/server.js';
 import type { HttpImageServerConfig } from '../net/http-image-server.js';
 import type { HttpLimits } from '../net/http-limits.js';
+import { DEFAULT_INTERFACE_WAIT_MS, interfaceIpv4, systemInterfaceLookup, tableLookup, type InterfaceLookup, type InterfaceTable, type InterfaceWait } from '../net/interface-address.js';
 import { readHttpTls } from './serve-http-tls.js';
 import type { TftpServerConfig } from '../net/tftp/server.js';
 import type { RouterAdvertiserConfig } from '../net/icmp6/router-advertiser.js';
@@ -117,6 +118,8 @@ export type ServeFile = z.output<typeof serveFileSchema>;
 export interface ServeFlags {
   config?: string;
   interface?: string;
+  /** How long to wait for --interface to get an IPv4 address (seconds or a duration; 0: do not wait). */
+  interfaceWait?: string;
   bind?: string;
   serverId?: string;
   dhcpRange?: string;
@@ -193,7 +196,11 @@ export interface ServePlan {
 }
 
 /** Builds the server configs from a config file and flags. A service starts only when configured. */
-export async function planServe(flags: ServeFlags, interfaces = networkInterfaces()): Promise<ServePlan> {
+export async function planServe(
+  flags: ServeFlags,
+  interfaces: InterfaceTable | InterfaceLookup = systemInterfaceLookup(),
+  opts: { interfaceWait?: Omit<InterfaceWait, 'waitMs'> } = {},
+): Promise<ServePlan> {
   let file: Partial<ServeFile> = {};
   let baseDir = process.cwd();
   let failAt: FailAt | undefined;
@@ -218,13 +225,20 @@ export async function planServe(flags: ServeFlags, interfaces = networkInterface
 
   const bind = checked('bind', ipv4Schema, flags.bind) ?? file.bind ?? '0.0.0.0';
   const iface = flags.interface ?? file.interface;
+  const lookup = typeof interfaces === 'function' ? interfaces : tableLookup(() => interfaces);
+  const interfaceWaitMs = flags.interfaceWait !== undefined ? parseDurationFlag('interface-wait', flags.interfaceWait, durationSchema) : DEFAULT_INTERFACE_WAIT_MS;
+  // Looked up once, and only when a service needs the address: a wait is announced once.
+  let ifaceAddress: Promise<string> | undefined;
+  const interfaceAddress = (name: string): Promise<string> => (ifaceAddress ??= interfaceIpv4(name, lookup, { ...opts.interfaceWait, waitMs: interfaceWaitMs }));
+  // A socket bound to a unicast address is the server's own address: the natural server id.
+  const boundId = bind !== '0.0.0.0' ? bind : undefined;
   const plan: ServePlan = { seed: file.seed ?? 1 };
 
   const range = checked('dhcp-range', rangeSchema, flags.dhcpRange) ?? file.dhcp?.range;
   if (flags.proxyDhcp) {
     if (range) throw new BootlabError('BL_CLI_INPUT', '--proxy-dhcp and --dhcp-range both answer on port 67: a proxy runs next to another DHCP server');
-    const serverId = checked('server-id', ipv4Schema, flags.serverId) ?? file.dhcp?.serverId ?? (iface ? interfaceAddress(iface, interfaces) : undefined);
-    if (!serverId) throw new BootlabError('BL_CLI_INPUT', 'proxyDHCP needs a server id: give --server-id, or --interface');
+    const serverId = checked('server-id', ipv4Schema, flags.serverId) ?? file.dhcp?.serverId ?? (iface ? await interfaceAddress(iface) : boundId);
+    if (!serverId) throw new BootlabError('BL_CLI_INPUT', 'proxyDHCP needs a server id: give --server-id, --interface or --bind');
     plan.proxy = planProxy(
       file.dhcp,
       {
@@ -244,9 +258,9 @@ export async function planServe(flags: ServeFlags, interfaces = networkInterface
   }
   if (range) {
     const d = file.dhcp;
-    const serverId = checked('server-id', ipv4Schema, flags.serverId) ?? d?.serverId ?? (iface ? interfaceAddress(iface, interfaces) : undefined);
+    const serverId = checked('server-id', ipv4Schema, flags.serverId) ?? d?.serverId ?? (iface ? await interfaceAddress(iface) : boundId);
     if (!serverId) {
-      throw new BootlabError('BL_CLI_INPUT', 'DHCP needs a server id: give --server-id, or --interface to take its IPv4 address');
+      throw new BootlabError('BL_CLI_INPUT', 'DHCP needs a server id: give --server-id, --interface to take its IPv4 address, or --bind');
     }
     const leaseTime = flags.leaseTime !== undefined ? parseDurationFlag('lease-time', flags.leaseTime, leaseDurationSchema) : (d?.leaseTime ?? 3_600_000);
     const options = toOptionValues(d?.options ?? {});
@@ -352,10 +366,13 @@ export async function planServe(flags: ServeFlags, interfaces = networkInterface
     const given = flags.httpPort ? 'http-port' : flags.httpTlsCert ? 'http-tls-cert' : flags.httpTlsKey ? 'http-tls-key' : flags.httpMaxConnections ? 'http-max-connections' : flags.httpMaxPerClient ? 'http-max-per-client' : 'http-idle-timeout';
     throw new BootlabError('BL_CLI_INPUT', `--${given} without --http-root: HTTP starts only with a directory to serve`);
   }
-  Object.assign(plan, planIpv6(flags, { iface, interfaces, dhcp6: plan.dhcp6 !== undefined }));
-  if (plan.dhcp6) plan.dhcp6.multicastInterfaces = iface !== undefined ? [iface] : ipv6Interfaces(interfaces);
+  // IPv6 needs only a MAC for the RA's source option and, without --interface, the
+  // interfaces that have IPv6 now: the table has both for every interface with carrier.
+  const table: InterfaceTable = typeof interfaces === 'function' ? networkInterfaces() : interfaces;
+  Object.assign(plan, planIpv6(flags, { iface, interfaces: table, dhcp6: plan.dhcp6 !== undefined }));
+  if (plan.dhcp6) plan.dhcp6.multicastInterfaces = iface !== undefined ? [iface] : ipv6Interfaces(table);
   if (!plan.dhcp && !plan.proxy && !plan.dhcp6 && !plan.tftp && !plan.http && !plan.ra) {
-    throw new BootlabError('BL_CLI_INPUT', 'nothing to serve: give --dhcp-range, --proxy-dhcp, --tftp-root and/or --http-root (or a --config file with dhcp, tftp or http)');
+    throw new BootlabError('BL_CLI_INPUT', 'nothing to serve: give --dhcp-range, --proxy-dhcp, --dhcp6-range, --ra-prefix, --tftp-root and/or --http-root (or a --config file with dhcp, tftp or http)');
   }
   return plan;
 }
@@ -385,16 +402,8 @@ function parseDurationFlag(name: string, value: string, schema: typeof durationS
   return ms;
 }
 
-function interfaceAddress(name: string, interfaces: ReturnType<typeof networkInterfaces>): string {
-  const list = interfaces[name];
-  if (!list) throw new BootlabError('BL_CLI_INPUT', `--interface ${name}: no such interface (have: ${Object.keys(interfaces).join(', ')})`);
-  const v4 = list.find((a) => a.family === 'IPv4');
-  if (!v4) throw new BootlabError('BL_CLI_INPUT', `--interface ${name}: it has no IPv4 address to serve from`);
-  return v4.address;
-}
-
 /** Interfaces that speak IPv6 (a link-local address at least), loopback aside: where DHCPv6 listens without --interface. */
-function ipv6Interfaces(interfaces: ReturnType<typeof networkInterfaces>): string[] {
+function ipv6Interfaces(interfaces: InterfaceTable): string[] {
   return Object.entries(interfaces)
     .filter(([, list]) => list?.some((a) => a.family === 'IPv6' && !a.internal))
     .map(([name]) => name);

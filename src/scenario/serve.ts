@@ -8,7 +8,7 @@ import { Dhcp6Server } from '../net/dhcp6/server.js';
 import { TftpServer } from '../net/tftp/server.js';
 import { RouterAdvertiser } from '../net/icmp6/router-advertiser.js';
 import { ScaledClock } from '../clock.js';
-import { bindUdp } from '../net/datagram-port.js';
+import { bindUdp, hearingBroadcasts, LIMITED_BROADCAST, needsBroadcastEar, type DatagramPortFactory } from '../net/datagram-port.js';
 import { describeFaults, faultyPorts, type FaultPlan } from '../net/faults.js';
 import { SeededRandom } from '../random.js';
 import type { ServePlan } from './serve-config.js';
@@ -48,10 +48,18 @@ export async function startServe(plan: ServePlan, bus: EventBus, opts: { exchang
     const random = new SeededRandom(plan.seed);
     const clock = new ScaledClock(1);
     /** Sockets of one service, wrapped in its configured faults (announced, never silent). */
-    const ports = (service: string, faults: FaultPlan | undefined) => {
-      if (!faults) return {};
+    const ports = (service: string, faults: FaultPlan | undefined, base: DatagramPortFactory = bindUdp) => {
+      if (!faults) return base === bindUdp ? {} : { openPort: base };
       bus.emit({ type: 'serve.faults', message: `${service}: injecting faults: ${describeFaults(faults)} (seed ${plan.seed})` });
-      return { openPort: faultyPorts(bindUdp, faults, random.fork(service), clock) };
+      return { openPort: faultyPorts(base, faults, random.fork(service), clock) };
+    };
+    /** Port 67 bound to a unicast address hears broadcasts on a second socket (say so: it is a second bind). */
+    const dhcpPorts = (service: string, bind: { address: string; port: number }): DatagramPortFactory => {
+      if (!needsBroadcastEar(bind.address)) return bindUdp;
+      bus.emit({ type: 'serve.bind', message: `${service}: ${bind.address}:${bind.port} takes unicasts, ${LIMITED_BROADCAST}:${bind.port} takes broadcasts (a socket bound to a unicast address hears none); replies leave from ${bind.address}` });
+      const ear = hearingBroadcasts(bindUdp);
+      // Only the DHCP port: proxyDHCP's boot server (4011) is asked by unicast.
+      return (o) => (o.port === bind.port && o.address === bind.address ? ear(o) : bindUdp(o));
     };
     const shown = (type: string): boolean => exchanges || ALWAYS_SHOWN.has(type);
     if (plan.http) {
@@ -67,12 +75,12 @@ export async function startServe(plan: ServePlan, bus: EventBus, opts: { exchang
       }
     }
     if (plan.dhcp) {
-      const dhcp = new Dhcp4Server(plan.dhcp, { onEvent: publish.dhcp(bus, 'DHCP', shown), ...ports('DHCP', plan.dhcp.faults) });
+      const dhcp = new Dhcp4Server(plan.dhcp, { onEvent: publish.dhcp(bus, 'DHCP', shown), ...ports('DHCP', plan.dhcp.faults, dhcpPorts('DHCP', plan.dhcp.bind)) });
       serving.dhcp = await dhcp.start();
       stops.push(() => dhcp.stop());
     }
     if (plan.proxy) {
-      const proxy = new ProxyDhcpServer(plan.proxy, { onEvent: publish.dhcp(bus, 'proxyDHCP', shown) });
+      const proxy = new ProxyDhcpServer(plan.proxy, { onEvent: publish.dhcp(bus, 'proxyDHCP', shown), ...ports('proxyDHCP', undefined, dhcpPorts('proxyDHCP', plan.proxy.bind)) });
       serving.proxy = await proxy.start();
       stops.push(() => proxy.stop());
     }

@@ -147,12 +147,29 @@ describe('planServe', () => {
     await expect(planServe({ dhcp6Range: '10.0.0.1-10.0.0.2' }, ifaces)).rejects.toThrow(/--dhcp6-range 10\.0\.0\.1-10\.0\.0\.2: expected START-END IPv6/);
   });
 
+  it('takes the server id from a unicast --bind when neither --server-id nor --interface is given', async () => {
+    expect((await planServe({ bind: '10.97.0.1', dhcpRange: '10.97.0.100-10.97.0.150' }, ifaces)).dhcp).toMatchObject({ bind: { address: '10.97.0.1', port: 67 }, serverId: '10.97.0.1' });
+    expect((await planServe({ bind: '10.97.0.1', proxyDhcp: true, bootFile: 'ipxe.efi' }, ifaces)).proxy).toMatchObject({ serverId: '10.97.0.1' });
+  });
+
+  it('waits, bounded and announced once, for --interface to get its IPv4 address', async () => {
+    const states = [[], [], ['10.97.0.1']];
+    let looks = 0;
+    const lookup = async (name: string) => (name === 'br0' ? { ipv4: states[Math.min(looks++, states.length - 1)]! } : undefined);
+    const waits: string[] = [];
+    const clock = { setTimeout: (fn: () => void) => (queueMicrotask(fn), 0), clearTimeout: () => undefined };
+    const plan = await planServe({ interface: 'br0', interfaceWait: '10s', proxyDhcp: true, bootFile: 'ipxe.efi' }, lookup, { interfaceWait: { clock, onWait: (m) => waits.push(m) } });
+    expect(plan.proxy?.serverId).toBe('10.97.0.1');
+    expect(waits).toEqual(['--interface br0: no IPv4 address yet, waiting up to 10s for one']);
+  });
+
   it('names the bad flag, the bad file line, and what is missing', async () => {
     await expect(planServe({}, ifaces)).rejects.toThrow(/nothing to serve/);
     await expect(planServe({ dhcpRange: '10.0.0.1-10.0.0.9' }, ifaces)).rejects.toThrow(/needs a server id/);
     await expect(planServe({ dhcpRange: '10.0.0.1-10.0.0.999', serverId: '10.0.0.254' }, ifaces)).rejects.toThrow(/--dhcp-range 10\.0\.0\.1-10\.0\.0\.999: expected a dotted IPv4 address/);
     await expect(planServe({ interface: 'wlan9', dhcpRange: '10.0.0.1-10.0.0.9' }, ifaces)).rejects.toThrow(/--interface wlan9: no such interface/);
-    await expect(planServe({ interface: 'v6only', dhcpRange: '10.0.0.1-10.0.0.9' }, ifaces)).rejects.toThrow(/no IPv4 address/);
+    await expect(planServe({ interface: 'v6only', interfaceWait: '0', dhcpRange: '10.0.0.1-10.0.0.9' }, ifaces)).rejects.toThrow(/--interface v6only: it has no IPv4 address/);
+    await expect(planServe({ interface: 'eth0', interfaceWait: 'soon', dhcpRange: '10.0.0.1-10.0.0.9' }, ifaces)).rejects.toThrow(/^--interface-wait soon: expected seconds/);
     await expect(planServe({ defaultUrl: 'http://x/y' }, ifaces)).rejects.toThrow(/no --dhcp-range/);
     await expect(planServe({ serverId: '10.0.0.1', dhcpRange: '10.0.0.1-10.0.0.9', leaseTime: 'forever' }, ifaces)).rejects.toThrow(/--lease-time forever/);
     const file = join(dir, 'bad.yaml');
