@@ -91,6 +91,6 @@ describe('bootlab serve', () => {
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number | null>((resolve) => child!.once('close', resolve));
     expect(code).toBe(2);
-    expect(stderr).toMatch(/nothing to serve: give --dhcp-range, --proxy-dhcp, --tftp-root and\/or --http-root/);
+    expect(stderr).toMatch(/nothing to serve: give --dhcp-range, --proxy-dhcp, --dhcp6-range, --ra-prefix, --tftp-root and\/or --http-root/);
   });
 });
