@@ -4,6 +4,7 @@ import { access, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { afterAll, beforeAll } from 'vitest';
 import { requireInterop, waitForLine } from '../netns.js';
 
 /**
@@ -239,3 +240,55 @@ export function markerScript(mark: string): string {
 }
 
 export const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * The suite's lab: made once before its tests (after `require` checked the tools) and
+ * destroyed after them. The getter fails loudly if the setup did.
+ */
+export function useFirmwareLab(require: () => Promise<void> = requireFirmware): () => FirmwareLab {
+  let lab: FirmwareLab | undefined;
+  beforeAll(async () => {
+    await require();
+    lab = await createFirmwareLab();
+  });
+  afterAll(async () => {
+    await lab?.destroy();
+  });
+  return () => {
+    if (!lab) throw new Error('the firmware lab was not set up (see the beforeAll error)');
+    return lab;
+  };
+}
+
+/** A class rule as a serve config writes it (the YAML flow mappings given as text). */
+export interface ConfigClass {
+  name: string;
+  match: string;
+  options: string;
+}
+
+/**
+ * Writes a serve config for a chainload: a `dhcp.range` on the lab's /24 unless `range`
+ * is false (proxyDHCP), the `ipxe` class first (option 175: iPXE gets the HTTP script
+ * stage2.ipxe, not the firmware's boot file again), then the firmware's own class, and
+ * the lab's TFTP and HTTP roots. Returns the file's path.
+ */
+export async function chainloadConfig(lab: FirmwareLab, firmwareClass: ConfigClass, o: { range?: boolean; file?: string } = {}): Promise<string> {
+  const a = lab.address;
+  const path = join(lab.dir, o.file ?? 'serve.yaml');
+  const lines = [
+    'dhcp:',
+    ...(o.range === false ? [] : [`  range: ${a.replace(/\.1$/, '.100')}-${a.replace(/\.1$/, '.150')}`]),
+    '  classes:',
+    ...[{ name: 'ipxe', match: '{ ipxe: true }', options: `{ bootFile: "http://${a}/stage2.ipxe" }` }, firmwareClass].flatMap((c) => [
+      `    - name: ${c.name}`,
+      `      match: ${c.match}`,
+      `      options: ${c.options}`,
+    ]),
+    `tftp: { root: ${lab.tftpRoot} }`,
+    `http: { root: ${lab.httpRoot} }`,
+    '',
+  ];
+  await writeFile(path, lines.join('\n'));
+  return path;
+}

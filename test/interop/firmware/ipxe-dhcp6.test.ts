@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFirmwareLab, escape, marker, markerScript, requireFirmware, stopChild, type FirmwareLab } from './firmware-lab.js';
+import { describe, expect, it } from 'vitest';
+import { escape, marker, markerScript, stopChild, useFirmwareLab } from './firmware-lab.js';
 
 /**
  * iPXE (SeaBIOS's NIC ROM) over IPv6 only: no DHCPv4 server runs. bootlab's router
@@ -11,19 +11,11 @@ import { createFirmwareLab, escape, marker, markerScript, requireFirmware, stopC
  * address and gives option 59, an http://[...] URL that bootlab's HTTP serves on IPv6.
  */
 const run = promisify(execFile);
-let lab: FirmwareLab;
-
-beforeAll(async () => {
-  await requireFirmware();
-  lab = await createFirmwareLab();
-});
-
-afterAll(async () => {
-  await lab?.destroy();
-});
+const labOf = useFirmwareLab();
 
 describe('iPXE over DHCPv6 with bootlab router advertisements', () => {
   it('gets an address and a boot file URL over DHCPv6 and prints the marker of the script it fetches over IPv6', async () => {
+    const lab = labOf();
     const mark = marker('ipxe-dhcp6');
     const net = `fd97:${lab.address.split('.')[2]!}`;
     const server6 = `${net}::1`;

@@ -1,7 +1,7 @@
 import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFirmwareLab, escape, FIRMWARE, marker, markerScript, requireFirmware, stopChild, type FirmwareLab } from './firmware-lab.js';
+import { describe, expect, it } from 'vitest';
+import { escape, FIRMWARE, marker, markerScript, stopChild, useFirmwareLab, chainloadConfig } from './firmware-lab.js';
 
 /**
  * OVMF's UEFI HTTP Boot (EDK2 HttpBootDxe on VirtioNetDxe): DHCP with vendor class
@@ -9,40 +9,16 @@ import { createFirmwareLab, escape, FIRMWARE, marker, markerScript, requireFirmw
  * Debian's ipxe.efi, and iPXE then fetching a script that prints the marker. PXE and IPv6
  * are switched off in OVMF (fw_cfg) so HTTP Boot over IPv4 is the one boot option tried.
  */
-let lab: FirmwareLab;
-
-beforeAll(async () => {
-  await requireFirmware();
-  lab = await createFirmwareLab();
-});
-
-afterAll(async () => {
-  await lab?.destroy();
-});
+const labOf = useFirmwareLab();
 
 describe('OVMF UEFI HTTP Boot through bootlab serve', () => {
   it('answers HTTPClient with a URL, serves ipxe.efi over HTTP, and iPXE prints the marker from its script', async () => {
+    const lab = labOf();
     const mark = marker('ovmf-http');
     const a = lab.address;
     await copyFile(FIRMWARE.ipxeEfi, join(lab.httpRoot, 'ipxe.efi'));
     await writeFile(join(lab.httpRoot, 'stage2.ipxe'), markerScript(mark));
-    const config = join(lab.dir, 'serve.yaml');
-    await writeFile(
-      config,
-      [
-        'dhcp:',
-        `  range: ${a.replace(/\.1$/, '.100')}-${a.replace(/\.1$/, '.150')}`,
-        '  classes:',
-        '    - name: ipxe',
-        '      match: { ipxe: true }',
-        `      options: { bootFile: "http://${a}/stage2.ipxe" }`,
-        '    - name: uefi-http',
-        '      match: { vendorClassPrefix: HTTPClient }',
-        `      options: { bootFileName: "http://${a}/ipxe.efi" }`,
-        `http: { root: ${lab.httpRoot} }`,
-        '',
-      ].join('\n'),
-    );
+    const config = await chainloadConfig(lab, { name: 'uefi-http', match: '{ vendorClassPrefix: HTTPClient }', options: `{ bootFileName: "http://${a}/ipxe.efi" }` });
     const served = await lab.serve(['--interface', lab.bridge, '--config', config]);
     try {
       const boot = await lab.boot({

@@ -1,7 +1,7 @@
 import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFirmwareLab, escape, FIRMWARE, marker, markerScript, requireFirmware, stopChild, type FirmwareLab } from './firmware-lab.js';
+import { describe, expect, it } from 'vitest';
+import { escape, FIRMWARE, marker, markerScript, stopChild, useFirmwareLab, chainloadConfig } from './firmware-lab.js';
 
 /**
  * OVMF's own UEFI PXE (EDK2 UefiPxeBcDxe on VirtioNetDxe, no iPXE ROM): a lease with a
@@ -11,41 +11,16 @@ import { createFirmwareLab, escape, FIRMWARE, marker, markerScript, requireFirmw
  * The config has no HTTPClient rule, so OVMF's HTTP Boot, tried after PXE, gets no URI and
  * cannot print the marker instead; IPv6 is switched off so no PXEv6 wait comes between.
  */
-let lab: FirmwareLab;
-
-beforeAll(async () => {
-  await requireFirmware();
-  lab = await createFirmwareLab();
-});
-
-afterAll(async () => {
-  await lab?.destroy();
-});
+const labOf = useFirmwareLab();
 
 describe('OVMF UEFI PXE through bootlab serve', () => {
   it('TFTPs ipxe.efi to EDK2 PXE, and iPXE then fetches a script over HTTP that prints its marker', async () => {
+    const lab = labOf();
     const mark = marker('ovmf-pxe');
     const a = lab.address;
     await copyFile(FIRMWARE.ipxeEfi, join(lab.tftpRoot, 'ipxe.efi'));
     await writeFile(join(lab.httpRoot, 'stage2.ipxe'), markerScript(mark));
-    const config = join(lab.dir, 'serve.yaml');
-    await writeFile(
-      config,
-      [
-        'dhcp:',
-        `  range: ${a.replace(/\.1$/, '.100')}-${a.replace(/\.1$/, '.150')}`,
-        '  classes:',
-        '    - name: ipxe',
-        '      match: { ipxe: true }',
-        `      options: { bootFile: "http://${a}/stage2.ipxe" }`,
-        '    - name: uefi-pxe',
-        '      match: { vendorClassPrefix: PXEClient, arch: [7, 9] }',
-        `      options: { nextServer: ${a}, bootFile: ipxe.efi }`,
-        `tftp: { root: ${lab.tftpRoot} }`,
-        `http: { root: ${lab.httpRoot} }`,
-        '',
-      ].join('\n'),
-    );
+    const config = await chainloadConfig(lab, { name: 'uefi-pxe', match: '{ vendorClassPrefix: PXEClient, arch: [7, 9] }', options: `{ nextServer: ${a}, bootFile: ipxe.efi }` });
     const served = await lab.serve(['--interface', lab.bridge, '--config', config]);
     try {
       expect(served.log()).toMatch(new RegExp(`bootlab serve: DHCP on 0\\.0\\.0\\.0:67 \\(server id ${escape(a)},`));

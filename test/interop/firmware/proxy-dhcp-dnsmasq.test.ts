@@ -2,7 +2,7 @@ import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireInterop } from '../netns.js';
-import { createFirmwareLab, escape, FIRMWARE, FIRMWARE_INSTALL_HINT, marker, markerScript, requireFirmware, stopChild, type FirmwareLab } from './firmware-lab.js';
+import { createFirmwareLab, escape, FIRMWARE, FIRMWARE_INSTALL_HINT, marker, markerScript, requireFirmware, stopChild, chainloadConfig, type FirmwareLab } from './firmware-lab.js';
 
 /**
  * A site's DHCP server hands out addresses only (dnsmasq, in a neighbouring namespace on
@@ -69,23 +69,7 @@ describe('proxyDHCP next to an address-only dnsmasq', () => {
     const a = lab.address;
     await copyFile(FIRMWARE.ipxeEfi, join(lab.tftpRoot, 'ipxe.efi'));
     await writeFile(join(lab.httpRoot, 'stage2.ipxe'), markerScript(mark));
-    const config = join(lab.dir, 'proxy.yaml');
-    await writeFile(
-      config,
-      [
-        'dhcp:',
-        '  classes:',
-        '    - name: ipxe',
-        '      match: { ipxe: true }',
-        `      options: { bootFile: "http://${a}/stage2.ipxe" }`,
-        '    - name: uefi-pxe',
-        '      match: { vendorClassPrefix: PXEClient, arch: [7, 9] }',
-        `      options: { nextServer: ${a}, bootFile: ipxe.efi, pxeDiscoveryControl: 8 }`,
-        `tftp: { root: ${lab.tftpRoot} }`,
-        `http: { root: ${lab.httpRoot} }`,
-        '',
-      ].join('\n'),
-    );
+    const config = await chainloadConfig(lab, { name: 'uefi-pxe', match: '{ vendorClassPrefix: PXEClient, arch: [7, 9] }', options: `{ nextServer: ${a}, bootFile: ipxe.efi, pxeDiscoveryControl: 8 }` }, { range: false, file: 'proxy.yaml' });
     const site = await siteDhcp();
     const served = await lab.serve(['--interface', lab.bridge, '--proxy-dhcp', '--config', config]);
     try {

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFirmwareLab, escape, marker, markerScript, requireFirmware, stopChild, type FirmwareLab } from './firmware-lab.js';
+import { describe, expect, it } from 'vitest';
+import { escape, marker, markerScript, stopChild, useFirmwareLab } from './firmware-lab.js';
 
 /**
  * SeaBIOS boots the iPXE ROM of the NIC (ipxe-qemu), which takes a lease and a TFTP
@@ -9,19 +9,11 @@ import { createFirmwareLab, escape, marker, markerScript, requireFirmware, stopC
  * prints the marker. bootlab starts before QEMU opens the tap, on a bridge with no
  * carrier, and binds the bridge's unicast address (issue 13, findings 1 and 2).
  */
-let lab: FirmwareLab;
-
-beforeAll(async () => {
-  await requireFirmware();
-  lab = await createFirmwareLab();
-});
-
-afterAll(async () => {
-  await lab?.destroy();
-});
+const labOf = useFirmwareLab();
 
 describe('SeaBIOS + iPXE through bootlab serve', () => {
   it('gets a lease, TFTPs an iPXE script, fetches the next one over HTTP and prints its marker', async () => {
+    const lab = labOf();
     const mark = marker('seabios-ipxe');
     await writeFile(join(lab.tftpRoot, 'boot.ipxe'), `#!ipxe\nchain http://${lab.address}/stage2.ipxe\n`);
     await writeFile(join(lab.httpRoot, 'stage2.ipxe'), markerScript(mark));
