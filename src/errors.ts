@@ -85,3 +85,13 @@ export class UsageError extends BootlabError {
     super('BL_USAGE', message);
   }
 }
+
+/**
+ * The machine, not the input: a port already taken, a permission missing, a tool not
+ * installed. The CLI exits 3 for it (2 is bad input, 70 a bug of ours).
+ */
+export class EnvironmentError extends BootlabError {
+  constructor(code: BootlabErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}

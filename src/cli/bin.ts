@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { BootlabError } from '../errors.js';
+import { BootlabError, EnvironmentError } from '../errors.js';
 import { registerAttestCommands } from './attest-commands.js';
 import { registerImageCommands } from './image-commands.js';
 import { registerReportCommands } from './report-command.js';
@@ -30,6 +30,9 @@ try {
 } catch (e) {
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode;
+  } else if (e instanceof EnvironmentError) {
+    process.stderr.write(`bootlab: ${e.message}\n`);
+    process.exitCode = 3;
   } else if (e instanceof BootlabError) {
     // A user mistake gets its message, never a stack.
     process.stderr.write(`bootlab: ${e.message}\n`);
