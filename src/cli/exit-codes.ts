@@ -46,6 +46,24 @@ function environmentErrno(e: unknown): string | undefined {
   return `${syscall ? `${syscall} ` : ''}${where ?? ''}${syscall || where ? ': ' : ''}${what} [${code}]`;
 }
 
+// A file the user named that is not there or not what it should be: bad input, whatever code
+// path forgot to wrap it.
+const INPUT_ERRNO: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'a path component is not a directory',
+  EISDIR: 'is a directory, expected a file',
+  EEXIST: 'already exists',
+  ELOOP: 'too many symbolic links',
+  ENAMETOOLONG: 'name too long',
+};
+
+function inputErrno(e: unknown): string | undefined {
+  const err = errnoOf(e);
+  if (!err || e instanceof BootlabError || err.path === undefined) return undefined;
+  const what = INPUT_ERRNO[err.code!];
+  return what ? `${err.path}: ${what} [${err.code}]` : undefined;
+}
+
 /** Maps whatever reached the CLI's top to its exit code and one line (the stack only when debugging). */
 export function classify(e: unknown, opts: { debug: boolean; reportTo?: string | undefined }): Failure {
   if (e instanceof CommanderError) {
@@ -57,6 +75,8 @@ export function classify(e: unknown, opts: { debug: boolean; reportTo?: string |
   if (e instanceof BootlabError) return { code: EXIT.usage, message: `bootlab: ${e.message}` };
   const env = environmentErrno(e);
   if (env) return { code: EXIT.environment, message: `bootlab: ${env}` };
+  const input = inputErrno(e);
+  if (input) return { code: EXIT.usage, message: `bootlab: ${input}` };
   const where = opts.reportTo ? `please report at ${opts.reportTo}` : 'please report it to the bootlab maintainers';
   const text = e instanceof Error ? e.message : String(e);
   const stack = opts.debug && e instanceof Error && e.stack ? `\n${e.stack}` : '';

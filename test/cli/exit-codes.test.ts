@@ -116,7 +116,7 @@ describe.concurrent('bootlab exit codes', () => {
     const forced = ['--import', join(repo, 'test/cli/fixtures/force-internal-error.mjs')];
 
     it('exits 70 with one please-report line and no stack', async () => {
-      const r = await cli(['run', 'x.yaml'], { nodeArgs: forced, env: { BOOTLAB_DEBUG: '' } });
+      const r = await cli(['run', 'x.yaml'], { nodeArgs: forced, env: { BOOTLAB_TEST_FORCE: 'bug', BOOTLAB_DEBUG: '' } });
       expect(r.stderr).toMatch(/^bootlab: internal error \(please report [^)]+\): forced bug for the exit-code test/);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.code).toBe(70);
@@ -124,13 +124,28 @@ describe.concurrent('bootlab exit codes', () => {
 
     it('shows the stack under --debug and under BOOTLAB_DEBUG=1', async () => {
       for (const r of await Promise.all([
-        cli(['--debug', 'run', 'x.yaml'], { nodeArgs: forced, env: { BOOTLAB_DEBUG: '' } }),
-        cli(['run', 'x.yaml'], { nodeArgs: forced, env: { BOOTLAB_DEBUG: '1' } }),
+        cli(['--debug', 'run', 'x.yaml'], { nodeArgs: forced, env: { BOOTLAB_TEST_FORCE: 'bug', BOOTLAB_DEBUG: '' } }),
+        cli(['run', 'x.yaml'], { nodeArgs: forced, env: { BOOTLAB_TEST_FORCE: 'bug', BOOTLAB_DEBUG: '1' } }),
       ])) {
         expect(r.stderr).toMatch(/internal error/);
         expect(r.stderr).toMatch(/^ {4}at .*forcedBug/m);
         expect(r.code).toBe(70);
       }
+    });
+  });
+
+  describe('raw Node errors that reach the top', () => {
+    const forced = ['--import', join(repo, 'test/cli/fixtures/force-internal-error.mjs')];
+    it.each([
+      { kind: 'eaddrinuse', code: 3, line: /^bootlab: listen 127\.0\.0\.1:8080: address already in use .*\[EADDRINUSE\]$/ },
+      { kind: 'missing-tool', code: 3, line: /^bootlab: qemu-system-x86_64: command not found/ },
+      { kind: 'uncaught', code: 3, line: /^bootlab: bind 0\.0\.0\.0:67: permission denied .*\[EACCES\]$/ },
+      { kind: 'enoent', code: 2, line: /^bootlab: \/nonexistent\/scenario\.yaml: no such file or directory \[ENOENT\]$/ },
+    ])('$kind exits $code with one line', async ({ kind, code, line }) => {
+      const r = await cli(['run', 'x.yaml'], { nodeArgs: forced, env: { BOOTLAB_TEST_FORCE: kind, BOOTLAB_DEBUG: '' } });
+      expect(r.stderr.trim()).toMatch(line);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.code).toBe(code);
     });
   });
 
