@@ -1,4 +1,4 @@
-import { BootlabError } from '../errors.js';
+import { BootlabError, EnvironmentError } from '../errors.js';
 import type { EventBus } from '../event-bus.js';
 import type { DatagramPeer } from '../net/datagram-port.js';
 import { Dhcp4Server } from '../net/dhcp4/server.js';
@@ -118,16 +118,19 @@ export async function startServe(plan: ServePlan, bus: EventBus, opts: { exchang
   }
 }
 
-/** A socket or file the OS refused is the operator's to fix: say which and why, without a stack. */
+/**
+ * A socket or file the OS refused is the operator's to fix: say which and why, without a stack.
+ * A bind failure is the machine's (exit 3), a missing or unreadable file the input's (exit 2).
+ */
 function explain(e: unknown): unknown {
   if (e instanceof BootlabError || !(e instanceof Error)) return e;
   const err = e as NodeJS.ErrnoException & { address?: string; port?: number; path?: string };
   const where = err.port !== undefined ? `${err.address ?? ''}:${err.port}` : (err.path ?? '');
   if (err.code === 'EACCES' && err.syscall === 'bind') {
-    return new BootlabError('BL_SERVE_BIND', `cannot bind ${where}: ports below 1024 need root or CAP_NET_BIND_SERVICE (or choose another port)`);
+    return new EnvironmentError('BL_SERVE_BIND', `cannot bind ${where}: ports below 1024 need root or CAP_NET_BIND_SERVICE (or choose another port)`);
   }
-  if (err.code === 'EADDRINUSE') return new BootlabError('BL_SERVE_BIND', `cannot bind ${where}: another process is using it`);
-  if (err.code === 'EADDRNOTAVAIL') return new BootlabError('BL_SERVE_BIND', `cannot bind ${where}: no interface has that address`);
+  if (err.code === 'EADDRINUSE') return new EnvironmentError('BL_SERVE_BIND', `cannot bind ${where}: another process is using it`);
+  if (err.code === 'EADDRNOTAVAIL') return new EnvironmentError('BL_SERVE_BIND', `cannot bind ${where}: no interface has that address`);
   if (err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'ENOTDIR') return new BootlabError('BL_SERVE_FILE', `${err.message}`);
   return e;
 }

@@ -81,7 +81,7 @@ describe('bootlab serve', () => {
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number | null>((resolve) => child!.once('close', resolve));
     holder.close();
-    expect(code).toBe(2);
+    expect(code).toBe(3);
     expect(stderr).toMatch(new RegExp(`cannot bind 127\\.0\\.0\\.1:${taken}: another process is using it`));
   });
 
