@@ -77,6 +77,9 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
+/** Every serve case binds loopback only, on ports the OS picks, should a check ever let one through. */
+const loopback = ['--bind', '127.0.0.1'];
+
 /** [what, args, exit code, the one stderr line]. */
 const refused: Array<[string, string[], number, RegExp]> = [
   ['verify a missing image', ['image', 'verify', '/nonexistent', '--db', 'db.pem'], 2, /^bootlab: image \/nonexistent: no such file$/],
@@ -88,18 +91,18 @@ const refused: Array<[string, string[], number, RegExp]> = [
   ['verify with a --db that is no certificate', ['image', 'verify', 'nos.signed.bin', '--db', 'random.bin'], 2, /^bootlab: --db random\.bin: not a PEM or DER certificate$/],
   ['verify with a --db directory holding none', ['image', 'verify', 'nos.signed.bin', '--db', 'empty'], 2, /^bootlab: --db empty: a directory without \*\.pem, \*\.crt or \*\.cer files$/],
   ['verify with a missing --dbx', ['image', 'verify', 'nos.signed.bin', '--db', 'db.pem', '--dbx', 'nope.pem'], 2, /^bootlab: --dbx nope\.pem: no such file or directory$/],
-  ['serve a reversed --dhcp-range', ['serve', '--server-id', '10.0.0.1', '--dhcp-range', '10.0.0.200-10.0.0.100'], 2, /^bootlab: --dhcp-range 10\.0\.0\.200-10\.0\.0\.100: start is after end/],
-  ['serve a range wider than its mask', ['serve', '--server-id', '10.0.0.1', '--dhcp-range', '10.0.0.10-10.0.1.20', '--subnet-mask', '255.255.255.0'], 2, /^bootlab: --dhcp-range 10\.0\.0\.10-10\.0\.1\.20 is wider than --subnet-mask 255\.255\.255\.0 \(\/24\)/],
-  ['serve a mask that is no mask', ['serve', '--server-id', '10.0.0.1', '--dhcp-range', '10.0.0.10-10.0.0.20', '--subnet-mask', '255.0.255.0'], 2, /^bootlab: --subnet-mask 255\.0\.255\.0: not a subnet mask/],
-  ['serve a missing --http-root', ['serve', '--http-root', '/nonexistent', '--http-port', '0'], 2, /^bootlab: --http-root \/nonexistent: no such directory$/],
-  ['serve a file as --http-root', ['serve', '--http-root', 'a-file', '--http-port', '0'], 2, /^bootlab: --http-root \S*a-file: not a directory$/],
-  ['serve a config whose http.root is missing', ['serve', '--config', 'bad-root.yaml', '--http-port', '0'], 2, /^bootlab: bad-root\.yaml: http\.root \S*missing: no such directory$/],
-  ['serve a missing --tftp-root', ['serve', '--tftp-root', '/nonexistent', '--tftp-port', '0'], 2, /^bootlab: --tftp-root \/nonexistent: no such directory$/],
-  ['serve a missing --tftp-write-dir', ['serve', '--tftp-root', 'www', '--tftp-write-dir', '/nonexistent', '--tftp-port', '0'], 2, /^bootlab: --tftp-write-dir \/nonexistent: no such directory$/],
-  ['serve --boot-server-port without --proxy-dhcp', ['serve', '--server-id', '10.0.0.1', '--dhcp-range', '10.0.0.10-10.0.0.20', '--boot-server-port', '4011'], 2, /^bootlab: --boot-server-port 4011: only with --proxy-dhcp/],
-  ['serve a --default-url that is no URL', ['serve', '--server-id', '10.0.0.1', '--dhcp-range', '10.0.0.10-10.0.0.20', '--default-url', 'not a url'], 2, /^bootlab: --default-url not a url: expected an absolute http:\/\/, https:\/\/, ftp:\/\/ or tftp:\/\/ URL/],
-  ['serve a --default-url ONIE cannot fetch', ['serve', '--server-id', '10.0.0.1', '--dhcp-range', '10.0.0.10-10.0.0.20', '--default-url', 'nfs://10.0.0.1/x'], 2, /^bootlab: --default-url nfs:\/\/10\.0\.0\.1\/x: expected an absolute/],
-  ['serve a relative --onie-installer-url', ['serve', '--server-id', '10.0.0.1', '--dhcp-range', '10.0.0.10-10.0.0.20', '--onie-installer-url', '/onie-installer'], 2, /^bootlab: --onie-installer-url \/onie-installer: expected an absolute/],
+  ['serve a reversed --dhcp-range', ['serve', ...loopback, '--server-id', '10.0.0.1', '--dhcp-range', '10.0.0.200-10.0.0.100', '--dhcp-port', '0'], 2, /^bootlab: --dhcp-range 10\.0\.0\.200-10\.0\.0\.100: start is after end/],
+  ['serve a range wider than its mask', ['serve', ...loopback, '--server-id', '10.0.0.1', '--dhcp-range', '10.0.0.10-10.0.1.20', '--dhcp-port', '0', '--subnet-mask', '255.255.255.0'], 2, /^bootlab: --dhcp-range 10\.0\.0\.10-10\.0\.1\.20 is wider than --subnet-mask 255\.255\.255\.0 \(\/24\)/],
+  ['serve a mask that is no mask', ['serve', ...loopback, '--server-id', '10.0.0.1', '--dhcp-range', '10.0.0.10-10.0.0.20', '--dhcp-port', '0', '--subnet-mask', '255.0.255.0'], 2, /^bootlab: --subnet-mask 255\.0\.255\.0: not a subnet mask/],
+  ['serve a missing --http-root', ['serve', ...loopback, '--http-root', '/nonexistent', '--http-port', '0'], 2, /^bootlab: --http-root \/nonexistent: no such directory$/],
+  ['serve a file as --http-root', ['serve', ...loopback, '--http-root', 'a-file', '--http-port', '0'], 2, /^bootlab: --http-root \S*a-file: not a directory$/],
+  ['serve a config whose http.root is missing', ['serve', ...loopback, '--config', 'bad-root.yaml', '--http-port', '0'], 2, /^bootlab: bad-root\.yaml: http\.root \S*missing: no such directory$/],
+  ['serve a missing --tftp-root', ['serve', ...loopback, '--tftp-root', '/nonexistent', '--tftp-port', '0'], 2, /^bootlab: --tftp-root \/nonexistent: no such directory$/],
+  ['serve a missing --tftp-write-dir', ['serve', ...loopback, '--tftp-root', 'www', '--tftp-write-dir', '/nonexistent', '--tftp-port', '0'], 2, /^bootlab: --tftp-write-dir \/nonexistent: no such directory$/],
+  ['serve --boot-server-port without --proxy-dhcp', ['serve', ...loopback, '--server-id', '10.0.0.1', '--dhcp-range', '10.0.0.10-10.0.0.20', '--dhcp-port', '0', '--boot-server-port', '4011'], 2, /^bootlab: --boot-server-port 4011: only with --proxy-dhcp/],
+  ['serve a --default-url that is no URL', ['serve', ...loopback, '--server-id', '10.0.0.1', '--dhcp-range', '10.0.0.10-10.0.0.20', '--dhcp-port', '0', '--default-url', 'not a url'], 2, /^bootlab: --default-url not a url: expected an absolute http:\/\/, https:\/\/, ftp:\/\/ or tftp:\/\/ URL/],
+  ['serve a --default-url ONIE cannot fetch', ['serve', ...loopback, '--server-id', '10.0.0.1', '--dhcp-range', '10.0.0.10-10.0.0.20', '--dhcp-port', '0', '--default-url', 'nfs://10.0.0.1/x'], 2, /^bootlab: --default-url nfs:\/\/10\.0\.0\.1\/x: expected an absolute/],
+  ['serve a relative --onie-installer-url', ['serve', ...loopback, '--server-id', '10.0.0.1', '--dhcp-range', '10.0.0.10-10.0.0.20', '--dhcp-port', '0', '--onie-installer-url', '/onie-installer'], 2, /^bootlab: --onie-installer-url \/onie-installer: expected an absolute/],
 ];
 
 describe('bad image and serve inputs through the real CLI', () => {
