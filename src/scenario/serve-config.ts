@@ -286,7 +286,7 @@ export async function planServe(
     const subnetMask = checked('subnet-mask', ipv4Schema, flags.subnetMask) ?? d?.subnetMask ?? '255.255.255.0';
     checkDhcpRange(range, subnetMask, {
       range: flags.dhcpRange !== undefined ? '--dhcp-range' : key('dhcp.range'),
-      mask: flags.subnetMask !== undefined ? '--subnet-mask' : d ? key('dhcp.subnetMask') : '--subnet-mask (default)',
+      mask: flags.subnetMask !== undefined ? '--subnet-mask' : d ? key('dhcp.subnetMask') : 'the default --subnet-mask',
     });
     const leaseFile = flags.leaseFile ?? (d?.leaseFile !== undefined ? pathFrom(baseDir, d.leaseFile) : undefined);
     plan.dhcp = {

@@ -60,6 +60,7 @@ beforeAll(async () => {
   await mkdir(join(dir, 'empty'));
   await mkdir(join(dir, 'www'));
   await writeFile(join(dir, 'bad-root.yaml'), 'http:\n  root: missing\n');
+  await writeFile(join(dir, 'wide.yaml'), 'dhcp:\n  serverId: 10.0.0.1\n  range: 10.0.0.10-10.0.3.20\n  subnetMask: 255.255.254.0\n');
   for (const step of [
     ['image', 'build', join(repo, 'images', 'demo-nos'), '-o', 'nos.bin'],
     ['image', 'sign', 'nos.bin', '--key', 'signer.key', '--cert', 'signer.pem', '-o', 'nos.signed.bin'],
@@ -93,6 +94,8 @@ const refused: Array<[string, string[], number, RegExp]> = [
   ['verify with a missing --dbx', ['image', 'verify', 'nos.signed.bin', '--db', 'db.pem', '--dbx', 'nope.pem'], 2, /^bootlab: --dbx nope\.pem: no such file or directory$/],
   ['serve a reversed --dhcp-range', ['serve', ...loopback, '--server-id', '10.0.0.1', '--dhcp-range', '10.0.0.200-10.0.0.100', '--dhcp-port', '0'], 2, /^bootlab: --dhcp-range 10\.0\.0\.200-10\.0\.0\.100: start is after end/],
   ['serve a range wider than its mask', ['serve', ...loopback, '--server-id', '10.0.0.1', '--dhcp-range', '10.0.0.10-10.0.1.20', '--dhcp-port', '0', '--subnet-mask', '255.255.255.0'], 2, /^bootlab: --dhcp-range 10\.0\.0\.10-10\.0\.1\.20 is wider than --subnet-mask 255\.255\.255\.0 \(\/24\)/],
+  ['serve a config range wider than its mask', ['serve', ...loopback, '--config', 'wide.yaml', '--dhcp-port', '0'], 2, /^bootlab: wide\.yaml: dhcp\.range 10\.0\.0\.10-10\.0\.3\.20 is wider than wide\.yaml: dhcp\.subnetMask 255\.255\.254\.0 \(\/23\)/],
+  ['serve a range wider than the default mask', ['serve', ...loopback, '--server-id', '10.0.0.1', '--dhcp-range', '10.0.0.10-10.0.1.20', '--dhcp-port', '0'], 2, /^bootlab: --dhcp-range 10\.0\.0\.10-10\.0\.1\.20 is wider than the default --subnet-mask 255\.255\.255\.0 \(\/24\)/],
   ['serve a mask that is no mask', ['serve', ...loopback, '--server-id', '10.0.0.1', '--dhcp-range', '10.0.0.10-10.0.0.20', '--dhcp-port', '0', '--subnet-mask', '255.0.255.0'], 2, /^bootlab: --subnet-mask 255\.0\.255\.0: not a subnet mask/],
   ['serve a missing --http-root', ['serve', ...loopback, '--http-root', '/nonexistent', '--http-port', '0'], 2, /^bootlab: --http-root \/nonexistent: no such directory$/],
   ['serve a file as --http-root', ['serve', ...loopback, '--http-root', 'a-file', '--http-port', '0'], 2, /^bootlab: --http-root \S*a-file: not a directory$/],
