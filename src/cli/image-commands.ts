@@ -1,8 +1,11 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { BootlabError } from '../errors.js';
-import { readInput, readInputText } from './read-input.js';
+import { BootlabError, UsageError } from '../errors.js';
+import { createPrivateKey } from 'node:crypto';
+import { readInput, readInputText, requireInputFile } from './read-input.js';
+import { checkOutputFile } from './output-file.js';
+import { readCertificateFlag } from './cert-files.js';
 import { buildImage } from '../image/build.js';
 import { formatInspection, inspectImage } from '../image/inspect.js';
 import { countersignImage, signImage } from '../image/sign.js';
@@ -53,6 +56,7 @@ export function registerImageCommands(program: Command): void {
     .requiredOption('-o, --output <file>', 'image to write')
     .option('--updater', 'mark it an ONIE updater (ONIE-UPDATER-COOKIE) instead of a NOS installer')
     .action(async (dir: string, opts: { output: string; updater?: boolean }) => {
+      await checkOutputFile('-o', opts.output);
       const r = await buildImage(dir, opts.output, { updater: opts.updater === true });
       process.stdout.write(`${r.path}: ${r.size} bytes, payload ${r.payloadSize} bytes, payload_sha1 ${r.payloadSha1}\n`);
     });
@@ -65,8 +69,9 @@ export function registerImageCommands(program: Command): void {
     .requiredOption('--cert <pem>', 'signer certificate')
     .requiredOption('-o, --output <file>', 'signed image to write')
     .action(async (file: string, opts: { key: string; cert: string; output: string }) => {
-      const [keyPem, certPem] = await Promise.all([readInputText(opts.key, '--key'), readInputText(opts.cert, '--cert')]);
-      const r = await signImage(file, { keyPem, certPem }, opts.output);
+      await requireInputFile(file);
+      await checkOutputFile('-o', opts.output);
+      const r = await signImage(file, await readSigningKey(opts), opts.output);
       process.stdout.write(`${r.path}: signed ${r.signedBytes} bytes as "${r.signer}"\n`);
     });
 
@@ -78,8 +83,9 @@ export function registerImageCommands(program: Command): void {
     .requiredOption('--cert <pem>', 'countersigner certificate')
     .requiredOption('-o, --output <file>', 'countersigned image to write')
     .action(async (file: string, opts: { key: string; cert: string; output: string }) => {
-      const [keyPem, certPem] = await Promise.all([readInputText(opts.key, '--key'), readInputText(opts.cert, '--cert')]);
-      const r = await countersignImage(file, { keyPem, certPem }, opts.output);
+      await requireInputFile(file);
+      await checkOutputFile('-o', opts.output);
+      const r = await countersignImage(file, await readSigningKey(opts), opts.output);
       process.stdout.write(`${r.path}: countersigned ${r.signedBytes} bytes as "${r.signer}"\n`);
     });
 
@@ -92,6 +98,7 @@ export function registerImageCommands(program: Command): void {
       .option('--manifest <file>', 'a signed chunked Merkle manifest (bootlab image manifest): checked first, then the image chunk by chunk, stopping at the first bad chunk'),
     'required',
   ).action(async (file: string, opts: TrustFlags & { sig?: string; manifest?: string }) => {
+    await requireInputFile(file);
     const store = await trustStoreFromFlags(opts);
     if (opts.sig && opts.manifest) throw new BootlabError('BL_CLI_INPUT', '--sig and --manifest: give one (a manifest checks a sharch image, a .sig any file)');
     let v: ImageVerdict;
@@ -122,6 +129,7 @@ export function registerImageCommands(program: Command): void {
   ).action(async (file: string, opts: TrustFlags & { output: string; verify: boolean; maxBytes: string }) => {
     const maxBytes = Number(opts.maxBytes);
     if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw new BootlabError('BL_CLI_INPUT', `--max-bytes ${opts.maxBytes}: expected a positive byte count`);
+    await requireInputFile(file);
     let layout: SharchLayout;
     if (opts.verify) {
       if (!opts.db?.length) throw new BootlabError('BL_CLI_INPUT', 'extract verifies first: give --db (or --no-verify to unpack an image nobody vouched for)');
@@ -153,8 +161,9 @@ export function registerImageCommands(program: Command): void {
     .option('--chunk-size <bytes>', 'chunk size: a power of two from 4096 to 67108864', String(1 << 20))
     .action(async (file: string, opts: { key: string; cert: string; output: string; chunkSize: string }) => {
       const chunkSize = Number(opts.chunkSize);
-      const [keyPem, certPem] = await Promise.all([readInputText(opts.key, '--key'), readInputText(opts.cert, '--cert')]);
-      const r = await buildManifest(file, { keyPem, certPem }, opts.output, { chunkSize });
+      await requireInputFile(file);
+      await checkOutputFile('-o', opts.output);
+      const r = await buildManifest(file, await readSigningKey(opts), opts.output, { chunkSize });
       process.stdout.write(`${r.path}: ${r.leafCount} chunks of ${r.chunkSize} bytes for ${r.imageSize} bytes, root ${r.root.toString('hex')}\n`);
     });
 
@@ -162,13 +171,33 @@ export function registerImageCommands(program: Command): void {
     .command('inspect')
     .description('show an image\'s layout, digests and signers (nothing is run or extracted); with --db also the verdict')
     .argument('<image>', 'image')
-    .option('--db <pem...>', 'trusted certificate files (PEM): add the verdict')
+    .option('--db <pem...>', 'trusted certificates (files or directories, as image verify --db): add the verdict')
     .option('--json', 'print the report as JSON')
     .action(async (file: string, opts: { db?: string[]; json?: boolean }) => {
-      const trust = opts.db ? TrustStore.fromPem(await Promise.all(opts.db.map((p) => readInputText(p, '--db')))) : undefined;
+      const trust = opts.db ? TrustStore.fromPem(await readCertificateFlag('--db', opts.db)) : undefined;
       const report = await inspectImage(file, trust).catch((e: NodeJS.ErrnoException) => {
         throw new BootlabError('BL_CLI_INPUT', `cannot read ${file}: ${e.code ?? e.message}`);
       });
       process.stdout.write(opts.json ? `${JSON.stringify(report, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v), 2)}\n` : formatInspection(file, report));
     });
+}
+
+/**
+ * The signer's key and certificate, each checked for what it must hold before any image
+ * byte is read: a certificate passed as --key (the likeliest slip) gets one line, not a
+ * decoder stack.
+ */
+async function readSigningKey(opts: { key: string; cert: string }): Promise<{ keyPem: string; certPem: string }> {
+  const [keyPem, certPem] = await Promise.all([readInputText(opts.key, '--key'), readInputText(opts.cert, '--cert')]);
+  try {
+    createPrivateKey(keyPem);
+  } catch {
+    const hint = keyPem.includes('-----BEGIN CERTIFICATE-----') ? ' (it holds a certificate: that goes to --cert)' : '';
+    throw new UsageError(`--key ${opts.key}: not a PEM private key${hint}`);
+  }
+  if (!certPem.includes('-----BEGIN CERTIFICATE-----')) {
+    const hint = certPem.includes('PRIVATE KEY-----') ? ' (it holds a private key: that goes to --key)' : '';
+    throw new UsageError(`--cert ${opts.cert}: not a PEM certificate${hint}`);
+  }
+  return { keyPem, certPem };
 }

@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { BootlabError } from '../errors.js';
+import { readFile, stat } from 'node:fs/promises';
+import { BootlabError, UsageError } from '../errors.js';
 import { InputTooLargeError, readBoundedFile } from '../scenario/input-file.js';
 
 const failure = (path: string, flag: string | undefined, err: NodeJS.ErrnoException): BootlabError =>
@@ -22,10 +22,26 @@ export async function readInput(path: string, flag?: string): Promise<Buffer> {
  * MAX_INPUT_FILE_BYTES is refused before it is held or parsed.
  */
 export async function readInputText(path: string, flag?: string): Promise<string> {
+  return (await readSmallInput(path, flag)).toString('utf8');
+}
+
+/** A small input's bytes (a DER certificate, say), bounded as readInputText is. */
+export async function readSmallInput(path: string, flag?: string): Promise<Buffer> {
   try {
-    return (await readBoundedFile(path)).toString('utf8');
+    return await readBoundedFile(path);
   } catch (e) {
     if (e instanceof InputTooLargeError) throw new BootlabError('BL_CLI_INPUT', `${flag ? `${flag} ` : ''}${path}: ${e.message}`);
     throw failure(path, flag, e as NodeJS.ErrnoException);
   }
+}
+
+/**
+ * The file an image command works on must exist and be a file: checked first, so a typo
+ * gets one line (`image /nope: no such file`) instead of a failure deep in a reader.
+ */
+export async function requireInputFile(path: string, what = 'image'): Promise<void> {
+  const s = await stat(path).catch((e: NodeJS.ErrnoException) => {
+    throw new UsageError(`${what} ${path}: ${e.code === 'ENOENT' ? 'no such file' : (e.code ?? e.message)}`);
+  });
+  if (!s.isFile()) throw new UsageError(`${what} ${path}: not a file`);
 }

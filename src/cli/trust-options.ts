@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { BootlabError } from '../errors.js';
 import { TrustStore } from '../trust/trust-store.js';
-import { readInputText } from './read-input.js';
+import { readCertificateFlag } from './cert-files.js';
 
 /** The flags every command that judges an image shares (verify, extract, manifest checks). */
 export interface TrustFlags {
@@ -18,9 +18,9 @@ export interface TrustFlags {
 }
 
 export function addTrustOptions(cmd: Command, db: 'required' | 'optional'): Command {
-  const dbHelp = 'trusted certificate files (PEM)';
+  const dbHelp = 'trusted certificates: PEM or DER files, or directories of *.pem / *.crt / *.cer';
   (db === 'required' ? cmd.requiredOption('--db <pem...>', dbHelp) : cmd.option('--db <pem...>', dbHelp))
-    .option('--dbx <pem...>', 'revoked certificate files (PEM): no image signed under them is trusted')
+    .option('--dbx <pem...>', 'revoked certificates (files or directories, as --db): no image signed under them is trusted')
     .option('--dbx-sha256 <hex...>', 'revoked images, by the sha256 of their signed content (header + payload) or of the whole file')
     .option('--mode <mode>', 'what lets an image in: signature (default), allow-list (an approved digest, no signature needed), both, or dual-signer (a db signer and an --operator-db countersigner)')
     .option('--operator-db <pem...>', 'with --mode dual-signer: certificates that vouch for the countersigner')
@@ -31,8 +31,8 @@ export function addTrustOptions(cmd: Command, db: 'required' | 'optional'): Comm
 
 export async function trustStoreFromFlags(opts: TrustFlags): Promise<TrustStore> {
   if (!opts.db?.length) throw new BootlabError('BL_CLI_INPUT', '--db is required: the certificates an image must chain to');
-  const pems = await Promise.all(opts.db.map((p) => readInputText(p, '--db')));
-  const dbxPems = await Promise.all((opts.dbx ?? []).map((p) => readInputText(p, '--dbx')));
+  const pems = await readCertificateFlag('--db', opts.db);
+  const dbxPems = await readCertificateFlag('--dbx', opts.dbx ?? []);
   const hexDigests = (flag: string, list: string[] | undefined): Buffer[] =>
     (list ?? []).map((h) => {
       if (!/^[0-9a-fA-F]{64}$/.test(h)) throw new BootlabError('BL_CLI_INPUT', `--${flag} ${h}: expected 64 hex digits`);
@@ -46,7 +46,7 @@ export async function trustStoreFromFlags(opts: TrustFlags): Promise<TrustStore>
   }
   if ((mode === 'allow-list' || mode === 'both') && approved.length === 0) throw new BootlabError('BL_CLI_INPUT', `--mode ${mode} needs --approve-sha256`);
   if (mode === 'dual-signer' && !opts.operatorDb?.length) throw new BootlabError('BL_CLI_INPUT', '--mode dual-signer needs --operator-db');
-  const operatorDb = opts.operatorDb ? TrustStore.fromPem(await Promise.all(opts.operatorDb.map((p) => readInputText(p, '--operator-db')))).db : [];
+  const operatorDb = opts.operatorDb ? TrustStore.fromPem(await readCertificateFlag('--operator-db', opts.operatorDb)).db : [];
   let checkTimeAt: Date | undefined;
   if (opts.checkTime !== undefined) {
     checkTimeAt = opts.checkTime === true ? new Date() : new Date(String(opts.checkTime));
@@ -54,10 +54,10 @@ export async function trustStoreFromFlags(opts: TrustFlags): Promise<TrustStore>
   }
   let pk;
   if (opts.pk) {
-    const certs = TrustStore.fromPem(await readInputText(opts.pk, '--pk')).db;
+    const certs = TrustStore.fromPem(await readCertificateFlag('--pk', [opts.pk])).db;
     if (certs.length !== 1) throw new BootlabError('BL_CLI_INPUT', `--pk ${opts.pk}: holds ${certs.length} certificates; the platform key is one`);
     pk = certs[0]!;
   }
-  const kek = opts.kek ? [...TrustStore.fromPem(await Promise.all(opts.kek.map((p) => readInputText(p, '--kek')))).db] : [];
+  const kek = opts.kek ? [...TrustStore.fromPem(await readCertificateFlag('--kek', opts.kek)).db] : [];
   return TrustStore.fromPem(pems, { pems: dbxPems, sha256: digests }, { ...(checkTimeAt ? { checkTimeAt } : {}), mode, approved, operatorDb: [...operatorDb], ...(pk ? { pk } : {}), kek });
 }

@@ -29,6 +29,7 @@ import {
 import { faultsSchema, toFaultPlan } from './faults-schema.js';
 import { parseYamlFile, readYamlText, type FailAt } from './yaml-file.js';
 import { planProxy, planReservations } from './serve-proxy.js';
+import { checkDhcpRange, checkInstallerUrl, checkServeDir } from './serve-checks.js';
 import type { FaultPlan } from '../net/faults.js';
 
 /**
@@ -235,6 +236,11 @@ export async function planServe(
   const plan: ServePlan = { seed: file.seed ?? 1 };
 
   const range = checked('dhcp-range', rangeSchema, flags.dhcpRange) ?? file.dhcp?.range;
+  // Where a file value is named: its key, prefixed by the file.
+  const key = (k: string): string => `${flags.config}: ${k}`;
+  if (flags.bootServerPort !== undefined && !flags.proxyDhcp) {
+    throw new BootlabError('BL_CLI_INPUT', `--boot-server-port ${flags.bootServerPort}: only with --proxy-dhcp (the PXE boot server is part of the proxy)`);
+  }
   if (flags.proxyDhcp) {
     if (range) throw new BootlabError('BL_CLI_INPUT', '--proxy-dhcp and --dhcp-range both answer on port 67: a proxy runs next to another DHCP server');
     const serverId = checked('server-id', ipv4Schema, flags.serverId) ?? file.dhcp?.serverId ?? (iface ? await interfaceAddress(iface) : boundId);
@@ -266,11 +272,22 @@ export async function planServe(
     const options = toOptionValues(d?.options ?? {});
     if (flags.router) options.router = flags.router.map((r) => checked('router', ipv4Schema, r)!);
     if (flags.dns) options.dns = flags.dns.map((r) => checked('dns', ipv4Schema, r)!);
-    if (flags.defaultUrl !== undefined) options.defaultUrl = flag('default-url', flags.defaultUrl)!;
-    if (flags.onieInstallerUrl !== undefined) options.onie = { ...options.onie, installerUrl: flag('onie-installer-url', flags.onieInstallerUrl)! };
+    if (flags.defaultUrl !== undefined) {
+      checkInstallerUrl('--default-url', flag('default-url', flags.defaultUrl)!);
+      options.defaultUrl = flags.defaultUrl;
+    }
+    if (flags.onieInstallerUrl !== undefined) {
+      checkInstallerUrl('--onie-installer-url', flag('onie-installer-url', flags.onieInstallerUrl)!);
+      options.onie = { ...options.onie, installerUrl: flags.onieInstallerUrl };
+    }
     if (flags.nextServer !== undefined) options.nextServer = checked('next-server', ipv4Schema, flags.nextServer)!;
     if (flags.bootFile !== undefined) options.bootFile = flag('boot-file', flags.bootFile)!;
     if (flags.bootFileName !== undefined) options.bootFileName = flag('boot-file-name', flags.bootFileName)!;
+    const subnetMask = checked('subnet-mask', ipv4Schema, flags.subnetMask) ?? d?.subnetMask ?? '255.255.255.0';
+    checkDhcpRange(range, subnetMask, {
+      range: flags.dhcpRange !== undefined ? '--dhcp-range' : key('dhcp.range'),
+      mask: flags.subnetMask !== undefined ? '--subnet-mask' : d ? key('dhcp.subnetMask') : 'the default --subnet-mask',
+    });
     const leaseFile = flags.leaseFile ?? (d?.leaseFile !== undefined ? pathFrom(baseDir, d.leaseFile) : undefined);
     plan.dhcp = {
       bind: { address: bind, port: int('dhcp-port', flags.dhcpPort) ?? d?.port ?? 67 },
@@ -280,7 +297,7 @@ export async function planServe(
       pool: {
         start: range.start,
         end: range.end,
-        subnetMask: checked('subnet-mask', ipv4Schema, flags.subnetMask) ?? d?.subnetMask ?? '255.255.255.0',
+        subnetMask,
         leaseSeconds: Math.max(1, Math.round(leaseTime / 1000)),
         reservations: planReservations(d?.reservations ?? [], failAt),
       },
@@ -310,6 +327,8 @@ export async function planServe(
   const tftpRoot = flags.tftpRoot !== undefined ? resolve(flag('tftp-root', flags.tftpRoot)!) : t ? pathFrom(baseDir, t.root) : undefined;
   if (tftpRoot !== undefined) {
     const writeDir = flags.tftpWriteDir !== undefined ? resolve(flag('tftp-write-dir', flags.tftpWriteDir)!) : t?.writeDir ? pathFrom(baseDir, t.writeDir) : undefined;
+    await checkServeDir(flags.tftpRoot !== undefined ? '--tftp-root' : key('tftp.root'), tftpRoot);
+    if (writeDir !== undefined) await checkServeDir(flags.tftpWriteDir !== undefined ? '--tftp-write-dir' : key('tftp.writeDir'), writeDir);
     plan.tftp = {
       root: tftpRoot,
       bind: { address: bind, port: int('tftp-port', flags.tftpPort) ?? t?.port ?? 69 },
@@ -341,6 +360,7 @@ export async function planServe(
   const httpRoot = flags.httpRoot ?? (file.http ? pathFrom(baseDir, file.http.root) : undefined);
   if (httpRoot) {
     const h = file.http;
+    await checkServeDir(flags.httpRoot !== undefined ? '--http-root' : key('http.root'), resolve(httpRoot));
     const tls = await readHttpTls(
       flags.httpTlsCert !== undefined ? { flag: 'http-tls-cert', path: flag('http-tls-cert', flags.httpTlsCert)! } : h?.tlsCert ? { flag: 'http.tlsCert', path: pathFrom(baseDir, h.tlsCert) } : undefined,
       flags.httpTlsKey !== undefined ? { flag: 'http-tls-key', path: flag('http-tls-key', flags.httpTlsKey)! } : h?.tlsKey ? { flag: 'http.tlsKey', path: pathFrom(baseDir, h.tlsKey) } : undefined,

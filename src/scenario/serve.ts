@@ -43,6 +43,8 @@ export async function startServe(plan: ServePlan, bus: EventBus, opts: { exchang
   const stop = async (): Promise<void> => {
     for (const s of stops.reverse()) await s().catch(() => undefined);
   };
+  // The service being started, so a refused bind says whose port it was and which flag moves it.
+  let starting: Starting = { service: 'serve', portFlag: '' };
   try {
     const serving: Serving = { stop };
     const random = new SeededRandom(plan.seed);
@@ -65,27 +67,32 @@ export async function startServe(plan: ServePlan, bus: EventBus, opts: { exchang
     if (plan.http) {
       // Refusals and drops are shown even with --quiet: they are what a flood looks like.
       const http = new HttpImageServer(plan.http, { onEvent: publish.http(bus, () => exchanges), onConnectionEvent: publish.httpConnection(bus) });
+      starting = { service: plan.http.tls ? 'HTTPS' : 'HTTP', portFlag: '--http-port' };
       serving.http = await http.start();
       stops.push(() => http.stop());
       if (plan.bind6) {
         // Its own listener and budgets on the same port: an IPv6 client never waits behind IPv4 ones.
         const http6 = new HttpImageServer({ ...plan.http, bind: { address: plan.bind6, port: serving.http.port } }, { onEvent: publish.http(bus, () => exchanges), onConnectionEvent: publish.httpConnection(bus) });
+        starting = { service: plan.http.tls ? 'HTTPS' : 'HTTP', portFlag: '--http-port' };
         serving.http6 = await http6.start();
         stops.push(() => http6.stop());
       }
     }
     if (plan.dhcp) {
       const dhcp = new Dhcp4Server(plan.dhcp, { onEvent: publish.dhcp(bus, 'DHCP', shown), ...ports('DHCP', plan.dhcp.faults, dhcpPorts('DHCP', plan.dhcp.bind)) });
+      starting = { service: 'DHCP', portFlag: '--dhcp-port' };
       serving.dhcp = await dhcp.start();
       stops.push(() => dhcp.stop());
     }
     if (plan.proxy) {
       const proxy = new ProxyDhcpServer(plan.proxy, { onEvent: publish.dhcp(bus, 'proxyDHCP', shown), ...ports('proxyDHCP', undefined, dhcpPorts('proxyDHCP', plan.proxy.bind)) });
+      starting = { service: 'proxyDHCP', portFlag: '--dhcp-port' };
       serving.proxy = await proxy.start();
       stops.push(() => proxy.stop());
     }
     if (plan.dhcp6) {
       const dhcp6 = new Dhcp6Server(plan.dhcp6, { onEvent: publish.dhcp(bus, 'DHCPv6', shown) });
+      starting = { service: 'DHCPv6', portFlag: '--dhcp6-port' };
       serving.dhcp6 = await dhcp6.start();
       stops.push(() => dhcp6.stop());
     }
@@ -103,10 +110,12 @@ export async function startServe(plan: ServePlan, bus: EventBus, opts: { exchang
     }
     if (plan.tftp) {
       const tftp = new TftpServer(plan.tftp, { onEvent: publish.tftp(bus, (type) => exchanges || type === 'tftp.failed'), ...ports('TFTP', plan.tftp.faults) });
+      starting = { service: 'TFTP', portFlag: '--tftp-port' };
       serving.tftp = await tftp.start();
       stops.push(() => tftp.stop());
       if (plan.bind6) {
         const tftp6 = new TftpServer({ ...plan.tftp, bind: { address: plan.bind6, port: serving.tftp.port } }, { onEvent: publish.tftp(bus, (type) => exchanges || type === 'tftp.failed'), ...ports('TFTP', plan.tftp.faults) });
+        starting = { service: 'TFTP', portFlag: '--tftp-port' };
         serving.tftp6 = await tftp6.start();
         stops.push(() => tftp6.stop());
       }
@@ -114,23 +123,38 @@ export async function startServe(plan: ServePlan, bus: EventBus, opts: { exchang
     return serving;
   } catch (e) {
     await stop();
-    throw explain(e);
+    throw explain(e, starting);
   }
 }
 
+interface Starting {
+  service: string;
+  /** The flag that picks this service's port ('' when none does). */
+  portFlag: string;
+}
+
 /**
- * A socket or file the OS refused is the operator's to fix: say which and why, without a stack.
- * A bind failure is the machine's (exit 3), a missing or unreadable file the input's (exit 2).
+ * A socket the OS refused is the machine's state, not the input (EnvironmentError, exit 3):
+ * say which service, which address:port and what to do, without a stack.
  */
-function explain(e: unknown): unknown {
+function explain(e: unknown, at: Starting): unknown {
   if (e instanceof BootlabError || !(e instanceof Error)) return e;
   const err = e as NodeJS.ErrnoException & { address?: string; port?: number; path?: string };
   const where = err.port !== undefined ? `${err.address ?? ''}:${err.port}` : (err.path ?? '');
-  if (err.code === 'EACCES' && err.syscall === 'bind') {
-    return new EnvironmentError('BL_SERVE_BIND', `cannot bind ${where}: ports below 1024 need root or CAP_NET_BIND_SERVICE (or choose another port)`);
+  const other = (example: number): string => (at.portFlag ? `pick another ${at.portFlag} (e.g. ${at.portFlag} ${example})` : 'pick another port');
+  if (err.code === 'EACCES' && (err.syscall === 'bind' || err.syscall === 'listen')) {
+    return new EnvironmentError('BL_SERVE_BIND', `${at.service}: cannot bind ${where}: permission denied: ports below 1024 need root or CAP_NET_BIND_SERVICE; run as root or ${other(alternativePort(err.port))}`, { cause: e });
   }
-  if (err.code === 'EADDRINUSE') return new EnvironmentError('BL_SERVE_BIND', `cannot bind ${where}: another process is using it`);
-  if (err.code === 'EADDRNOTAVAIL') return new EnvironmentError('BL_SERVE_BIND', `cannot bind ${where}: no interface has that address`);
-  if (err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'ENOTDIR') return new BootlabError('BL_SERVE_FILE', `${err.message}`);
+  if (err.code === 'EADDRINUSE') return new EnvironmentError('BL_SERVE_BIND', `${at.service}: cannot bind ${where}: another process is using it; stop it or ${other(alternativePort(err.port))}`, { cause: e });
+  if (err.code === 'EADDRNOTAVAIL') return new EnvironmentError('BL_SERVE_BIND', `${at.service}: cannot bind ${where}: no interface has that address (check --bind)`, { cause: e });
+  if (err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'ENOTDIR') return new BootlabError('BL_SERVE_FILE', `${at.service}: ${err.message}`);
   return e;
+}
+
+/** A port to suggest instead: 8080 / 8443 for HTTP(S), 10000 above other privileged ports, else the next one. */
+function alternativePort(port: number | undefined): number {
+  if (port === undefined || port === 80) return 8080;
+  if (port === 443) return 8443;
+  if (port < 1024) return port + 10000;
+  return port < 65535 ? port + 1 : port - 1;
 }

@@ -81,8 +81,9 @@ describe('bootlab serve', () => {
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number | null>((resolve) => child!.once('close', resolve));
     holder.close();
+    // The machine's state, not the input: exit 3 (EnvironmentError), naming the service.
     expect(code).toBe(3);
-    expect(stderr).toMatch(new RegExp(`cannot bind 127\\.0\\.0\\.1:${taken}: another process is using it`));
+    expect(stderr).toMatch(new RegExp(`DHCP: cannot bind 127\\.0\\.0\\.1:${taken}: another process is using it; stop it or pick another --dhcp-port`));
   });
 
   it('refuses to start with nothing to serve, saying what to give', async () => {

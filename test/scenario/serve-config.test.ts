@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,8 @@ const ifaces = {
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'bootlab-serve-config-'));
+  // The directories the plans name: serve refuses a root or upload directory that does not exist.
+  for (const d of ['www', 'up', 'boot', 'logs']) await mkdir(join(dir, d));
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
