@@ -1,0 +1,70 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// Bad input given to `bootlab run` and its scenario files, through the real, built CLI:
+// each case must end with its exit code and one line on stderr that names the flag or file.
+const exec = promisify(execFile);
+const repo = new URL('../../', import.meta.url).pathname;
+const quickstart = join(repo, 'scenarios', 'quickstart.yaml');
+let dir: string;
+
+async function bootlab(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  // The timeout turns a hang (recursive mkdir on procfs) into a failed case, not a stuck suite.
+  return exec('node', [join(repo, 'dist/cli/bin.js'), ...args], { cwd: dir, timeout: 60_000 }).then(
+    (r) => ({ code: 0, ...r }),
+    (e: { code: number | null; signal?: string; stdout: string; stderr: string }) => ({ code: e.code ?? -1, stdout: e.stdout, stderr: e.stderr }),
+  );
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'bootlab-run-inputs-'));
+  await writeFile(join(dir, 'a-file'), 'not a directory\n');
+  await symlink(join(dir, 'no-such-target'), join(dir, 'dangling'));
+  await mkdir(join(dir, 'user-data'));
+  await writeFile(join(dir, 'user-data', 'thesis.tex'), 'keep me\n');
+});
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+interface Case {
+  name: string;
+  args: () => string[];
+  code: number;
+  /** What the one line on stderr must name. */
+  names: RegExp;
+}
+
+const runFlagCases: Case[] = [
+  { name: '--artifacts on procfs', args: () => ['--artifacts', '/proc/nope'], code: 2, names: /--artifacts \/proc\/nope: cannot create/ },
+  { name: '--artifacts naming a file', args: () => ['--artifacts', 'a-file'], code: 2, names: /--artifacts a-file: is not a directory/ },
+  { name: '--artifacts naming a dangling symlink', args: () => ['--artifacts', 'dangling'], code: 2, names: /--artifacts dangling: is a symbolic link to nothing/ },
+  { name: '--artifacts under a file', args: () => ['--artifacts', 'a-file/sub'], code: 2, names: /--artifacts a-file\/sub: .*a-file is not a directory/ },
+  { name: '--artifacts naming a non-empty directory', args: () => ['--artifacts', 'user-data'], code: 2, names: /--artifacts user-data: is not empty .*--force/ },
+  { name: '--events in a missing directory', args: () => ['--events', '/nonexistent/dir/ev.jsonl'], code: 2, names: /--events \/nonexistent\/dir\/ev\.jsonl: no directory/ },
+  { name: '--events that cannot be created', args: () => ['--events', '/proc/bootlab-ev.jsonl'], code: 2, names: /--events \/proc\/bootlab-ev\.jsonl: cannot write/ },
+  { name: '--report that cannot be created', args: () => ['--report', '/proc/bootlab-report.json'], code: 2, names: /--report \/proc\/bootlab-report\.json: cannot write/ },
+  { name: '--junit that cannot be created', args: () => ['--junit', '/proc/bootlab-junit.xml'], code: 2, names: /--junit \/proc\/bootlab-junit\.xml: cannot write/ },
+];
+
+describe('bootlab run: output flags', () => {
+  it.each(runFlagCases)('$name', async (c) => {
+    const r = await bootlab('run', '-q', quickstart, ...c.args());
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(c.names);
+    expect(r.code).toBe(c.code);
+  });
+
+  it('keeps a non-empty directory untouched, writes into it with --force, and reuses a previous run\'s directory', async () => {
+    const forced = await bootlab('run', '-q', quickstart, '--artifacts', 'user-data', '--force');
+    expect(forced).toMatchObject({ code: 0, stderr: '' });
+    const out = join(dir, 'out', 'nested');
+    expect(await bootlab('run', '-q', quickstart, '--artifacts', out)).toMatchObject({ code: 0, stderr: '' });
+    expect(await bootlab('run', '-q', quickstart, '--artifacts', out)).toMatchObject({ code: 0, stderr: '' });
+  });
+});
