@@ -5,7 +5,6 @@ import { buildImage } from '../image/build.js';
 import { buildManifest } from '../image/manifest.js';
 import { countersignImage, signImage } from '../image/sign.js';
 import { parseSharchHeader, SHARCH_MAX_HEADER_BYTES } from '../protocol/sharch/layout.js';
-import { ScenarioError } from '../errors.js';
 import type { TrustStore } from '../trust/trust-store.js';
 import type { DigestedImage } from '../trust/image-digester.js';
 import { readFileHead } from '../trust/file-range.js';
@@ -163,10 +162,11 @@ async function tamper(path: string, region: 'header' | 'payload' | 'signature', 
   }
 }
 
-export async function readPemFile(path: string, file: string, where: string): Promise<string> {
+/** Reads a PEM trust entry; `fail` names the entry's line in the scenario. */
+export async function readPemFile(path: string, fail: (message: string) => never): Promise<string> {
   try {
     return (await readBoundedFile(path)).toString('utf8');
   } catch (e) {
-    throw new ScenarioError(file, where, e instanceof InputTooLargeError ? `${path} is ${e.message}` : `cannot read ${path}: ${(e as Error).message}`);
+    return fail(e instanceof InputTooLargeError ? `${path} is ${e.message}` : `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }

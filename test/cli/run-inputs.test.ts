@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -23,6 +23,7 @@ async function bootlab(...args: string[]): Promise<{ code: number; stdout: strin
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'bootlab-run-inputs-'));
   await writeFile(join(dir, 'a-file'), 'not a directory\n');
+  await writeFile(join(dir, 'a-file.pem'), 'not a certificate\n');
   await symlink(join(dir, 'no-such-target'), join(dir, 'dangling'));
   await mkdir(join(dir, 'user-data'));
   await writeFile(join(dir, 'user-data', 'thesis.tex'), 'keep me\n');
@@ -66,5 +67,47 @@ describe('bootlab run: output flags', () => {
     const out = join(dir, 'out', 'nested');
     expect(await bootlab('run', '-q', quickstart, '--artifacts', out)).toMatchObject({ code: 0, stderr: '' });
     expect(await bootlab('run', '-q', quickstart, '--artifacts', out)).toMatchObject({ code: 0, stderr: '' });
+  });
+});
+
+interface ScenarioCase {
+  name: string;
+  /** Edits of scenarios/quickstart.yaml: [from, to] pairs, each of which must match. */
+  edits: Array<[string | RegExp, string]>;
+  /** file:line: field: what, as the one line on stderr must say it. */
+  names: RegExp;
+}
+
+const scenarioCases: ScenarioCase[] = [
+  {
+    name: 'a golden image the trust store rejects',
+    edits: [['signedBy: vendor', 'signedBy: rogue'], ['outcome: installed', 'outcome: not-installed'], [/\n +image: demo-nos\n +attestation: pass\n +secret: released/, '']],
+    names: /^bootlab: bad\.yaml:26: attestation\.goldenImage: the golden image demo-nos is not trusted/,
+  },
+  {
+    name: 'a reversed DHCP pool',
+    edits: [['start: 192.0.2.100, end: 192.0.2.199', 'start: 192.0.2.200, end: 192.0.2.100']],
+    names: /^bootlab: bad\.yaml:8: servers\.dhcp\.pool\.end: the pool ends before it starts/,
+  },
+  { name: 'a misspelt top-level key', edits: [[/^trust:/m, 'trusts:']], names: /^bootlab: bad\.yaml:23: unknown key "trusts" \(did you mean "trust"\?\)/ },
+  { name: 'a misspelt nested key', edits: [['    signedBy: vendor', '    signedby: vendor']], names: /^bootlab: bad\.yaml:21: images\.0: unknown key "signedby" \(did you mean "signedBy"\?\)/ },
+  { name: 'an unknown key nothing is near', edits: [['      outcome: installed', '      zzzzzzz: installed']], names: /^bootlab: bad\.yaml:35: devices\.0\.expect: unknown key "zzzzzzz"$/ },
+  { name: 'a missing image source directory', edits: [[/source: .*/, 'source: no-such-dir']], names: /^bootlab: bad\.yaml:20: images\.0\.source: .*no-such-dir/ },
+  { name: 'a missing trust.db PEM file', edits: [['db: [db-ca]', 'db: [db-ca, missing.pem]']], names: /^bootlab: bad\.yaml:24: trust\.db\.1: cannot read .*missing\.pem/ },
+  { name: 'a trust.db PEM file that holds no certificate', edits: [['db: [db-ca]', 'db: [db-ca, a-file.pem]']], names: /^bootlab: bad\.yaml:24: trust\.db\.1: a-file\.pem: no PEM CERTIFICATE block/ },
+];
+
+describe('bootlab run: scenario files', () => {
+  it.each(scenarioCases)('$name', async (c) => {
+    let text = (await readFile(quickstart, 'utf8')).replace('../images/demo-nos', join(repo, 'images', 'demo-nos'));
+    for (const [from, to] of c.edits) {
+      expect(text).toMatch(from);
+      text = text.replace(from, to);
+    }
+    await writeFile(join(dir, 'bad.yaml'), text);
+    const r = await bootlab('run', '-q', 'bad.yaml');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr.trim()).toMatch(c.names);
+    expect(r.code).toBe(2);
   });
 });
