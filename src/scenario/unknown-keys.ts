@@ -11,7 +11,8 @@ export function nearestKey(key: string, known: readonly string[]): string | unde
     const d = editDistance(key.toLowerCase(), k.toLowerCase());
     if (d <= budget && (!best || d < best.d)) best = { key: k, d };
   }
-  return best?.key;
+  // A key cut short (`lease` for `leaseTime`) is far by edit distance but plainly meant.
+  return best?.key ?? (key.length >= 3 ? known.find((k) => k.toLowerCase().startsWith(key.toLowerCase())) : undefined);
 }
 
 /** Levenshtein distance, two rows at a time. */
