@@ -33,6 +33,8 @@ export interface PreparedImage {
   operatorAuthorityDer?: Buffer;
   /** Why the run's own trust store refuses it, if it does. */
   refusal?: string;
+  /** The subject of the signer the scenario's certificates accept, if they accept one. */
+  signer?: string;
   published: string[];
 }
 
@@ -99,7 +101,7 @@ export async function prepareImage(
     ...(verdict.digest.fileSha1 ? { sha1: verdict.digest.fileSha1 } : {}),
     ...(verdict.digest.signedSha256 ? { signedSha256: verdict.digest.signedSha256 } : {}),
     published: [...spec.publish, ...spec.publishTftp.map((p) => `tftp:${p}`)],
-    ...(verdict.ok ? { authorityDer: verdict.authority.entry } : { refusal: verdict.reason }),
+    ...(verdict.ok ? { authorityDer: verdict.authority.entry, signer: verdict.signer.subject } : { refusal: verdict.reason }),
   };
   const targets = [
     ...spec.publish.map((name, j) => ({ root: dirs.www, name, field: ['publish', j] })),

@@ -114,7 +114,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
       images.set(img.name, img);
       bus.emit({
         type: 'image.prepared',
-        message: `image ${img.name}: ${img.size} bytes, signed by ${spec.signedBy}${spec.countersignedBy ? `, countersigned by ${spec.countersignedBy}` : ''}${
+        message: `image ${img.name}: ${img.size} bytes, ${signedWhat(spec, img)}${spec.countersignedBy ? `, countersigned by ${spec.countersignedBy}` : ''}${
           spec.manifest ? `, Merkle manifest (${spec.manifest.chunkSize}-byte chunks)` : ''
         }${spec.tamper ? `, ${spec.tamper.region} tampered` : ''}${
           img.published.length ? `, published as ${img.published.join(', ')}` : ''
@@ -337,6 +337,17 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
 }
 
 /** Where a device's trust fields were written: its entry's override, or the scenario's trust. */
+/**
+ * How an image came to be signed, as far as the run knows: a built image is signed by the
+ * key its `signedBy` names; a `file:` image is whatever its file holds, so the log says
+ * what the scenario's certificates found in it and never a key the run did not use.
+ */
+function signedWhat(spec: { file?: string | undefined; signedBy: string }, img: PreparedImage): string {
+  if (spec.file === undefined) return `signed by ${spec.signedBy}`;
+  if (img.signer) return `file ${spec.file} as given, signed by "${img.signer}"`;
+  return `file ${spec.file} as given, not accepted by the scenario's certificates (${img.refusal ?? 'no authority'})`;
+}
+
 function trustWhere(d: ScenarioDevice): TrustWhere {
   return (field) => (d.trustOverrides.includes(field) ? `devices.${d.entry}.trust.${field}` : `trust.${field}`);
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueCertificate } from '../../src/trust/test-pki.js';
 
 // Bad input given to `bootlab run` and its scenario files, through the real, built CLI:
 // each case must end with its exit code and one line on stderr that names the flag or file.
@@ -110,4 +111,35 @@ describe('bootlab run: scenario files', () => {
     expect(r.stderr.trim()).toMatch(c.names);
     expect(r.code).toBe(2);
   });
+});
+
+describe('bootlab run: images given as file:', () => {
+  // Before: every file: image was logged "signed by vendor", a key the run never used on it.
+  it('logs what the file holds: no signature, or the signer the scenario accepts', async () => {
+    const ca = issueCertificate({ subject: 'my db CA (TEST ONLY)', ca: true });
+    const signer = issueCertificate({ subject: 'my signer (TEST ONLY)', issuer: ca });
+    await writeFile(join(dir, 'my-db.pem'), ca.certPem);
+    await writeFile(join(dir, 'my.key'), signer.keyPem);
+    await writeFile(join(dir, 'my.pem'), signer.certPem);
+    expect((await bootlab('image', 'build', join(repo, 'images', 'demo-nos'), '-o', 'mine.bin')).code).toBe(0);
+    expect((await bootlab('image', 'sign', 'mine.bin', '--key', 'my.key', '--cert', 'my.pem', '-o', 'mine.signed.bin')).code).toBe(0);
+    const base = await readFile(quickstart, 'utf8');
+    const unsigned = base
+      .replace('source: ../images/demo-nos', 'file: mine.bin')
+      .replace('outcome: installed', 'outcome: not-installed')
+      .replace(/\n +image: demo-nos\n +attestation: pass\n +secret: released/, '')
+      .replace(/\nattestation:\n(  .*\n)+/, '\n')
+      // One discovery pass: the refused image is the whole story, no 20 s wait for a second.
+      .replace('\ndevices:', '\nonie:\n  maxPasses: 1\ndevices:');
+    await writeFile(join(dir, 'unsigned.yaml'), unsigned);
+    const u = await bootlab('run', 'unsigned.yaml');
+    expect(u.stdout).toMatch(/image demo-nos: \d+ bytes, file mine\.bin as given, not accepted by the scenario's certificates \(no-signature\)/);
+    expect(u.stdout).not.toMatch(/signed by vendor/);
+    expect(u.code).toBe(0);
+    const own = base.replace('source: ../images/demo-nos', 'file: mine.signed.bin').replace('db: [db-ca]', 'db: [my-db.pem]');
+    await writeFile(join(dir, 'own.yaml'), own);
+    const o = await bootlab('run', 'own.yaml');
+    expect(o.stdout).toMatch(/image demo-nos: \d+ bytes, file mine\.signed\.bin as given, signed by "CN=my signer \(TEST ONLY\)"/);
+    expect(o.code).toBe(0);
+  }, 120_000);
 });
