@@ -143,3 +143,18 @@ describe('bootlab run: images given as file:', () => {
     expect(o.code).toBe(0);
   }, 120_000);
 });
+
+describe('bootlab attest verify on a run directory', () => {
+  it("points at the devices inside a run's artifacts root instead of a missing policy.json", async () => {
+    expect((await bootlab('run', '-q', quickstart, '--artifacts', 'run-root')).code).toBe(0);
+    const r = await bootlab('attest', 'verify', 'run-root', '--trust-dir-policy');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/run-root is a run's artifacts directory: verify one device, e\.g\. run-root\/switch-1 \(devices: switch-1\)/);
+    expect(r.code).toBe(2);
+    // One device's directory is still verified as before (its own AK, for this re-check only).
+    const device = join('run-root', 'switch-1');
+    const one = await bootlab('attest', 'verify', device, '--trust-dir-policy', '--ak', join(device, 'ak.pub.pem'));
+    expect(one.stdout).toMatch(/ok +signature +ECDSA-sha256 by the AK/);
+    expect(one.stderr).toBe('');
+  }, 60_000);
+});
