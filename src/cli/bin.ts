@@ -5,6 +5,7 @@ import { registerAttestCommands } from './attest-commands.js';
 import { registerImageCommands } from './image-commands.js';
 import { registerReportCommands } from './report-command.js';
 import { registerRunCommand } from './run-command.js';
+import { registerScenarioCommands } from './scenario-command.js';
 import { registerServeCommand } from './serve-command.js';
 
 // `bootlab run … | head` closes our stdout early: the output ends there, the run still
@@ -24,6 +25,7 @@ registerServeCommand(program);
 registerImageCommands(program);
 registerAttestCommands(program);
 registerReportCommands(program);
+registerScenarioCommands(program);
 
 try {
   await program.parseAsync(process.argv);

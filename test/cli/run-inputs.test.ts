@@ -158,3 +158,25 @@ describe('bootlab attest verify on a run directory', () => {
     expect(one.stderr).toBe('');
   }, 60_000);
 });
+
+describe('bootlab scenario', () => {
+  it('check: ok with the counts for a good file, exit 2 and file:line for a bad one, nothing run', async () => {
+    const ok = await bootlab('scenario', 'check', join(repo, 'scenarios', 'fleet.yaml'));
+    expect(ok).toMatchObject({ code: 0, stderr: '' });
+    expect(ok.stdout).toBe(`${join(repo, 'scenarios', 'fleet.yaml')}: ok (200 devices, 1 image)\n`);
+    const text = (await readFile(quickstart, 'utf8')).replace('source: ../images/demo-nos', 'source: no-such-dir');
+    await writeFile(join(dir, 'check-bad.yaml'), text);
+    const bad = await bootlab('scenario', 'check', 'check-bad.yaml');
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/^bootlab: check-bad\.yaml:20: images\.0\.source: cannot read .*no-such-dir: ENOENT/);
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toBe('');
+  });
+
+  it('schema: prints the JSON Schema shipped for editors', async () => {
+    const r = await bootlab('scenario', 'schema');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(await readFile(join(repo, 'schema', 'scenario.schema.json'), 'utf8'));
+    expect(JSON.parse(r.stdout)).toMatchObject({ title: 'bootlab scenario', type: 'object' });
+  });
+});
