@@ -180,3 +180,11 @@ describe('bootlab scenario', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ title: 'bootlab scenario', type: 'object' });
   });
 });
+
+describe('bootlab run: the wait between discovery passes', () => {
+  it('names onie.passDelay and the pass that follows, so a failing scenario does not look hung', async () => {
+    const r = await bootlab('run', join(repo, 'scenarios', 'untrusted-signer.yaml'));
+    expect(r.stdout).toMatch(/switch-1 no installer this pass; waiting 20 s \(onie\.passDelay\) before pass 2/);
+    expect(r.code).toBe(0);
+  }, 60_000);
+});
