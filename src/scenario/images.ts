@@ -1,5 +1,5 @@
 import { createCipheriv } from 'node:crypto';
-import { copyFile, cp, open, rm } from 'node:fs/promises';
+import { copyFile, cp, link, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildImage } from '../image/build.js';
 import { buildManifest } from '../image/manifest.js';
@@ -79,6 +79,13 @@ export async function prepareImage(
         await signImage(unsigned, { keyPem: key.keyPem, certPem: key.certPem }, path);
       }
     }
+    // Build inputs and steps, not evidence: the artifacts keep the image once (as `path`),
+    // not a padded source tree and an unsigned copy of each 48 MiB image besides.
+    await Promise.all([
+      rm(unsigned, { force: true }),
+      rm(join(dirs.work, `${spec.name}.vendor-only.bin`), { force: true }),
+      spec.paddingMiB ? rm(source, { recursive: true, force: true }) : undefined,
+    ]);
   }
   // The manifest describes what its signer released; tampering below is what a mirror serves.
   if (spec.manifest) {
@@ -112,10 +119,25 @@ export async function prepareImage(
     for (const [from, to] of manifest ? [[path, name], [manifest, `${name}.merkle`]] : [[path, name]]) {
       const target = await publishTarget(root, to!);
       if (!target.ok) fail(field, `cannot publish "${to}": ${target.reason}`);
-      else await copyFile(from!, target.path);
+      else await placeOnce(from!, target.path);
     }
   }
   return prepared;
+}
+
+/**
+ * Publishes `from` at `to` as a second name of the same file where the filesystem allows
+ * (no second copy of a large image), else as a copy. The servers only read what they
+ * publish, and nothing writes the image after this, so one file serves both names.
+ */
+async function placeOnce(from: string, to: string): Promise<void> {
+  await rm(to, { force: true });
+  try {
+    await link(from, to);
+  } catch {
+    // EXDEV (another filesystem), EPERM (no hard links there): a copy is still correct.
+    await copyFile(from, to);
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -187,4 +187,20 @@ describe('bootlab run: the wait between discovery passes', () => {
     expect(r.stdout).toMatch(/switch-1 no installer this pass; waiting 20 s \(onie\.passDelay\) before pass 2/);
     expect(r.code).toBe(0);
   }, 60_000);
+});
+
+describe('bootlab run: artifacts', () => {
+  it('store each image once: published names are the built file, no padded source or unsigned copy is kept', async () => {
+    // Twice into one directory: a previous run's published files are replaced, not refused.
+    for (let i = 0; i < 2; i++) {
+      expect((await bootlab('run', '-q', join(repo, 'scenarios', 'merkle-mirror.yaml'), '--artifacts', 'mm')).code).toBe(0);
+    }
+    const work = join(dir, 'mm', '.run');
+    const built = await stat(join(work, 'nos-mirrored.bin'));
+    const published = await stat(join(work, 'www', 'mirror', 'nos.bin'));
+    expect(published.ino).toBe(built.ino);
+    expect((await stat(join(work, 'www', 'onie-installer-x86_64-accton_as7326_56x.bin'))).ino).toBe((await stat(join(work, 'demo-nos.bin'))).ino);
+    const left = await readdir(work);
+    expect(left.filter((f) => f.endsWith('.src') || f.endsWith('.unsigned.bin') || f.endsWith('.vendor-only.bin'))).toEqual([]);
+  }, 120_000);
 });
