@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { BootlabError } from '../errors.js';
 import { readInput, readInputText } from './read-input.js';
+import { runDirHint } from './run-dir-hint.js';
 import { decodeEventLog } from '../protocol/tcg/event-log.js';
 import { decodePolicy, encodePolicy } from '../trust/attestation-policy.js';
 import { replayEventLog } from '../trust/event-log-replay.js';
@@ -38,6 +39,8 @@ export function registerAttestCommands(program: Command): void {
           `no ${flag}: the ${what} must come from outside the evidence being judged (${join(dir, flag === '--policy' ? 'policy.json' : 'nonce.hex')} is the device's side); give ${flag} ${flag === '--policy' ? 'FILE' : 'HEX'}, or --trust-dir-policy to re-check your own run`,
         );
       };
+      const hint = await runDirHint(dir);
+      if (hint) throw new BootlabError('BL_CLI_INPUT', hint);
       if (!opts.policy && !opts.trustDirPolicy) refuse('golden values', '--policy');
       if (!opts.nonce && !opts.trustDirPolicy) refuse('nonce', '--nonce');
       const policyFile = opts.policy ?? join(dir, 'policy.json');

@@ -6,6 +6,7 @@ import { registerImageCommands } from './image-commands.js';
 import { readPackageInfo } from './package-info.js';
 import { registerReportCommands } from './report-command.js';
 import { registerRunCommand } from './run-command.js';
+import { registerScenarioCommands } from './scenario-command.js';
 import { registerServeCommand } from './serve-command.js';
 
 // `bootlab run … | head` closes our stdout early: the output ends there, the run still
@@ -32,6 +33,7 @@ registerServeCommand(program);
 registerImageCommands(program);
 registerAttestCommands(program);
 registerReportCommands(program);
+registerScenarioCommands(program);
 
 // The argv check covers an error thrown while commander is still parsing, before opts() is set.
 const debugging = (): boolean =>

@@ -1,4 +1,5 @@
-import { stat } from 'node:fs/promises';
+import { constants, openSync } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 
@@ -14,5 +15,18 @@ export async function checkOutputFile(flag: string, file: string): Promise<strin
   if (!d?.isDirectory()) throw new UsageError(`${flag} ${file}: no directory ${dir}`);
   const f = await stat(path).catch(() => undefined);
   if (f?.isDirectory()) throw new UsageError(`${flag} ${file}: is a directory`);
+  // Caught now, not after the run: a file or directory that this user cannot write.
+  const denied = await access(f ? path : dir, constants.W_OK).then(() => false, () => true);
+  if (denied) throw new UsageError(`${flag} ${file}: not writable`);
   return path;
+}
+
+/** Opens (truncates) a checked output file now; a file that cannot be written is named with its flag. */
+export async function openOutputFile(flag: string, given: string, path: string): Promise<number> {
+  try {
+    // A plain descriptor, handed to createWriteStream; a FileHandle would be closed when collected.
+    return openSync(path, 'w');
+  } catch (e) {
+    throw new UsageError(`${flag} ${given}: cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
 }

@@ -1,11 +1,13 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { EventBus } from '../event-bus.js';
 import { DEFAULT_POWER_ON_CONCURRENCY, MAX_POWER_ON_CONCURRENCY } from '../scenario/concurrency-limit.js';
 import { parseShard, shardOf, type Shard } from '../fleet/shard.js';
-import { checkOutputFile } from './output-file.js';
+import { prepareArtifactsDir } from './artifacts-dir.js';
+import { checkOutputFile, openOutputFile } from './output-file.js';
+import { UsageError } from '../errors.js';
 import { runOutput, type Verbosity } from './run-output.js';
 
 /** Up to this many devices, a run tells each device's story by default; more show the fleet's progress. */
@@ -21,6 +23,7 @@ interface RunFlags {
   quiet?: boolean;
   concurrency?: number;
   allowOutside?: string[];
+  force?: boolean;
 }
 
 export function registerRunCommand(program: Command): void {
@@ -29,6 +32,7 @@ export function registerRunCommand(program: Command): void {
     .description('run a scenario: start its servers, boot its devices, attest them, check expectations')
     .argument('<scenario>', 'scenario YAML file')
     .option('--artifacts <dir>', 'write per-device artifacts (eventlog.bin, console.log, quote files) and report.json here')
+    .option('--force', '--artifacts may name a non-empty directory that no previous run wrote')
     .option('--report <file>', 'write the report (every verdict, each device\'s stage times) as JSON')
     .option('--junit <file>', 'write JUnit XML: a testsuite per template, a testcase per device')
     .option('--events <file>', 'write every event as JSON lines')
@@ -56,6 +60,7 @@ export function registerRunCommand(program: Command): void {
       const junitFile = opts.junit ? await checkOutputFile('--junit', opts.junit) : undefined;
       const eventsFile = opts.events ? await checkOutputFile('--events', opts.events) : undefined;
       const loaded = await loadScenario(file);
+      const artifactsDir = opts.artifacts ? await prepareArtifactsDir(opts.artifacts, opts.force === true) : undefined;
       const size = opts.shard ? shardOf(loaded.scenario.devices, opts.shard).length : loaded.scenario.devices.length;
       const verbosity: Verbosity = opts.quiet ? 'quiet' : opts.verbose >= 2 ? 'debug' : opts.verbose === 1 || size <= STORY_DEVICES ? 'verbose' : 'normal';
       const write = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -65,15 +70,19 @@ export function registerRunCommand(program: Command): void {
       bus.subscribe(tally.observe);
       const output = runOutput({ verbosity, tally, fleetSize: size, tty: process.stdout.isTTY === true, write });
       bus.subscribe((e) => output.observe(e));
-      const events = eventsFile ? createWriteStream(eventsFile) : undefined;
-      if (events) bus.subscribe((e) => events.write(`${JSON.stringify(e)}\n`));
-      if (opts.artifacts) await mkdir(opts.artifacts, { recursive: true });
+      // Opened before the run so that a file that cannot be written fails here, in one line,
+      // and not as a stream's unhandled 'error' halfway through the run.
+      const eventsFd = eventsFile ? await openOutputFile('--events', opts.events!, eventsFile) : undefined;
+      const events = eventsFd ? createWriteStream('', { fd: eventsFd }) : undefined;
+      let eventsError: Error | undefined;
+      events?.on('error', (e) => (eventsError ??= e));
+      if (events) bus.subscribe((e) => void (eventsError ?? events.write(`${JSON.stringify(e)}\n`)));
       const startedAt = new Date();
       const t0 = performance.now();
       try {
         const run = await runScenario(loaded, {
           bus,
-          ...(opts.artifacts ? { artifactsDir: opts.artifacts } : {}),
+          ...(artifactsDir ? { artifactsDir } : {}),
           ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
           ...(opts.shard ? { shard: opts.shard } : {}),
           ...(opts.allowOutside ? { allowOutside: opts.allowOutside } : {}),
@@ -81,9 +90,9 @@ export function registerRunCommand(program: Command): void {
         output.stop();
         const report = fleetReport(run, tally, startedAt, performance.now() - t0);
         const json = `${JSON.stringify(report, null, 2)}\n`;
-        if (reportFile) await writeFile(reportFile, json);
-        if (run.artifactsDir) await writeFile(join(run.artifactsDir, 'report.json'), json);
-        if (junitFile) await writeFile(junitFile, junitXml(report));
+        if (reportFile) await writeOutput('--report', opts.report!, reportFile, json);
+        if (run.artifactsDir) await writeOutput('--artifacts', opts.artifacts!, join(run.artifactsDir, 'report.json'), json);
+        if (junitFile) await writeOutput('--junit', opts.junit!, junitFile, junitXml(report));
         if (verbosity !== 'quiet') write(`\n${summaryLines(report).join('\n')}`);
         const passed = report.devices.filter((d) => d.ok).length;
         write(`${verbosity === 'quiet' ? '' : '\n'}${report.scenario}: ${report.ok ? 'PASS' : 'FAIL'} (${passed}/${report.devices.length} devices met their expectations)`);
@@ -91,9 +100,17 @@ export function registerRunCommand(program: Command): void {
         process.exitCode = report.ok ? 0 : 1;
       } finally {
         output.stop();
-        if (events) await new Promise<void>((r) => events.end(r));
+        if (events && !eventsError) await new Promise<void>((r) => events.end(r));
+        if (eventsError) throw new UsageError(`--events ${opts.events}: cannot write: ${eventsError.message}`);
       }
     });
+}
+
+/** The checks before the run cannot foresee everything (a full disk, procfs): the flag is named either way. */
+async function writeOutput(flag: string, given: string, path: string, text: string): Promise<void> {
+  await writeFile(path, text).catch((e: NodeJS.ErrnoException) => {
+    throw new UsageError(`${flag} ${given}: cannot write ${path}: ${e.code ?? e.message}`);
+  });
 }
 
 function parseConcurrency(text: string): number {

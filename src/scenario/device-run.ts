@@ -165,7 +165,8 @@ function describeEmitted(e: OnieBootEmitted): [string, Record<string, unknown>] 
     case 'network.failed':
       return [`${e.stage} DHCP failed: ${e.error}`, { stage: e.stage, error: e.error }];
     case 'discovery.pause':
-      return [`no installer this pass; sleeping ${e.ms / 1000} s`, { pass: e.pass, ms: e.ms }];
+      // Names the setting: a failing scenario otherwise seems to hang for the whole delay.
+      return [`no installer this pass; waiting ${e.ms / 1000} s (onie.passDelay) before pass ${e.pass + 1}`, { pass: e.pass, ms: e.ms }];
     case 'discovery.gave-up':
       return [`gave up after ${e.passes} discovery passes`, { passes: e.passes }];
     case 'device.halted':

@@ -7,6 +7,11 @@ import type { Dhcp4Reservation, Dhcp4Subnet } from '../net/dhcp4/server-config.j
 export const ipv4Schema = z
   .string()
   .regex(/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/, 'expected a dotted IPv4 address');
+/** A dotted IPv4 address (already matched by ipv4Schema) as the unsigned number ranges compare. */
+export function ipv4Number(text: string): number {
+  return text.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+}
+
 export const macSchema = z.string().regex(/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/, 'expected a MAC address like 52:54:00:12:34:56');
 /** Node's timers hold a signed 32-bit millisecond count; a longer wait fires at once. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -1,11 +1,10 @@
 import { createCipheriv } from 'node:crypto';
-import { copyFile, cp, open, rm } from 'node:fs/promises';
+import { copyFile, cp, link, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildImage } from '../image/build.js';
 import { buildManifest } from '../image/manifest.js';
 import { countersignImage, signImage } from '../image/sign.js';
 import { parseSharchHeader, SHARCH_MAX_HEADER_BYTES } from '../protocol/sharch/layout.js';
-import { ScenarioError } from '../errors.js';
 import type { TrustStore } from '../trust/trust-store.js';
 import type { DigestedImage } from '../trust/image-digester.js';
 import { readFileHead } from '../trust/file-range.js';
@@ -34,6 +33,8 @@ export interface PreparedImage {
   operatorAuthorityDer?: Buffer;
   /** Why the run's own trust store refuses it, if it does. */
   refusal?: string;
+  /** The subject of the signer the scenario's certificates accept, if they accept one. */
+  signer?: string;
   published: string[];
 }
 
@@ -78,6 +79,13 @@ export async function prepareImage(
         await signImage(unsigned, { keyPem: key.keyPem, certPem: key.certPem }, path);
       }
     }
+    // Build inputs and steps, not evidence: the artifacts keep the image once (as `path`),
+    // not a padded source tree and an unsigned copy of each 48 MiB image besides.
+    await Promise.all([
+      rm(unsigned, { force: true }),
+      rm(join(dirs.work, `${spec.name}.vendor-only.bin`), { force: true }),
+      spec.paddingMiB ? rm(source, { recursive: true, force: true }) : undefined,
+    ]);
   }
   // The manifest describes what its signer released; tampering below is what a mirror serves.
   if (spec.manifest) {
@@ -100,7 +108,7 @@ export async function prepareImage(
     ...(verdict.digest.fileSha1 ? { sha1: verdict.digest.fileSha1 } : {}),
     ...(verdict.digest.signedSha256 ? { signedSha256: verdict.digest.signedSha256 } : {}),
     published: [...spec.publish, ...spec.publishTftp.map((p) => `tftp:${p}`)],
-    ...(verdict.ok ? { authorityDer: verdict.authority.entry } : { refusal: verdict.reason }),
+    ...(verdict.ok ? { authorityDer: verdict.authority.entry, signer: verdict.signer.subject } : { refusal: verdict.reason }),
   };
   const targets = [
     ...spec.publish.map((name, j) => ({ root: dirs.www, name, field: ['publish', j] })),
@@ -111,10 +119,25 @@ export async function prepareImage(
     for (const [from, to] of manifest ? [[path, name], [manifest, `${name}.merkle`]] : [[path, name]]) {
       const target = await publishTarget(root, to!);
       if (!target.ok) fail(field, `cannot publish "${to}": ${target.reason}`);
-      else await copyFile(from!, target.path);
+      else await placeOnce(from!, target.path);
     }
   }
   return prepared;
+}
+
+/**
+ * Publishes `from` at `to` as a second name of the same file where the filesystem allows
+ * (no second copy of a large image), else as a copy. The servers only read what they
+ * publish, and nothing writes the image after this, so one file serves both names.
+ */
+async function placeOnce(from: string, to: string): Promise<void> {
+  await rm(to, { force: true });
+  try {
+    await link(from, to);
+  } catch {
+    // EXDEV (another filesystem), EPERM (no hard links there): a copy is still correct.
+    await copyFile(from, to);
+  }
 }
 
 /**
@@ -163,10 +186,11 @@ async function tamper(path: string, region: 'header' | 'payload' | 'signature', 
   }
 }
 
-export async function readPemFile(path: string, file: string, where: string): Promise<string> {
+/** Reads a PEM trust entry; `fail` names the entry's line in the scenario. */
+export async function readPemFile(path: string, fail: (message: string) => never): Promise<string> {
   try {
     return (await readBoundedFile(path)).toString('utf8');
   } catch (e) {
-    throw new ScenarioError(file, where, e instanceof InputTooLargeError ? `${path} is ${e.message}` : `cannot read ${path}: ${(e as Error).message}`);
+    return fail(e instanceof InputTooLargeError ? `${path} is ${e.message}` : `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }

@@ -12,7 +12,7 @@ import { bindUdp } from '../net/datagram-port.js';
 import { describeFaults, faultyPorts } from '../net/faults.js';
 import { TftpServer } from '../net/tftp/server.js';
 import { toFaultPlan, type FaultsSpec } from './faults-schema.js';
-import type { TrustStore } from '../trust/trust-store.js';
+import { TrustStore } from '../trust/trust-store.js';
 import { certificateTrust, judgedBy, TrustStores, type TrustWhere } from './trust-stores.js';
 import { NonceLedger } from '../trust/nonce-ledger.js';
 import { attestDevice, goldenPcrValues, sealToGoldenBoot, unsealAfterBoot } from './attest.js';
@@ -90,8 +90,18 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
       return r.ok ? r.path : fail(path, r.reason);
     };
     /** A trust entry: a key of the run's test PKI, or a PEM file relative to the scenario. */
-    const pemOf = async (entry: string, where: string): Promise<string> =>
-      entry in pki ? pki[entry as keyof typeof pki].certPem : readPemFile(await input(entry, where.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k))), file, where);
+    const pemOf = async (entry: string, where: string): Promise<string> => {
+      if (entry in pki) return pki[entry as keyof typeof pki].certPem;
+      const path = where.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+      const pem = await readPemFile(await input(entry, path), (message) => fail(path, message));
+      // Parsed here too, so that a file holding no certificate is named at its line.
+      try {
+        TrustStore.fromPem(pem);
+      } catch (e) {
+        fail(path, `${entry}: ${(e as Error).message.replace(/^trust store entry \d+: /, '')}`);
+      }
+      return pem;
+    };
     // Images are built and first judged with the scenario's certificates; each trust store
     // (the scenario's, and any a template changes) is made once those images exist.
     const topWhere: TrustWhere = (field) => `trust.${field}`;
@@ -104,7 +114,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
       images.set(img.name, img);
       bus.emit({
         type: 'image.prepared',
-        message: `image ${img.name}: ${img.size} bytes, signed by ${spec.signedBy}${spec.countersignedBy ? `, countersigned by ${spec.countersignedBy}` : ''}${
+        message: `image ${img.name}: ${img.size} bytes, ${signedWhat(spec, img)}${spec.countersignedBy ? `, countersigned by ${spec.countersignedBy}` : ''}${
           spec.manifest ? `, Merkle manifest (${spec.manifest.chunkSize}-byte chunks)` : ''
         }${spec.tamper ? `, ${spec.tamper.region} tampered` : ''}${
           img.published.length ? `, published as ${img.published.join(', ')}` : ''
@@ -186,7 +196,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     const golden = s.attestation ? images.get(s.attestation.goldenImage) : undefined;
     const referenceList = s.attestation?.referenceList ? buildReferenceList(s.name, s.attestation.referenceList, images, pki, file) : undefined;
     if (referenceList && golden && !referenceList.list.entries.some((e) => e.name === golden.name)) {
-      throw new ScenarioError(file, 'attestation.referenceList.images', `the golden image ${golden.name} must be in the reference list`);
+      fail(['attestation', 'referenceList', 'images'], `the golden image ${golden.name} must be in the reference list`);
     }
     if (referenceList) {
       // Published with the run's other inputs, for `bootlab attest policy --reference-list`.
@@ -205,7 +215,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
       // The scenario's own trust store must let its golden image in, or nothing can attest.
       const { trust } = await trustStores.get(s.trust, topWhere);
       const g = judgedBy(golden, trust);
-      if (!g.authorityDer) throw new ScenarioError(file, 'attestation.goldenImage', `the golden image ${golden.name} is not trusted by the scenario's trust store (${g.refusal ?? 'no authority'})`);
+      if (!g.authorityDer) fail(['attestation', 'goldenImage'], `the golden image ${golden.name} is not trusted by the scenario's trust store (${g.refusal ?? 'no authority'}): sign it with a key that chains to trust.db`);
     }
     const judged = new Map<TrustStore, PreparedImage>();
     /** The golden image as judged by one trust store: once per store, not per device. */
@@ -327,6 +337,17 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
 }
 
 /** Where a device's trust fields were written: its entry's override, or the scenario's trust. */
+/**
+ * How an image came to be signed, as far as the run knows: a built image is signed by the
+ * key its `signedBy` names; a `file:` image is whatever its file holds, so the log says
+ * what the scenario's certificates found in it and never a key the run did not use.
+ */
+function signedWhat(spec: { file?: string | undefined; signedBy: string }, img: PreparedImage): string {
+  if (spec.file === undefined) return `signed by ${spec.signedBy}`;
+  if (img.signer) return `file ${spec.file} as given, signed by "${img.signer}"`;
+  return `file ${spec.file} as given, not accepted by the scenario's certificates (${img.refusal ?? 'no authority'})`;
+}
+
 function trustWhere(d: ScenarioDevice): TrustWhere {
   return (field) => (d.trustOverrides.includes(field) ? `devices.${d.entry}.trust.${field}` : `trust.${field}`);
 }

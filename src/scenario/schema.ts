@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_POWER_ON_CONCURRENCY, MAX_POWER_ON_CONCURRENCY } from './concurrency-limit.js';
 import { faultsSchema } from './faults-schema.js';
-import { dhcpClassSchema, dhcpOptionsSchema, dhcpReservationSchema, durationSchema as duration, ipv4Schema as ipv4, leaseDurationSchema } from './dhcp-schema.js';
+import { dhcpClassSchema, dhcpOptionsSchema, dhcpReservationSchema, durationSchema as duration, ipv4Number, ipv4Schema as ipv4, leaseDurationSchema } from './dhcp-schema.js';
 import { deviceEntrySchema, type DeviceEntry, type DeviceExpectation, type DeviceIdentitySpec } from './device-schema.js';
 import { trustSchema, type TrustSpec } from './trust-schema.js';
 
@@ -88,7 +88,9 @@ export const scenarioSchema = z
                 subnetMask: ipv4.default('255.255.255.0'),
                 leaseTime: leaseDurationSchema.default(3_600_000),
               })
-              .strict(),
+              .strict()
+              // Reported at `end`, its own line: a reversed range would hand out no address at all.
+              .refine((p) => ipv4Number(p.start) <= ipv4Number(p.end), { path: ['end'], message: 'the pool ends before it starts (start must not be above end)' }),
             options: dhcpOptionsSchema.default({}),
             classes: z.array(dhcpClassSchema).default([]),
             reservations: z.array(dhcpReservationSchema).default([]),

@@ -1,7 +1,8 @@
-import { LineCounter, isNode, parseDocument, type Document } from 'yaml';
+import { LineCounter, isMap, isNode, isScalar, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ScenarioError } from '../errors.js';
 import { InputTooLargeError, MAX_INPUT_FILE_BYTES, readBoundedFile } from './input-file.js';
+import { knownKeysAt, nearestKey } from './unknown-keys.js';
 import { checkAliasExpansion, countYamlTokens } from './yaml-limits.js';
 
 /** Throws a ScenarioError naming the file, the line of `path` in it, and the path. */
@@ -56,6 +57,15 @@ export function parseYamlFile<S extends z.ZodType>(text: string, file: string, s
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
+    // A misspelt key is the cause; the required key it should have been is only missing
+    // because of it, so the unknown key is reported first, at its own line.
+    const unknown = parsed.error.issues.find((i) => i.code === 'unrecognized_keys');
+    if (unknown) {
+      const at = unknown.path.filter((k): k is string | number => typeof k !== 'symbol');
+      const key = unknown.keys[0]!;
+      const guess = nearestKey(key, knownKeysAt(schema, at));
+      throw new ScenarioError(file, at.join('.'), `unknown key "${key}"${guess ? ` (did you mean "${guess}"?)` : ''}`, keyLine(doc, lines, at, key) ?? lineOf(doc, lines, at));
+    }
     const issue = parsed.error.issues[0]!;
     fail(
       issue.path.filter((k): k is string | number => typeof k !== 'symbol'),
@@ -63,6 +73,14 @@ export function parseYamlFile<S extends z.ZodType>(text: string, file: string, s
     );
   }
   return { value: (parsed as { data: z.output<S> }).data, fail };
+}
+
+/** The line of `key` itself inside the mapping at `path`. */
+function keyLine(doc: Document, lines: LineCounter, path: (string | number)[], key: string): number | undefined {
+  const map = path.length === 0 ? doc.contents : doc.getIn(path, true);
+  if (!isMap(map)) return undefined;
+  const pair = map.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
+  return isNode(pair?.key) && pair.key.range ? lines.linePos(pair.key.range[0]).line : undefined;
 }
 
 function lineOf(doc: Document, lines: LineCounter, path: (string | number)[]): number | undefined {

@@ -176,7 +176,7 @@ describe('planServe', () => {
     await expect(planServe({ serverId: '10.0.0.1', dhcpRange: '10.0.0.1-10.0.0.9', leaseTime: 'forever' }, ifaces)).rejects.toThrow(/--lease-time forever/);
     const file = join(dir, 'bad.yaml');
     await writeFile(file, 'dhcp:\n  range: 10.0.0.1-10.0.0.9\n  lease: 1h\n');
-    await expect(planServe({ config: file }, ifaces)).rejects.toThrow(/bad\.yaml:2: dhcp: .*lease/);
+    await expect(planServe({ config: file }, ifaces)).rejects.toThrow(/bad\.yaml:3: dhcp: unknown key "lease" \(did you mean "leaseTime"\?\)/);
   });
 
   it('plans TFTP from flags or a file: uploads, limits, retransmission and seeded faults', async () => {
