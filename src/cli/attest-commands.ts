@@ -59,13 +59,13 @@ export function registerAttestCommands(program: Command): void {
       } else if (opts.ek) {
         throw new BootlabError('BL_CLI_INPUT', '--ek needs --ak: the EK names the AK, only the AK key checks a signature');
       }
-      const [attestBytes, signature, eventLog, dirAkPem, previous] = await Promise.all([
+      const [attestBytes, signature, eventLog, dirAkPem, previous] = await inOrder([
         readInput(join(dir, 'quote.msg')),
         readInput(join(dir, 'quote.sig')),
         readInput(join(dir, 'eventlog.bin')),
         readInputText(join(dir, 'ak.pub.pem')).catch(() => undefined),
         opts.previous ? readInput(opts.previous, '--previous') : undefined,
-      ]);
+      ] as const);
       const evidence = { attest: attestBytes, signature, eventLog, dirAkPem };
       const trust = { ak, nonce: Buffer.from(nonceHex, 'hex'), policy: policy.value, previous };
       let verdict: OfflineVerdict;
@@ -155,4 +155,15 @@ export function registerAttestCommands(program: Command): void {
       if (!log.ok) throw new BootlabError('BL_CLI_INPUT', `${file}: ${log.error.message}`);
       process.stdout.write(formatEventLog(log.value, replayEventLog(log.value), { name: file }));
     });
+}
+
+/**
+ * Like Promise.all, but when several reads fail the first in list order is reported, not
+ * whichever the disk finished first: a directory missing all its files always names the
+ * same one.
+ */
+async function inOrder<T extends readonly unknown[]>(reads: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(reads);
+  for (const r of settled) if (r.status === 'rejected') throw r.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
 }
