@@ -65,7 +65,8 @@ export function hearingBroadcasts(open: DatagramPortFactory): DatagramPortFactor
       await main.close();
       throw e;
     }
-    return new BroadcastEarPort(main, ear);
+    // Replies leave from the unicast socket, so their source is the server's own address.
+    return new SocketPair(main, ear, () => main);
   };
 }
 
@@ -74,35 +75,6 @@ export const LIMITED_BROADCAST = '255.255.255.255';
 /** A unicast IPv4 bind: not the wildcard, not the broadcast address, not loopback. */
 export function needsBroadcastEar(address: string): boolean {
   return address !== '0.0.0.0' && address !== LIMITED_BROADCAST && !address.startsWith('127.') && !address.includes(':');
-}
-
-/** A unicast port and its broadcast ear as one: hears on both, sends from the unicast one. */
-class BroadcastEarPort implements DatagramPort {
-  constructor(
-    private readonly main: DatagramPort,
-    private readonly ear: DatagramPort,
-  ) {}
-
-  send(bytes: Uint8Array, address: string, port: number): Promise<void> {
-    return this.main.send(bytes, address, port);
-  }
-
-  onMessage(fn: (bytes: Uint8Array, from: DatagramPeer) => void): () => void {
-    const a = this.main.onMessage(fn);
-    const b = this.ear.onMessage(fn);
-    return () => {
-      a();
-      b();
-    };
-  }
-
-  async close(): Promise<void> {
-    await Promise.all([this.main.close(), this.ear.close()]);
-  }
-
-  address(): DatagramPeer {
-    return this.main.address();
-  }
 }
 
 /**
@@ -126,7 +98,9 @@ async function bindPeerUdp(o: DatagramBind, peer: DatagramPeer): Promise<Datagra
     own.close();
     throw e;
   }
-  return new PeerUdpPort(new UdpPort(own, peer), new UdpPort(others), peer);
+  const ownPort = new UdpPort(own, peer);
+  const othersPort = new UdpPort(others);
+  return new SocketPair(ownPort, othersPort, (address, port) => (address === peer.address && port === peer.port ? ownPort : othersPort));
 }
 
 function bindSocket(o: DatagramBind, shared: boolean): Promise<Socket> {
@@ -202,21 +176,26 @@ class UdpPort implements DatagramPort {
   }
 }
 
-/** The two sockets of a peer port as one: the peer's traffic on one, everyone else's on the other. */
-class PeerUdpPort implements DatagramPort {
+/**
+ * Two sockets on one port as one DatagramPort: it hears both, and `sendsFrom` picks the
+ * socket each datagram leaves from. Serves a unicast port with its broadcast ear (always
+ * the unicast one) and a transfer's connected socket with its catch-all (the connected
+ * one for its peer).
+ */
+class SocketPair implements DatagramPort {
   constructor(
-    private readonly own: UdpPort,
-    private readonly others: UdpPort,
-    private readonly peer: DatagramPeer,
+    private readonly first: DatagramPort,
+    private readonly second: DatagramPort,
+    private readonly sendsFrom: (address: string, port: number) => DatagramPort,
   ) {}
 
   send(bytes: Uint8Array, address: string, port: number): Promise<void> {
-    return address === this.peer.address && port === this.peer.port ? this.own.send(bytes, address, port) : this.others.send(bytes, address, port);
+    return this.sendsFrom(address, port).send(bytes, address, port);
   }
 
   onMessage(fn: (bytes: Uint8Array, from: DatagramPeer) => void): () => void {
-    const a = this.own.onMessage(fn);
-    const b = this.others.onMessage(fn);
+    const a = this.first.onMessage(fn);
+    const b = this.second.onMessage(fn);
     return () => {
       a();
       b();
@@ -224,10 +203,10 @@ class PeerUdpPort implements DatagramPort {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.own.close(), this.others.close()]);
+    await Promise.all([this.first.close(), this.second.close()]);
   }
 
   address(): DatagramPeer {
-    return this.own.address();
+    return this.first.address();
   }
 }
