@@ -38,6 +38,32 @@ function allSent(ports: MemoryPort[], ok: (b: Uint8Array) => boolean, what: stri
   }
 }
 
+/**
+ * One datagram into a DHCPv4-speaking server's port: the handler must not throw, drop it
+ * for a bug of its own, or send anything but DHCPv4. The outcome label is `lead` (read
+ * after delivery, before the sent datagrams are checked and cleared), the first event
+ * and its reason.
+ */
+function deliverDhcp4(
+  ports: MemoryPort[],
+  port: MemoryPort,
+  input: Uint8Array,
+  from: string,
+  stats: { dropped: Record<string, number> },
+  events: Dhcp4ServerEvent[],
+  lead: (port: MemoryPort) => string,
+): string {
+  try {
+    port.deliver(input, nextPeer(from));
+  } catch (e) {
+    throw new Violation(`the receive handler threw ${describe(e)}`);
+  }
+  const first = lead(port);
+  noBugDrops(stats.dropped, events);
+  allSent(ports, (b) => decodeDhcp4(b).ok, 'a DHCPv4 message');
+  return `${first}:${events[0]?.type ?? ''}:${(events[0]?.detail ?? '').split(':')[0]}`;
+}
+
 function dhcp4ServerTarget(): FuzzTarget {
   const events: Dhcp4ServerEvent[] = [];
   const net = memoryNet();
@@ -66,12 +92,10 @@ function dhcp4ServerTarget(): FuzzTarget {
       const s = await server();
       events.length = 0;
       const before = s.stats.received;
-      net.ports[0]!.deliver(input, nextPeer('127.0.0.1'));
-      if (s.stats.received !== before + 1) throw new Violation('the datagram was not counted as received');
-      noBugDrops(s.stats.dropped, events);
-      const replies = net.ports[0]!.sent.length;
-      allSent(net.ports, (b) => decodeDhcp4(b).ok, 'a DHCPv4 message');
-      return `${replies}:${events[0]?.type ?? ''}:${(events[0]?.detail ?? '').split(':')[0]}`;
+      return deliverDhcp4(net.ports, net.ports[0]!, input, '127.0.0.1', s.stats, events, (port) => {
+        if (s.stats.received !== before + 1) throw new Violation('the datagram was not counted as received');
+        return String(port.sent.length);
+      });
     },
     close: async () => (await server()).stop(),
   };
@@ -109,15 +133,7 @@ function proxyDhcpTarget(): FuzzTarget {
       const s = await server();
       events.length = 0;
       // The low bit of the length picks the port, so both roles see every kind of input.
-      const port = net.ports[input.length & 1]!;
-      try {
-        port.deliver(input, nextPeer('10.0.0.77'));
-      } catch (e) {
-        throw new Violation(`the receive handler threw ${describe(e)}`);
-      }
-      noBugDrops(s.stats.dropped, events);
-      allSent(net.ports, (b) => decodeDhcp4(b).ok, 'a DHCPv4 message');
-      return `${port.bind.port}:${events[0]?.type ?? ''}:${(events[0]?.detail ?? '').split(':')[0]}`;
+      return deliverDhcp4(net.ports, net.ports[input.length & 1]!, input, '10.0.0.77', s.stats, events, (port) => String(port.bind.port));
     },
     close: async () => (await server()).stop(),
   };
