@@ -38,5 +38,5 @@ describe('docs/byo-nos.md, followed line by line', () => {
     const consoleText = await readFile(join(dir, 'lab', 'run-1', 'switch-1', 'console.log'), 'utf8');
     expect(consoleText).toMatch(/my-nos: installing on x86_64-accton_as7326_56x-r0 from http:\/\/127\.0\.0\.1:\d+\/onie-installer/);
     expect(await readFile(join(dir, 'lab', 'run-1', 'switch-1', 'sandbox', 'dev', 'vda'), 'utf8')).toBe('my-nos 1.0\n');
-  });
+  }, 60_000); // the shell's own budget: five commands and a run, on a machine that may be busy
 });
