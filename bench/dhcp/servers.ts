@@ -53,15 +53,20 @@ export const dnsmasq: BenchServer = {
   },
 };
 
-/** Kea 2.2 with memfile persist false; `threads` > 0 turns on its multi-threading. */
-export const kea = (threads = 0): BenchServer => ({
-  name: threads > 0 ? `Kea 2.2 (${threads} threads)` : 'Kea 2.2',
+/**
+ * Kea 2.2's memfile, kept in memory only or (`leaseFile`) also appended to its CSV file as
+ * every lease is written; `threads` > 0 turns on its multi-threading.
+ */
+export const kea = (threads = 0, leaseFile = false): BenchServer => ({
+  name: `Kea 2.2${threads > 0 ? ` (${threads} threads)` : ''}${leaseFile ? ' (lease file)' : ''}`,
   async start(t, pool) {
     const dir = await mkdtemp(join(tmpdir(), 'bootlab-bench-kea-'));
     const config = {
       Dhcp4: {
         'interfaces-config': { interfaces: [t.server.dev], 'dhcp-socket-type': 'udp' },
-        'lease-database': { type: 'memfile', persist: false, 'lfc-interval': 0 },
+        'lease-database': leaseFile
+          ? { type: 'memfile', persist: true, name: join(dir, 'kea-leases4.csv'), 'lfc-interval': 0 }
+          : { type: 'memfile', persist: false, 'lfc-interval': 0 },
         'valid-lifetime': 3600,
         subnet4: [{ id: 1, subnet: pool.subnet, pools: [{ pool: `${pool.start} - ${pool.end}` }] }],
         'multi-threading':

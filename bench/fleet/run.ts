@@ -16,9 +16,10 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { machineLine, spread, stats } from '../spread.js';
 import { installerFloor, paddedInstaller, transportFloor } from './floors.js';
 
 const { values } = parseArgs({
@@ -129,16 +130,6 @@ function sha256Rate(): number {
   return 256 / ((performance.now() - t) / 1000);
 }
 
-const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
-const stats = (xs: number[]): { min: number; median: number; max: number } => {
-  const s = sorted(xs);
-  return { min: s[0]!, median: s[Math.floor((s.length - 1) / 2)]!, max: s[s.length - 1]! };
-};
-const spread = (xs: number[], digits: number): string => {
-  const { min, median, max } = stats(xs);
-  return `${median.toFixed(digits)} (${min.toFixed(digits)}–${max.toFixed(digits)})`;
-};
-
 const dir = await mkdtemp(join(tmpdir(), 'bootlab-bench-fleet-'));
 try {
   const files = new Map<Case, string>();
@@ -147,7 +138,7 @@ try {
     await writeFile(file, scenario(c));
     files.set(c, file);
   }
-  console.log(`fleet bench: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}, Node ${process.version}; interleaved runs, median (min–max)`);
+  console.log(`bench/fleet  ${machineLine(repo)}\ninterleaved runs, median (min–max)`);
   const samples = new Map<Case, Sample[]>(cases.map((c) => [c, []]));
   const rates: number[] = [];
   const bigCase = cases.find((c) => c.paddingMiB)!;
