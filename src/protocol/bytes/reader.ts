@@ -8,6 +8,8 @@ import { DecodeError } from '../../errors.js';
 export class ByteReader {
   offset: number;
   readonly end: number;
+  /** Made on the first multi-byte read; one per reader, not one per read. */
+  private dataView: DataView | undefined;
 
   constructor(
     readonly buf: Uint8Array,
@@ -30,7 +32,7 @@ export class ByteReader {
   }
 
   private view(): DataView {
-    return new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    return (this.dataView ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength));
   }
 
   u8(field: string): number {

@@ -76,10 +76,26 @@ export class ByteWriter {
     return this;
   }
 
+  /** n zero bytes, without a buffer of zeros to copy from. */
+  zeros(n: number): this {
+    this.room(n);
+    this.buf.fill(0, this.len, this.len + n);
+    this.len += n;
+    return this;
+  }
+
   /** Overwrite an already-written big-endian u16 (for length fields filled in afterwards). */
   patchU16(at: number, v: number): this {
     this.buf.writeUInt16BE(v, at);
     return this;
+  }
+
+  /**
+   * What has been written, without a copy: for an encoder whose writer goes no further
+   * (one allocation a message instead of two). The writer must not be written to after.
+   */
+  take(): Buffer {
+    return this.buf.subarray(0, this.len);
   }
 
   /** A copy of what has been written. */

@@ -138,9 +138,11 @@ function readPacket(r: ByteReader, maxOptions: number): Dhcp4Packet {
   const yiaddr = readIp(r, 'yiaddr');
   const siaddr = readIp(r, 'siaddr');
   const giaddr = readIp(r, 'giaddr');
-  const chaddrBytes = r.bytes(CHADDR_LEN, 'chaddr').subarray(0, hlen);
-  const snameField = r.bytes(SNAME_LEN, 'sname');
-  const fileField = r.bytes(FILE_LEN, 'file');
+  const chaddrAt = r.offset;
+  r.skip(CHADDR_LEN, 'chaddr');
+  // sname and file are read as text only when no option overloads them; see below.
+  r.skip(SNAME_LEN, 'sname');
+  r.skip(FILE_LEN, 'file');
 
   const collector = new OptionCollector(maxOptions);
   let padding = 0;
@@ -175,9 +177,9 @@ function readPacket(r: ByteReader, maxOptions: number): Dhcp4Packet {
     yiaddr,
     siaddr,
     giaddr,
-    chaddr: formatChaddr(chaddrBytes),
-    sname: overload & 2 ? '' : cString(snameField),
-    file: overload & 1 ? '' : cString(fileField),
+    chaddr: formatChaddr(r.buf, chaddrAt, hlen),
+    sname: overload & 2 ? '' : cString(r.buf, SNAME_AT, SNAME_LEN),
+    file: overload & 1 ? '' : cString(r.buf, FILE_AT, FILE_LEN),
     options: collector.entries(),
     padding,
   };
@@ -241,10 +243,10 @@ export function encodeDhcp4(p: Dhcp4Packet): Buffer {
   w.u32(intField('xid', p.xid, 0xffff_ffff));
   w.u16(intField('secs', p.secs, 0xffff));
   w.u16(p.broadcast ? BROADCAST_FLAG : 0);
-  for (const field of ['ciaddr', 'yiaddr', 'siaddr', 'giaddr'] as const) w.bytes(ipBytes(p[field], field));
-  w.bytes(padTo(chaddr, CHADDR_LEN));
-  w.bytes(padTo(textBytes('sname', p.sname, SNAME_LEN), SNAME_LEN));
-  w.bytes(padTo(textBytes('file', p.file, FILE_LEN), FILE_LEN));
+  w.bytes(ipBytes(p.ciaddr, 'ciaddr')).bytes(ipBytes(p.yiaddr, 'yiaddr')).bytes(ipBytes(p.siaddr, 'siaddr')).bytes(ipBytes(p.giaddr, 'giaddr'));
+  w.bytes(chaddr).zeros(CHADDR_LEN - chaddr.length);
+  writeText(w, 'sname', p.sname, SNAME_LEN);
+  writeText(w, 'file', p.file, FILE_LEN);
   w.u32(MAGIC_COOKIE);
   const seen = new Set<number>();
   for (const o of p.options) {
@@ -257,14 +259,14 @@ export function encodeDhcp4(p: Dhcp4Packet): Buffer {
   }
   w.u8(END);
   const padding = p.padding ?? Math.max(0, MIN_MESSAGE_LEN - w.length);
-  w.bytes(new Uint8Array(intField('padding', padding, 0xffff)));
-  return w.finish();
+  w.zeros(intField('padding', padding, 0xffff));
+  return w.take();
 }
 
 /** RFC 3396: an option longer than 255 bytes is sent as consecutive pieces of one code. */
 function writeLongOption(w: ByteWriter, code: number, data: Uint8Array): void {
-  if (data.length === 0) {
-    w.u8(code).u8(0);
+  if (data.length <= MAX_OPTION_PIECE) {
+    w.u8(code).u8(data.length).bytes(data);
     return;
   }
   for (let at = 0; at < data.length; at += MAX_OPTION_PIECE) {
@@ -282,7 +284,12 @@ export function plainBytes(buf: Uint8Array): Uint8Array {
 }
 
 function readIp(r: ByteReader, field: string): string {
-  return Array.from(r.bytes(4, field)).join('.');
+  // Four reads and one string, no copy: every request carries four of these.
+  if (r.remaining < 4) r.bytes(4, field);
+  const b = r.buf;
+  const at = r.offset;
+  r.offset += 4;
+  return `${b[at]!}.${b[at + 1]!}.${b[at + 2]!}.${b[at + 3]!}`;
 }
 
 /** Dotted quad → 4 bytes; undefined when the text is not one. */
@@ -316,21 +323,48 @@ function ipBytes(text: string, field: string): Uint8Array {
   return parseIpv4(text) ?? fail(field, `'${text}' is not a dotted IPv4 address`);
 }
 
-function formatChaddr(bytes: Uint8Array): string {
-  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0'));
-  return bytes.length === 6 ? hex.join(':') : hex.join('');
+const HEX_PAIRS = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
+/** `len` bytes at `at`: colon-separated when it is a MAC (six bytes), plain hex otherwise. */
+function formatChaddr(buf: Uint8Array, at: number, len: number): string {
+  const sep = len === 6 ? ':' : '';
+  let out = '';
+  for (let i = 0; i < len; i++) out += (i > 0 ? sep : '') + HEX_PAIRS[buf[at + i]!]!;
+  return out;
+}
+
+function hexDigit(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const l = c | 0x20;
+  return l >= 0x61 && l <= 0x66 ? l - 0x61 + 10 : -1;
 }
 
 function parseChaddr(text: string): Uint8Array {
+  // The common shape, "aa:bb:cc:dd:ee:ff", without split, regex or Buffer: every reply has one.
+  if (text.length === 17) {
+    const out = new Uint8Array(6);
+    let good = true;
+    for (let i = 0; i < 6 && good; i++) {
+      const hi = hexDigit(text.charCodeAt(i * 3));
+      const lo = hexDigit(text.charCodeAt(i * 3 + 1));
+      const sep = i < 5 ? text.charCodeAt(i * 3 + 2) : 0x3a;
+      good = hi >= 0 && lo >= 0 && (sep === 0x3a || sep === 0x2d);
+      out[i] = (hi << 4) | lo;
+    }
+    if (good) return out;
+  }
   const hex = text.includes(':') || text.includes('-') ? text.split(/[:-]/).map((h) => h.padStart(2, '0')).join('') : text;
   if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) fail('chaddr', `'${text}' is not a hardware address`);
   return Uint8Array.from(Buffer.from(hex, 'hex'));
 }
 
-/** A NUL-terminated field; latin1 keeps every byte, so any name round-trips. */
-function cString(field: Uint8Array): string {
+/** A NUL-terminated field of `len` bytes at `at`; latin1 keeps every byte, so any name round-trips. */
+function cString(buf: Uint8Array, at: number, len: number): string {
+  // Most messages leave sname and file empty: no allocation for those.
+  if (buf[at] === 0) return '';
+  const field = buf.subarray(at, at + len);
   const end = field.indexOf(0);
-  return Buffer.from(field.subarray(0, end < 0 ? field.length : end)).toString('latin1');
+  return Buffer.from(field.buffer, field.byteOffset, end < 0 ? len : end).toString('latin1');
 }
 
 function textBytes(field: string, text: string, max: number): Uint8Array {
@@ -340,10 +374,14 @@ function textBytes(field: string, text: string, max: number): Uint8Array {
   return bytes;
 }
 
-function padTo(bytes: Uint8Array, len: number): Uint8Array {
-  const out = new Uint8Array(len);
-  out.set(bytes);
-  return out;
+/** A text field of exactly `len` bytes: the text, then NULs. */
+function writeText(w: ByteWriter, field: string, text: string, len: number): void {
+  if (text === '') {
+    w.zeros(len);
+    return;
+  }
+  const bytes = textBytes(field, text, len);
+  w.bytes(bytes).zeros(len - bytes.length);
 }
 
 function byteField(field: string, v: number): number {
