@@ -1,15 +1,16 @@
 /**
  * DHCP throughput: ISC perfdhcp (acting as a relay, giaddr set) against bootlab serve,
  * dnsmasq and Kea, each in network namespaces made for its run. One measurement is one
- * ladder on a freshly started server: the offered rate steps up (every 500/s from 3,000/s,
- * where the servers' limits lie) with a population of 200,000 distinct clients on a /16,
- * so the pool fills as it would in a large lab, until two steps in a row fail; the result
+ * ladder on a freshly started server: the offered rate steps up (by 2,000/s to 8,000/s,
+ * then by 1,000/s) with a population of 200,000 distinct clients on a /16, so the pool
+ * fills as it would in a large lab; the first step that fails is narrowed by 500/s steps
+ * from the last one held, until one of those fails too; the result
  * is the highest rate held at ≤ 0.5 % drops on both DISCOVER-OFFER and REQUEST-ACK, with
  * the server's CPU time per lease at that step. The servers take turns run by run (A B C
  * A B C ...), so drift of the machine hits all alike, and each prints median (min–max) of
  * its runs and the ratio to the better Kea configuration.
  *
- *   sudo npm run bench:dhcp [-- --runs 5 --period 5 --rates 1000,2000,4000 --servers bootlab,kea]
+ *   sudo npm run bench:dhcp [-- --runs 5 --period 5 --rates 2000,4000,8000 --servers bootlab,kea]
  */
 import { parseArgs } from 'node:util';
 import { createLab, requireInterop, type Lab } from '../../test/interop/netns.js';
@@ -18,7 +19,9 @@ import { held, parsePerfdhcp, type PerfdhcpResult } from './perfdhcp.js';
 import { bootlab, dnsmasq, kea, type BenchServer } from './servers.js';
 
 const MAX_DROP = 0.005;
-const LADDER = [1000, 2000, ...Array.from({ length: 15 }, (_, i) => 3000 + 500 * i)];
+/** Coarse where every server holds, by 1,000/s where the limits lie; the first failure is then narrowed by 500/s. */
+const LADDER = [2000, 4000, 6000, 8000, ...Array.from({ length: 17 }, (_, i) => 9000 + 1000 * i)];
+const FINE_STEP = 500;
 const { values } = parseArgs({
   options: {
     period: { type: 'string', default: '5' },
@@ -79,21 +82,31 @@ async function ladder(server: BenchServer, run: number): Promise<Step | undefine
   try {
     const child = await server.start(t, pool);
     try {
-      let failures = 0;
-      for (const rate of rates) {
+      // Up the ladder until a step fails; then the rates between the last held step and the
+      // failed one, every 500/s, until one fails again (the pool keeps filling meanwhile).
+      const queue = [...rates];
+      let lastHeld = 0;
+      let narrowing = false;
+      while (queue.length > 0) {
+        const rate = queue.shift()!;
         const before = await processCpuSeconds(child.pid!);
         const r = await step(t, rate);
         const acks = r.leasesPerSecond * period;
-        const row = { ...r, cpuMsPerLease: acks > 0 ? ((await processCpuSeconds(child.pid!)) - before) * 1000 / acks : NaN };
+        const row = { ...r, cpuMsPerLease: acks > 0 ? (((await processCpuSeconds(child.pid!)) - before) * 1000) / acks : NaN };
         rows.push(row);
         const ok = held(r, MAX_DROP);
         console.log(
-          `  run ${run} ${server.name.padEnd(26)} offered ${String(rate).padStart(6)}/s  leases ${r.leasesPerSecond.toFixed(0).padStart(6)}/s  ` +
+          `  run ${run} ${server.name.padEnd(32)} offered ${String(rate).padStart(6)}/s  leases ${r.leasesPerSecond.toFixed(0).padStart(6)}/s  ` +
             `drops offer ${(r.offerDropRatio * 100).toFixed(2)} %  ack ${(r.ackDropRatio * 100).toFixed(2)} %  CPU ${row.cpuMsPerLease.toFixed(3)} ms/lease  ${ok ? 'held' : 'NOT held'}`,
         );
-        // Two failed steps in a row: the server is past its limit.
-        failures = ok ? 0 : failures + 1;
-        if (failures >= 2) break;
+        if (ok) {
+          lastHeld = Math.max(lastHeld, rate);
+          continue;
+        }
+        if (narrowing) break;
+        narrowing = true;
+        queue.length = 0;
+        for (let x = lastHeld + FINE_STEP; x < rate; x += FINE_STEP) queue.push(x);
       }
     } finally {
       child.kill('SIGTERM');
@@ -129,12 +142,12 @@ async function main(): Promise<void> {
     const rs = best.get(server)!;
     const none = failed.get(server)! > 0 ? `  (${failed.get(server)} runs held no step)` : '';
     if (rs.length === 0) {
-      console.log(`  ${server.name.padEnd(26)} no step held${none}`);
+      console.log(`  ${server.name.padEnd(32)} no step held${none}`);
       continue;
     }
     const ratio = ref > 0 ? `${spread(rs.map((r) => r.leasesPerSecond / ref), 2)}× Kea` : '';
     console.log(
-      `  ${server.name.padEnd(26)} ${spread(rs.map((r) => r.leasesPerSecond), 0).padEnd(20)} ${ratio.padEnd(24)} server CPU ${spread(rs.map((r) => r.cpuMsPerLease), 3)} ms/lease${none}`,
+      `  ${server.name.padEnd(32)} ${spread(rs.map((r) => r.leasesPerSecond), 0).padEnd(20)} ${ratio.padEnd(24)} server CPU ${spread(rs.map((r) => r.cpuMsPerLease), 3)} ms/lease${none}`,
     );
   }
 }

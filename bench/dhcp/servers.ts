@@ -58,7 +58,7 @@ export const dnsmasq: BenchServer = {
  * every lease is written; `threads` > 0 turns on its multi-threading.
  */
 export const kea = (threads = 0, leaseFile = false): BenchServer => ({
-  name: `Kea 2.2${threads > 0 ? ` (${threads} threads)` : ''}${leaseFile ? ' (lease file)' : ''}`,
+  name: `Kea 2.2${threads > 0 || leaseFile ? ` (${[threads > 0 ? `${threads} threads` : '', leaseFile ? 'lease file' : ''].filter(Boolean).join(', ')})` : ''}`,
   async start(t, pool) {
     const dir = await mkdtemp(join(tmpdir(), 'bootlab-bench-kea-'));
     const config = {

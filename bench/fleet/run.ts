@@ -24,7 +24,7 @@ import { installerFloor, paddedInstaller, transportFloor } from './floors.js';
 
 const { values } = parseArgs({
   options: {
-    runs: { type: 'string', default: '3' },
+    runs: { type: 'string', default: '5' },
     large: { type: 'boolean', default: false },
     'large-runs': { type: 'string', default: '1' },
     /** Run only the cases whose name contains this (the 48 MiB case is always kept: its floors and ratio are the summary's). */

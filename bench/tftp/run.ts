@@ -119,12 +119,13 @@ try {
   }
 
   const cell = (name: string, setting: SettingName, pick: (s: Sample) => number, digits: number): string => spread(results.get(name)!.map((r) => pick(r.get(setting)!)), digits);
-  console.log(`\nMiB/s (server CPU ms/MiB)`);
-  const width = 34;
-  console.log('server'.padEnd(16) + SETTINGS.map((s) => s.name.padEnd(width)).join(''));
-  for (const name of results.keys()) {
-    console.log(name.padEnd(16) + SETTINGS.map((s) => `${cell(name, s.name, (x) => x.mibPerS, 1)} (${cell(name, s.name, (x) => x.cpuMsPerMiB, 1)})`.padEnd(width)).join(''));
-  }
+  const table = (title: string, pick: (x: Sample) => number): void => {
+    const width = 24;
+    console.log(`\n${title.padEnd(16)}${SETTINGS.map((s) => s.name.padEnd(width)).join('')}`);
+    for (const name of results.keys()) console.log(name.padEnd(16) + SETTINGS.map((s) => cell(name, s.name, pick, 1).padEnd(width)).join(''));
+  };
+  table('MiB/s', (x) => x.mibPerS);
+  table('CPU ms/MiB', (x) => x.cpuMsPerMiB);
   /** Per-run ratios (run i of one over run i of the other: the two ran minutes apart at most). */
   const ratio = (a: string, as: SettingName, b: string, bs: SettingName): string | undefined => {
     const ra = results.get(a);
@@ -141,7 +142,7 @@ try {
   const w = ratio('bootlab', '1468 + windowsize 8', 'atftpd', '1468 + windowsize 8');
   if (w) console.log(`windowsize 8: bootlab / atftpd ${w}`);
   const wl = ratio('bootlab', '1468 + windowsize 8', 'tftpd-hpa', 'blksize 1468');
-  if (wl) console.log(`windowsize 8 bootlab / tftpd-hpa lock-step at 1468: ${wl.split(' (')[0]}`);
+  if (wl) console.log(`windowsize 8 bootlab / tftpd-hpa lock-step at 1468: ${wl.split(' (median')[0]}`);
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

@@ -4,7 +4,8 @@
  * over the same byte ranges SONiC's verifier uses, in one run; then the rate at which a
  * device hashes while it downloads (HTTP on loopback into the digester) against Node's raw
  * sha256 rate over the same bytes in memory (and the download alone, its ceiling). Prints
- * the medians and both ratios.
+ * median (min–max) of the runs (interleaved: bootlab, openssl, bootlab, ...) and both ratios,
+ * each taken run by run.
  *
  *   npm run bench:verify [-- --mib 256 --runs 3]
  */
@@ -12,7 +13,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { cpus, release, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildImage } from '../../src/image/build.js';
@@ -21,9 +22,10 @@ import { downloadImage } from '../../src/net/http-image-client.js';
 import { SignedImageDigester } from '../../src/trust/image-digester.js';
 import { verifyImageFile } from '../../src/trust/image-verifier.js';
 import { createTestPki } from '../../src/trust/test-pki.js';
+import { machineLine, spread } from '../spread.js';
 import { TrustStore } from '../../src/trust/trust-store.js';
 
-const { values } = parseArgs({ options: { mib: { type: 'string', default: '256' }, runs: { type: 'string', default: '3' } } });
+const { values } = parseArgs({ options: { mib: { type: 'string', default: '256' }, runs: { type: 'string', default: '5' } } });
 const mib = Number(values.mib);
 const runs = Number(values.runs);
 if (!(mib >= 1 && mib <= 4096) || !(runs >= 1 && runs <= 20)) throw new Error('--mib is 1..4096 and --runs 1..20');
@@ -47,7 +49,6 @@ async function serverPort(child: ChildProcess): Promise<number> {
   });
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const seconds = async (f: () => Promise<unknown>): Promise<number> => {
   const t = performance.now();
   await f();
@@ -100,7 +101,8 @@ try {
   await copyRange(signed, join(dir, 'data'), 0, signedEnd);
   await copyRange(signed, join(dir, 'sig.pem'), signedEnd);
 
-  console.log(`verify bench: ${(size / 2 ** 20).toFixed(1)} MiB signed image, ${runs} runs each (median), ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Linux ${release()}, Node ${process.version}`);
+  console.log(`bench/verify  ${machineLine(repo)}`);
+  console.log(`${(size / 2 ** 20).toFixed(1)} MiB signed image, ${runs} interleaved runs, median (min–max)`);
   const ours: number[] = [];
   const theirs: number[] = [];
   // As `bootlab image verify` does it: no sha1 of the whole file, which only a TPM's sha1 bank needs.
@@ -117,11 +119,10 @@ try {
     ours.push(await seconds(bootlabVerify));
     theirs.push(await seconds(opensslVerify));
   }
-  const vOurs = median(ours);
-  const vTheirs = median(theirs);
-  console.log(`  bootlab verifyImageFile        ${vOurs.toFixed(3)} s  (${(size / 2 ** 20 / vOurs).toFixed(0)} MiB/s)`);
-  console.log(`  openssl cms -verify            ${vTheirs.toFixed(3)} s  (${(size / 2 ** 20 / vTheirs).toFixed(0)} MiB/s)`);
-  console.log(`  bootlab / openssl time         ${(vOurs / vTheirs).toFixed(2)}×  (issue target ≤ 1.1×)`);
+  const rate = (xs: number[]): number[] => xs.map((x) => size / 2 ** 20 / x);
+  console.log(`  bootlab verifyImageFile        ${spread(ours, 3)} s  (${spread(rate(ours), 0)} MiB/s)`);
+  console.log(`  openssl cms -verify            ${spread(theirs, 3)} s  (${spread(rate(theirs), 0)} MiB/s)`);
+  console.log(`  bootlab / openssl time         ${spread(ours.map((x, i) => x / theirs[i]!), 2)}×  (issue target ≤ 1.1×)`);
 
   // Hash while downloading: loopback HTTP from `bootlab serve` in its own process (as a
   // device sees a server) into the digester, against raw sha256 in memory; and the same
@@ -164,15 +165,13 @@ try {
       }),
     );
   }
-  const rDl = size / 2 ** 20 / median(download);
-  const rPlain = size / 2 ** 20 / median(plain);
-  const rCurl = size / 2 ** 20 / median(curled);
-  const rRaw = size / 2 ** 20 / median(raw);
-  console.log(`  download alone (HTTP, loopback)  ${rPlain.toFixed(0)} MiB/s  (${(rPlain / rRaw).toFixed(2)}× raw sha256: the ceiling for hashing while downloading)`);
-  console.log(`  curl -o, same server (reference)  ${rCurl.toFixed(0)} MiB/s  (${(rCurl / rRaw).toFixed(2)}× raw sha256)`);
-  console.log(`  download + hash (HTTP, loopback) ${rDl.toFixed(0)} MiB/s`);
-  console.log(`  raw sha256 in memory             ${rRaw.toFixed(0)} MiB/s`);
-  console.log(`  hash-while-download / raw        ${(rDl / rRaw).toFixed(2)}×  (issue target ≥ 0.8×)`);
+  /** Run i of xs over run i of raw sha256, as a rate ratio. */
+  const toRaw = (xs: number[]): string => spread(xs.map((x, i) => raw[i]! / x), 2);
+  console.log(`  download alone (HTTP, loopback)  ${spread(rate(plain), 0)} MiB/s  (${toRaw(plain)}× raw sha256: the ceiling for hashing while downloading)`);
+  console.log(`  curl -o, same server (reference)  ${spread(rate(curled), 0)} MiB/s  (${toRaw(curled)}× raw sha256)`);
+  console.log(`  download + hash (HTTP, loopback) ${spread(rate(download), 0)} MiB/s`);
+  console.log(`  raw sha256 in memory             ${spread(rate(raw), 0)} MiB/s`);
+  console.log(`  hash-while-download / raw        ${toRaw(download)}×  (issue target ≥ 0.8×)`);
 } finally {
   await rm(dir, { recursive: true, force: true });
 }
