@@ -90,7 +90,7 @@ describe('bootlab relay between a real client and dnsmasq', () => {
     expect(vars['router']).toBe(lab.relay.down.address);
     expect(vars['domain'], context()).toBe(RACK_DOMAIN);
     expect(vars['opt82']).toBeUndefined();
-    expect(dnsmasqLog).toMatch(new RegExp(`DHCPACK\\(${lab.server.dev}\\) 10\\.214\\.${lab.n}\\.\\d+ ${lab.client.mac}`));
+    expect(dnsmasqLog).toMatch(new RegExp(`DHCPACK\\([^)]*\\) 10\\.214\\.${lab.n}\\.\\d+ ${lab.client.mac}`));
     expect(relayLog).toMatch(new RegExp(`relay down ACK ${lab.client.mac} from ${lab.server.address.replace(/\./g, '\\.')}:67 to 255\\.255\\.255\\.255:68 .*circuit-id ${CIRCUIT_ID.replace(/\//g, '\\/')}, option 82 removed`));
   });
 
