@@ -52,7 +52,7 @@ export function planRelay(flags: RelayFlags): Dhcp4RelayConfig {
     return value;
   };
   const replyTo = flags.replyTo ?? 'broadcast';
-  if (replyTo !== 'broadcast' && replyTo !== 'source') fail(`--reply-to ${replyTo}: expected broadcast or source`);
+  if (replyTo !== 'broadcast' && replyTo !== 'source') return fail(`--reply-to ${replyTo}: expected broadcast or source`);
   const upstreamPort = int('upstream-port', flags.upstreamPort, 1, 65535, RELAY_DEFAULTS.upstreamPort);
   const circuitId = text('circuit-id', flags.circuitId, RELAY_DEFAULTS.circuitId);
   const remoteId = text('remote-id', flags.remoteId, listen);

@@ -20,12 +20,13 @@ afterEach(async () => {
 async function setup(over: Partial<Dhcp4RelayConfig> = {}, deps: Dhcp4RelayDeps = {}) {
   const lan = memoryLan();
   const events: Dhcp4RelayEvent[] = [];
-  relay = new Dhcp4RelayAgent(
+  const agent = new Dhcp4RelayAgent(
     { listen: { address: RELAY, port: 67 }, servers: [SERVER_A, SERVER_B], agentIds: { circuitId: 'sw1/eth7', remoteId: 'sw1' }, ...over },
     { openPort: lan.host(RELAY), onEvent: (e) => events.push(e), ...deps },
   );
-  await relay.start();
-  return { lan, events, relay };
+  relay = agent;
+  await agent.start();
+  return { lan, events, relay: agent };
 }
 
 const discover = (over: Partial<Dhcp4Packet> = {}, extra: Dhcp4OptionEntry[] = []): Dhcp4Packet =>
@@ -250,7 +251,7 @@ describe('Dhcp4RelayAgent and bad input', () => {
     await clientSends(lan, discover());
     expect(relay.stats.dropped).toEqual({ BL_DECODE_TRUNCATED: 1, BL_DECODE_MALFORMED: 1 });
     expect(events.filter((e) => e.type === 'relay.dropped').map((e) => e.detail)).toEqual([
-      'BL_DECODE_TRUNCATED: 0.0.0.0:68: dhcp4: truncated hlen at offset 2: needs 1 bytes, 0 left',
+      'BL_DECODE_TRUNCATED: 0.0.0.0:68: dhcp4: truncated hops at offset 3: needs 1 bytes, 0 left',
       'BL_DECODE_MALFORMED: 0.0.0.0:68: dhcp4: malformed magic cookie at offset 236: got 0x00825363',
     ]);
     expect(relay.stats.relayedUp).toBe(1);
