@@ -10,6 +10,7 @@ import { readUdpDatagrams } from '../test/fixtures/dhcp4/pcap-reader.js';
 import { Dhcp4MessageType, messageTypeOption } from '../src/protocol/dhcp4/options.js';
 import { dhcp4Request, encodeDhcp4 } from '../src/protocol/dhcp4/packet.js';
 import { encodeVivso, ONIE_ENTERPRISE_NUMBER } from '../src/protocol/dhcp4/vivso.js';
+import { encodeRelayAgentInfo, relayAgentInfo } from '../src/protocol/dhcp4/relay-agent-info.js';
 import { encodeDhcp6 } from '../src/protocol/dhcp6/message.js';
 import { encodeIaNa, encodeOpaqueList, encodeOro, encodeVendorClass } from '../src/protocol/dhcp6/options.js';
 import { encodeTftp } from '../src/protocol/tftp/packet.js';
@@ -57,6 +58,14 @@ for (const dir of captureDirs.filter(existsSync)) {
 const vivso = encodeVivso([{ enterprise: ONIE_ENTERPRISE_NUMBER, subOptions: [{ code: 1, data: Buffer.from('http://10.0.0.1/onie-installer') }, { code: 3, data: Buffer.from('kvm_x86_64') }] }]);
 put('dhcp4-vivso', 'onie', vivso);
 put('dhcp4', 'onie-discover', encodeDhcp4(dhcp4Request({ xid: 7, chaddr: '02:00:00:00:00:07', options: [messageTypeOption(Dhcp4MessageType.DISCOVER), { code: 125, data: vivso }, { code: 60, data: Buffer.from('onie_vendor:x86_64-kvm_x86_64-r0') }] })));
+
+// DHCPv4 through a relay: option 82 as a relay adds it (plus an opaque sub-option), a
+// relayed DISCOVER carrying it, and the server's OFFER echoing it back to the relay.
+const agentInfo = encodeRelayAgentInfo({ subOptions: [...relayAgentInfo({ circuitId: 'rack1/leaf1/swp7', remoteId: 'leaf1' }).subOptions, { code: 5, data: Uint8Array.of(10, 1, 0, 0) }] });
+put('dhcp4-relay-agent-info', 'circuit-remote-link', agentInfo);
+const relayedDiscover = dhcp4Request({ xid: 8, chaddr: '02:00:00:00:00:08', giaddr: '10.1.0.1', hops: 1, options: [messageTypeOption(Dhcp4MessageType.DISCOVER), { code: 82, data: agentInfo }] });
+put('dhcp4-relay', 'relayed-discover', encodeDhcp4(relayedDiscover));
+put('dhcp4-relay', 'offer-to-relay', encodeDhcp4({ ...relayedDiscover, op: 'reply', hops: 0, giaddr: '127.0.0.1', yiaddr: '10.1.0.50', options: [messageTypeOption(Dhcp4MessageType.OFFER), { code: 54, data: Uint8Array.of(10, 2, 0, 1) }, { code: 82, data: agentInfo }] }));
 
 // DHCPv6: no capture has it; a SOLICIT, REQUEST and INFORMATION-REQUEST as ONIE sends them.
 const iaNa = encodeIaNa({ iaid: 1, t1: 0, t2: 0, addresses: [{ address: '2001:db8::100', preferred: 3600, valid: 7200 }], options: [{ code: 13, data: Uint8Array.of(0, 0) }] });

@@ -3,6 +3,7 @@ import { dhcp4, dhcp4Vivso } from './dhcp4.js';
 import { dhcp6, dhcp6IaNa } from './dhcp6.js';
 import { icmp6 } from './icmp6.js';
 import { merkle } from './merkle.js';
+import { dhcp4RelayAgentInfo, relayAgentTarget } from './relay-agent-info.js';
 import { serverTargets } from './servers.js';
 import { sharch } from './sharch.js';
 import { tcgEventLog } from './tcg.js';
@@ -16,6 +17,7 @@ export function allTargets(): FuzzTarget[] {
   return [
     dhcp4,
     dhcp4Vivso,
+    dhcp4RelayAgentInfo,
     dhcp6,
     dhcp6IaNa,
     icmp6,
@@ -34,5 +36,6 @@ export function allTargets(): FuzzTarget[] {
     cms,
     pem,
     ...serverTargets(),
+    relayAgentTarget(),
   ];
 }

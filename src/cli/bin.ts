@@ -4,6 +4,7 @@ import { registerAttestCommands } from './attest-commands.js';
 import { classify, EXIT_CODES_HELP, type Failure } from './exit-codes.js';
 import { registerImageCommands } from './image-commands.js';
 import { readPackageInfo } from './package-info.js';
+import { registerRelayCommand } from './relay-command.js';
 import { registerReportCommands } from './report-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerScenarioCommands } from './scenario-command.js';
@@ -30,6 +31,7 @@ const program = new Command()
 
 registerRunCommand(program);
 registerServeCommand(program);
+registerRelayCommand(program);
 registerImageCommands(program);
 registerAttestCommands(program);
 registerReportCommands(program);

@@ -104,3 +104,76 @@ export function waitForLine(child: ChildProcess, pattern: RegExp, ms: number): P
     });
   });
 }
+
+/**
+ * Three namespaces for a relay: client ↔ veth ↔ relay ↔ veth ↔ server. The client's
+ * segment is 10.214.N.0/24 (the relay holds .1, the client starts without an address);
+ * the servers' segment is 10.215.N.0/24 (relay .1, server .2), and the server routes the
+ * client segment through the relay so that it can answer the relay's giaddr. The relay
+ * namespace does not forward packets: only the relay agent carries DHCP across.
+ */
+export interface RelayLab {
+  n: number;
+  client: { ns: string; dev: string; mac: string };
+  relay: { ns: string; down: { dev: string; address: string }; up: { dev: string; address: string } };
+  server: { ns: string; dev: string; address: string };
+  exec(ns: string, argv: string[], timeoutMs?: number): Promise<{ stdout: string; stderr: string }>;
+  spawn(ns: string, argv: string[], env?: NodeJS.ProcessEnv): ChildProcess;
+  destroy(): Promise<void>;
+}
+
+export async function createRelayLab(): Promise<RelayLab> {
+  const tag = randomBytes(3).toString('hex');
+  const n = randomInt(1, 250);
+  const mac = `02:00:00:${tag.slice(0, 2)}:${tag.slice(2, 4)}:${tag.slice(4, 6)}`;
+  const client = { ns: `bl-c-${tag}`, dev: `bl-c${tag}`, mac };
+  const relay = {
+    ns: `bl-r-${tag}`,
+    down: { dev: `bl-rd${tag}`, address: `10.214.${n}.1` },
+    up: { dev: `bl-ru${tag}`, address: `10.215.${n}.1` },
+  };
+  const server = { ns: `bl-s-${tag}`, dev: `bl-s${tag}`, address: `10.215.${n}.2` };
+  const children = new Set<ChildProcess>();
+  const ip = (...args: string[]) => run('ip', args, { timeout: 10_000 });
+  const destroy = async (): Promise<void> => {
+    for (const c of children) c.kill('SIGKILL');
+    for (const ns of [client.ns, relay.ns, server.ns]) await ip('netns', 'del', ns).catch(() => undefined);
+  };
+  try {
+    for (const ns of [client.ns, relay.ns, server.ns]) await ip('netns', 'add', ns);
+    await ip('link', 'add', relay.down.dev, 'type', 'veth', 'peer', 'name', client.dev, 'address', mac);
+    await ip('link', 'add', relay.up.dev, 'type', 'veth', 'peer', 'name', server.dev);
+    await ip('link', 'set', client.dev, 'netns', client.ns);
+    await ip('link', 'set', relay.down.dev, 'netns', relay.ns);
+    await ip('link', 'set', relay.up.dev, 'netns', relay.ns);
+    await ip('link', 'set', server.dev, 'netns', server.ns);
+    await ip('-n', relay.ns, 'addr', 'add', `${relay.down.address}/24`, 'dev', relay.down.dev);
+    await ip('-n', relay.ns, 'addr', 'add', `${relay.up.address}/24`, 'dev', relay.up.dev);
+    await ip('-n', server.ns, 'addr', 'add', `${server.address}/24`, 'dev', server.dev);
+    for (const [ns, dev] of [[client.ns, client.dev], [relay.ns, relay.down.dev], [relay.ns, relay.up.dev], [server.ns, server.dev]] as const) {
+      await ip('-n', ns, 'link', 'set', dev, 'up');
+      await ip('-n', ns, 'link', 'set', 'lo', 'up');
+    }
+    // The relay's broadcast replies leave on the client segment (a Node socket cannot pick an interface).
+    await ip('-n', relay.ns, 'route', 'add', '255.255.255.255/32', 'dev', relay.down.dev);
+    await ip('-n', client.ns, 'route', 'add', '255.255.255.255/32', 'dev', client.dev);
+    await ip('-n', server.ns, 'route', 'add', `10.214.${n}.0/24`, 'via', relay.up.address);
+  } catch (e) {
+    await destroy();
+    throw e;
+  }
+  return {
+    n,
+    client,
+    relay,
+    server,
+    exec: (ns, argv, timeoutMs = 30_000) => run('ip', ['netns', 'exec', ns, ...argv], { timeout: timeoutMs, maxBuffer: 16 << 20 }),
+    spawn(ns, argv, env) {
+      const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
+      children.add(child);
+      child.once('exit', () => children.delete(child));
+      return child;
+    },
+    destroy,
+  };
+}
