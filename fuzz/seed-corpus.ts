@@ -4,7 +4,7 @@
  * `tsx fuzz/seed-corpus.ts [captures-dir]` (default the test fixtures and ../shared/reference/captures).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readUdpDatagrams } from '../test/fixtures/dhcp4/pcap-reader.js';
 import { Dhcp4MessageType, messageTypeOption } from '../src/protocol/dhcp4/options.js';
@@ -24,6 +24,7 @@ import { encodePcrSelection } from '../src/protocol/tpm2/pcr-selection.js';
 import { encodePcrsFile } from '../src/protocol/tpm2/pcrs-file.js';
 import { akPublic, ekPublic, encodeTpm2bPublic, encodeTpmtPublic } from '../src/protocol/tpm2/public.js';
 import { encodeSignature } from '../src/protocol/tpm2/signature.js';
+import { encodeLldpFrame } from '../src/protocol/lldp/frame.js';
 import { buildDetachedCms } from '../src/image/sign.js';
 import { createTestPki } from '../src/trust/test-pki.js';
 import { CORPUS_DIR } from './corpus.js';
@@ -130,5 +131,10 @@ put('cms', 'detached-der', cmsDer);
 const armoured = `-----BEGIN CMS-----\n${cmsDer.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END CMS-----\n`;
 put('cms', 'detached-pem', Buffer.from(armoured));
 put('pem', 'cert-and-cms', Buffer.from(pki.vendorSigner.certPem + armoured));
+
+// LLDP: the frame lldpd sent (test/fixtures/lldp), and one of ours with an 802.1Q tag.
+const lldpdFrame = join(root, 'test/fixtures/lldp/lldpd-frame.hex');
+if (existsSync(lldpdFrame)) put('lldp', 'lldpd', Buffer.from(readFileSync(lldpdFrame, 'utf8').trim(), 'hex'));
+put('lldp', 'tagged', encodeLldpFrame({ source: '02:00:00:00:00:07', vlan: { id: 7, priority: 0, dropEligible: false }, lldpdu: { chassisId: { kind: 'mac', mac: '02:00:00:00:00:07' }, portId: { kind: 'text', subtype: 'interface-name', text: 'eth0' }, ttlSeconds: 120, tlvs: [{ kind: 'system-name', text: 'leaf1' }, { kind: 'management-address', address: { family: 'ipv4', address: '10.0.0.7' }, interfaceNumbering: 'if-index', interfaceNumber: 2, oid: new Uint8Array() }] } }));
 
 for (const [t, s] of [...written].sort()) console.log(`${t}: ${s.size} seeds`);

@@ -2,6 +2,7 @@ import type { FuzzTarget } from '../target.js';
 import { dhcp4, dhcp4Vivso } from './dhcp4.js';
 import { dhcp6, dhcp6IaNa } from './dhcp6.js';
 import { icmp6 } from './icmp6.js';
+import { lldp } from './lldp.js';
 import { merkle } from './merkle.js';
 import { dhcp4RelayAgentInfo, relayAgentTarget } from './relay-agent-info.js';
 import { serverTargets } from './servers.js';
@@ -21,6 +22,7 @@ export function allTargets(): FuzzTarget[] {
     dhcp6,
     dhcp6IaNa,
     icmp6,
+    lldp,
     tftp,
     ustar,
     ustarStream,
