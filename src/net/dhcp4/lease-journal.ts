@@ -1,4 +1,4 @@
-import { open, realpath, rename, readFile, type FileHandle } from 'node:fs/promises';
+import { open, realpath, rename, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { BootlabError } from '../../errors.js';
 
@@ -26,18 +26,27 @@ export interface JournalProblem {
  * fdatasync'd, and every line that arrived while one sync was in flight goes out in the
  * next single write + sync. So no ACK has to wait for more than about two syncs, and
  * the disk never limits the lease rate to one sync per lease.
+ *
+ * Compaction while serving runs beside the appends, as Kea's lease file cleanup does in
+ * its own process: the live leases of one moment go to a temp file in the background while
+ * appends keep going to the old file; then the lines appended since that moment are added
+ * to the temp file, and it replaces the old one. Only that last short step holds the
+ * appends, so a fleet-sized rewrite never stalls the ACKs behind it.
  */
 export class LeaseJournal {
   private queue: Array<{ line: string; record: LeaseRecord; resolve: () => void; reject: (e: Error) => void }> = [];
   private flushing: Promise<void> | undefined;
   private readonly live = new Map<string, LeaseRecord>();
   private linesSinceCompaction = 0;
+  /** A compaction in the background: its temp file, written and synced once `ready`. */
+  private compaction: { tmp: string; target: string; since: string[]; ready: boolean; failed: boolean; done: Promise<void> } | undefined;
   /** Counts of writes and syncs: what a test (or an operator) checks the batching by. */
-  readonly stats = { records: 0, writes: 0, syncs: 0, compactions: 0 };
+  readonly stats = { records: 0, writes: 0, syncs: 0, compactions: 0, compactionFailures: 0 };
 
   private constructor(
     readonly path: string,
     private fh: FileHandle,
+    private readonly hooks: JournalHooks = {},
   ) {}
 
   /**
@@ -45,7 +54,12 @@ export class LeaseJournal {
    * returns the journal ready to append. A line that does not parse is reported and
    * skipped; the others are kept.
    */
-  static async open(path: string, now: number, onProblem: (p: JournalProblem) => void = () => undefined): Promise<{ journal: LeaseJournal; leases: LeaseRecord[] }> {
+  static async open(
+    path: string,
+    now: number,
+    onProblem: (p: JournalProblem) => void = () => undefined,
+    hooks: JournalHooks = {},
+  ): Promise<{ journal: LeaseJournal; leases: LeaseRecord[] }> {
     const leases = new Map<string, LeaseRecord>();
     let text = '';
     try {
@@ -72,7 +86,7 @@ export class LeaseJournal {
     } catch (e) {
       throw fileError(path, 'cannot open it for writing', e);
     }
-    const journal = new LeaseJournal(path, fh);
+    const journal = new LeaseJournal(path, fh, hooks);
     for (const r of leases.values()) journal.live.set(r.client, r);
     try {
       await journal.compact();
@@ -86,13 +100,22 @@ export class LeaseJournal {
   /** Resolves once the record is on disk. */
   append(record: LeaseRecord): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ line: `${JSON.stringify({ c: record.client, a: record.address, e: record.expiresAt })}\n`, record, resolve, reject });
+      this.queue.push({ line: recordLine(record), record, resolve, reject });
       this.flushing ??= this.flush();
     });
   }
 
   async close(): Promise<void> {
-    await this.flushing;
+    // Queued lines are written, and a background rewrite is finished (or abandoned) in the
+    // append path, so no temp file stays behind and nothing races the handle switch.
+    for (let i = 0; i < 3 && (this.flushing || this.compaction); i++) {
+      await this.flushing;
+      const c = this.compaction;
+      if (c) {
+        await c.done;
+        await (this.flushing ??= this.flush());
+      }
+    }
     await this.fh.close();
   }
 
@@ -117,11 +140,78 @@ export class LeaseJournal {
         }
         this.stats.records += batch.length;
         this.linesSinceCompaction += batch.length;
+        // Lines written after a background snapshot are added to it before it replaces the file.
+        if (this.compaction) for (const b of batch) this.compaction.since.push(b.line);
         for (const b of batch) b.resolve();
-        if (this.linesSinceCompaction > Math.max(COMPACT_MIN_LINES, COMPACT_FACTOR * this.live.size)) await this.compact();
+        if (this.compaction?.ready || this.compaction?.failed) await this.finishCompaction();
+        else if (!this.compaction && this.linesSinceCompaction > Math.max(COMPACT_MIN_LINES, COMPACT_FACTOR * this.live.size)) this.startCompaction();
       }
+      // The snapshot may finish while nothing is queued: replace the file now, not at the next lease.
+      if (this.compaction?.ready || this.compaction?.failed) await this.finishCompaction();
     } finally {
       this.flushing = undefined;
+    }
+  }
+
+  /** Writes the live leases of this moment to a temp file beside the target, in the background. */
+  private startCompaction(): void {
+    const snapshot = [...this.live.values()];
+    const c = { tmp: '', target: '', since: [] as string[], ready: false, failed: false, done: Promise.resolve() };
+    this.compaction = c;
+    c.done = (async () => {
+      c.target = await realpath(this.path);
+      c.tmp = `${c.target}.compact-${process.pid}`;
+      const out = await open(c.tmp, 'w', 0o644);
+      try {
+        await out.write(snapshot.map(recordLine).join(''));
+        await this.hooks.beforeSnapshotSync?.();
+        await out.datasync();
+      } finally {
+        await out.close();
+      }
+    })().then(
+      () => {
+        c.ready = true;
+      },
+      () => {
+        c.failed = true;
+      },
+    );
+    // Finishing needs the append path's turn; start it if nothing else will.
+    void c.done.then(() => {
+      if (this.compaction === c) this.flushing ??= this.flush();
+    });
+  }
+
+  /**
+   * Completes (or abandons) the background rewrite, inside the append path: the lines since
+   * the snapshot go to the temp file, which is synced and renamed over the file. A failure
+   * leaves the old file, which still holds every line, and tries again after as many lines.
+   */
+  private async finishCompaction(): Promise<void> {
+    const c = this.compaction;
+    if (!c) return;
+    this.compaction = undefined;
+    this.linesSinceCompaction = c.since.length;
+    try {
+      if (c.failed) throw new Error('snapshot failed');
+      const out = await open(c.tmp, 'a');
+      try {
+        if (c.since.length > 0) await out.write(c.since.join(''));
+        await out.datasync();
+      } finally {
+        await out.close();
+      }
+      await rename(c.tmp, c.target);
+      await syncDirectory(dirname(c.target));
+      const old = this.fh;
+      this.fh = await open(this.path, 'a');
+      await old.close();
+      this.stats.compactions++;
+    } catch {
+      this.stats.compactionFailures++;
+      this.linesSinceCompaction = 0;
+      if (c.tmp) await rm(c.tmp, { force: true }).catch(() => undefined);
     }
   }
 
@@ -135,8 +225,7 @@ export class LeaseJournal {
     const tmp = `${target}.compact-${process.pid}`;
     const out = await open(tmp, 'w', 0o644);
     try {
-      const lines = [...this.live.values()].map((r) => `${JSON.stringify({ c: r.client, a: r.address, e: r.expiresAt })}\n`);
-      await out.write(lines.join(''));
+      await out.write([...this.live.values()].map(recordLine).join(''));
       await out.datasync();
     } finally {
       await out.close();
@@ -149,6 +238,16 @@ export class LeaseJournal {
     this.linesSinceCompaction = 0;
     this.stats.compactions++;
   }
+}
+
+/** Seams for tests: a compaction whose snapshot is held at a known point. */
+export interface JournalHooks {
+  /** Awaited after the snapshot is written, before it is synced. */
+  beforeSnapshotSync?: () => Promise<void>;
+}
+
+function recordLine(r: LeaseRecord): string {
+  return `${JSON.stringify({ c: r.client, a: r.address, e: r.expiresAt })}\n`;
 }
 
 /** Compact once the file holds this many times more lines than there are live leases. */

@@ -44,6 +44,54 @@ describe('LeaseJournal', () => {
     await again.journal.close();
   });
 
+  it('rewrites the file in the background: leases appended while the snapshot is held are acknowledged at once, and kept', async () => {
+    const path = join(dir, 'background');
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let snapshotting = false;
+    const { journal } = await LeaseJournal.open(path, NOW, undefined, {
+      beforeSnapshotSync: async () => {
+        snapshotting = true;
+        await held;
+      },
+    });
+    // Opening compacts once; count from there.
+    const atOpen = journal.stats.compactions;
+    // 10,001 lines over 200 clients: past the 10,000-line floor (and 4 × 200), so a rewrite starts.
+    await Promise.all(Array.from({ length: 10_001 }, (_, i) => journal.append(rec((i % 200) + 1, NOW + 3_600_000 + i))));
+    for (let i = 0; i < 200 && !snapshotting; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(snapshotting).toBe(true);
+    // The snapshot is held before its sync: these still go to disk and resolve.
+    await Promise.all([201, 202, 203].map((i) => journal.append(rec(i))));
+    expect(journal.stats.compactions).toBe(atOpen);
+    release();
+    await journal.close();
+    expect(journal.stats).toMatchObject({ compactions: atOpen + 1, compactionFailures: 0 });
+    // The 200 live leases of the snapshot, then the 3 appended during it; no temp file left.
+    expect((await readFile(path, 'utf8')).trim().split('\n')).toHaveLength(203);
+    expect((await readdir(dir)).filter((n) => n.startsWith('background.compact'))).toEqual([]);
+    const again = await LeaseJournal.open(path, NOW);
+    expect(again.leases).toHaveLength(203);
+    expect(again.leases.find((l) => l.address === '192.0.2.1')!.expiresAt).toBe(NOW + 3_600_000 + 10_000);
+    expect(again.leases.filter((l) => ['192.0.2.201', '192.0.2.202', '192.0.2.203'].includes(l.address))).toHaveLength(3);
+    await again.journal.close();
+  });
+
+  it('keeps serving from the old file when a background rewrite fails, and leaves no temp file', async () => {
+    const path = join(dir, 'rewrite-fails');
+    const { journal } = await LeaseJournal.open(path, NOW, undefined, {
+      beforeSnapshotSync: () => Promise.reject(new Error('disk full')),
+    });
+    await Promise.all(Array.from({ length: 10_001 }, (_, i) => journal.append(rec((i % 200) + 1))));
+    await journal.append(rec(201));
+    await journal.close();
+    expect(journal.stats.compactionFailures).toBe(1);
+    expect((await readdir(dir)).filter((n) => n.startsWith('rewrite-fails.compact'))).toEqual([]);
+    const again = await LeaseJournal.open(path, NOW);
+    expect(again.leases).toHaveLength(201);
+    await again.journal.close();
+  });
+
   it('skips a torn or foreign line with a problem naming file and line, keeping the others', async () => {
     const path = join(dir, 'torn');
     const good = JSON.stringify({ c: 'a', a: '192.0.2.7', e: NOW + 1000 });
