@@ -30,6 +30,13 @@ export interface Dhcp4RelayConfig {
    * giaddr of every request it relays, so servers answer to it: a unicast IPv4 address.
    */
   listen: { address: string; port: number };
+  /**
+   * The address written as giaddr, when it is not the listen address: a relay in a loopback
+   * lab listens on 127.0.0.1 while giaddr names its rack's subnet (the gateway address a
+   * switch's SVI would have), so the server picks that subnet. Replies must then come back
+   * to the listen socket (a server with replyTo 'source'). Default: the listen address.
+   */
+  giaddr?: string;
   /** Every request goes to each of these (a server's address and port, 67). */
   servers: DatagramPeer[];
   /** Port replies are delivered to on the clients' segment. Default 68. */
@@ -108,13 +115,14 @@ export class Dhcp4RelayAgent {
   /** replyTo 'source': request key (xid, chaddr) → its sender, oldest first. */
   private readonly senders = new Map<string, DatagramPeer>();
   private port: DatagramPort | undefined;
+  private down = false;
 
   constructor(
     private readonly config: Dhcp4RelayConfig,
     private readonly deps: Dhcp4RelayDeps = {},
   ) {
     validateRelayConfig(config);
-    this.giaddr = config.listen.address;
+    this.giaddr = config.giaddr ?? config.listen.address;
     this.maxHops = config.maxHops ?? DEFAULT_MAX_HOPS;
     this.clientPort = config.clientPort ?? DEFAULT_CLIENT_PORT;
     this.maxRemembered = config.maxRemembered ?? DEFAULT_MAX_REMEMBERED;
@@ -130,6 +138,19 @@ export class Dhcp4RelayAgent {
     return port.address();
   }
 
+  /**
+   * A relay that is down (a bring-up fault: its switch reloading): every datagram is counted
+   * and dropped as 'relay-down' until resume(), while the socket stays bound so clients
+   * find it at the same address when it comes back.
+   */
+  suspend(): void {
+    this.down = true;
+  }
+
+  resume(): void {
+    this.down = false;
+  }
+
   async stop(): Promise<void> {
     const port = this.port;
     this.port = undefined;
@@ -139,6 +160,7 @@ export class Dhcp4RelayAgent {
 
   private receive(port: DatagramPort, bytes: Uint8Array, from: DatagramPeer): void {
     this.stats.received++;
+    if (this.down) return this.drop('relay-down', `${peer(from)}: the relay is down`);
     try {
       const decoded = decodeDhcp4(bytes);
       if (!decoded.ok) return this.drop(decoded.error.code, `${peer(from)}: ${decoded.error.message}`);
@@ -253,6 +275,7 @@ export function validateRelayConfig(c: Dhcp4RelayConfig): void {
   };
   if (!isUnicastIpv4(c.listen.address)) bad(`listen address '${c.listen.address}' must be a unicast IPv4 address of this host (it becomes giaddr)`);
   checkPort('listen port', c.listen.port, 0, bad);
+  if (c.giaddr !== undefined && !isUnicastIpv4(c.giaddr)) bad(`giaddr '${c.giaddr}' must be a unicast IPv4 address`);
   if (c.servers.length === 0) bad('needs at least one server');
   for (const s of c.servers) {
     if (!parseIpv4(s.address) || s.address === ZERO) bad(`server '${s.address}' is not an IPv4 address`);

@@ -116,6 +116,7 @@ export type Dhcp4ServerEventType =
   | 'dhcp.decline'
   | 'dhcp.inform'
   | 'dhcp.dropped'
+  | 'dhcp.refused'
   | 'dhcp.pool-exhausted'
   | 'dhcp.lease-file';
 

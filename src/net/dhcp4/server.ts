@@ -1,4 +1,4 @@
-import { decodeDhcp4, encodeDhcp4 } from '../../protocol/dhcp4/packet.js';
+import { decodeDhcp4, encodeDhcp4, type Dhcp4Packet } from '../../protocol/dhcp4/packet.js';
 import { messageType, Dhcp4MessageType } from '../../protocol/dhcp4/options.js';
 import { bindUdp, type DatagramPeer, type DatagramPort, type DatagramPortFactory } from '../datagram-port.js';
 import { LeaseJournal } from './lease-journal.js';
@@ -15,6 +15,13 @@ export interface Dhcp4ServerDeps {
   now?: () => number;
   /** Opens the socket; fault wrappers go here. Default bindUdp. */
   openPort?: DatagramPortFactory;
+  /**
+   * Admission: a DISCOVER or REQUEST is answered only if this returns undefined; otherwise
+   * it is dropped, counted as 'not-admitted' and reported as a 'dhcp.refused' event with
+   * the reason (an inventory check: serial, MAC and relay port against a rack plan).
+   * Called once per such request, so it must be a lookup, not a scan.
+   */
+  admit?: (req: Dhcp4Packet) => { reason: string; detail: string } | undefined;
 }
 
 export interface Dhcp4ServerStats {
@@ -81,6 +88,21 @@ export class Dhcp4Server {
     if (!decoded.ok) {
       this.drop(decoded.error.code, `${from.address}:${from.port}: ${decoded.error.message}`);
       return;
+    }
+    const type = messageType(decoded.value);
+    if (this.deps.admit && (type === Dhcp4MessageType.DISCOVER || type === Dhcp4MessageType.REQUEST)) {
+      let refusal;
+      try {
+        refusal = this.deps.admit(decoded.value);
+      } catch (e) {
+        this.drop('internal', e instanceof Error ? e.message : String(e));
+        return;
+      }
+      if (refusal) {
+        this.count('not-admitted');
+        this.emit({ type: 'dhcp.refused', mac: decoded.value.chaddr, xid: decoded.value.xid, detail: `${refusal.reason}: ${refusal.detail}` });
+        return;
+      }
     }
     let decision;
     try {
