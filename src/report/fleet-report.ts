@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { DeviceResult, ExpectationCheck } from '../scenario/expectations.js';
 import type { Shard } from '../fleet/shard.js';
 import { STAGES } from './stages.js';
+import type { BringUpReport } from '../scenario/rollout.js';
 import type { StageTimes } from './fleet-tally.js';
 
 export const REPORT_FORMAT = 'bootlab-report/1';
@@ -26,6 +27,8 @@ export interface FleetReport {
   shards: { count: number; included: number[] };
   served: { httpBytes: number; tftpBytes: number };
   devices: ReportDevice[];
+  /** Waves, racks, inventory and cabling, for a scenario with a rack plan or a rollout. */
+  bringUp?: BringUpReport;
 }
 
 const check = z.object({ what: z.string(), ok: z.boolean(), detail: z.string() }).loose();
@@ -35,7 +38,7 @@ const device = z
     suite: z.string(),
     index: z.number().int().nonnegative(),
     ok: z.boolean(),
-    outcome: z.enum(['installed', 'gave-up', 'halted', 'timed-out']),
+    outcome: z.enum(['installed', 'gave-up', 'halted', 'timed-out', 'not-started']),
     rejections: z.array(z.object({ url: z.string(), reason: z.string(), detail: z.string() })),
     passes: z.number(),
     durationMs: z.number(),

@@ -14,5 +14,6 @@ export function fleetReport(run: RunReport, tally: FleetTally, startedAt: Date, 
     shards: shardsOf(run.shard),
     served: { httpBytes: tally.httpBytes, tftpBytes: tally.tftpBytes },
     devices: run.devices.map((d) => ({ ...d, ok: d.checks.every((c) => c.ok), stages: tally.stagesOf(d.id) })),
+    ...(run.bringUp ? { bringUp: run.bringUp } : {}),
   };
 }

@@ -36,8 +36,29 @@ export function junitXml(r: FleetReport): string {
     }
     out.push('  </testsuite>');
   }
+  if (r.bringUp) out.push(...bringUpSuites(r.scenario, r.bringUp));
   out.push('</testsuites>');
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * The bring-up as testsuites: `rollout` (a testcase per wave gate and one for the
+ * rollout's own expectation) and one per rack (a testcase per planned cable, by switch port).
+ */
+function bringUpSuites(scenario: string, b: NonNullable<FleetReport['bringUp']>): string[] {
+  const out: string[] = [];
+  const suite = (name: string, cases: Array<{ name: string; ok: boolean; what: string; detail: string }>): void => {
+    out.push(`  <testsuite name="${attr(name)}" tests="${cases.length}" failures="${cases.filter((c) => !c.ok).length}" errors="0" skipped="0">`);
+    for (const c of cases) {
+      const open = `    <testcase name="${attr(c.name)}" classname="${attr(`${scenario}.${name}`)}"`;
+      out.push(c.ok ? `${open}/>` : `${open}>\n      <failure type="${attr(c.what)}" message="${attr(c.detail)}">${text(c.detail)}</failure>\n    </testcase>`);
+    }
+    out.push('  </testsuite>');
+  };
+  const gates = b.waves.map((w) => ({ name: `wave ${w.name}`, ok: true, what: 'gate', detail: w.gate ? w.gate.checks.map((c) => `${c.what}: ${c.detail}`).join('; ') : w.status }));
+  suite('rollout', [...gates, ...b.checks.map((c) => ({ name: c.what, ok: c.ok, what: c.what, detail: c.detail }))]);
+  for (const r of b.racks) suite(`rack ${r.name}`, r.checks.map((c) => ({ name: c.what, ok: c.ok, what: 'cabling', detail: c.detail })));
+  return out;
 }
 
 function secs(ms: number): string {

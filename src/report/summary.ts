@@ -38,6 +38,7 @@ export function summaryLines(r: FleetReport): string[] {
   lines.push(
     `  installs: ${installed}${minutes > 0 ? ` (${(installed / minutes).toFixed(1)}/min)` : ''} · served: HTTP ${mib(r.served.httpBytes)}${rate(r.served.httpBytes)}, TFTP ${mib(r.served.tftpBytes)}${rate(r.served.tftpBytes)}`,
   );
+  if (r.bringUp) lines.push(...bringUpLines(r.bringUp));
   const groups = failureGroups(r.devices);
   if (groups.length) {
     lines.push('  failures by reason:');
@@ -84,4 +85,22 @@ function mib(bytes: number): string {
   if (bytes < 1024) return `${Math.round(bytes)} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** Per wave its gate, per rack its inventory and cabling findings (all but the ok links). */
+function bringUpLines(b: NonNullable<FleetReport['bringUp']>): string[] {
+  const lines: string[] = [];
+  for (const w of b.waves) {
+    const gate = w.gate ? `: ${w.gate.checks.map((c) => `${c.ok ? '✓' : '✗'} ${c.what} ${c.detail}`).join('; ')}` : '';
+    lines.push(`  wave ${w.name}: ${w.status} (${w.installed}/${w.devices} installed)${gate}`);
+  }
+  if (b.halted) lines.push(`  rollout halted at wave ${b.halted.wave}: ${b.halted.reason}`);
+  for (const r of b.racks) {
+    const inv = Object.entries(r.inventory).map(([v, n]) => `${n} ${v}`).join(', ');
+    const drops = Object.entries(r.relay.dropped).map(([why, n]) => `${n} ${why}`).join(', ');
+    lines.push(`  rack ${r.name} (${r.subnet}): ${r.installed}/${r.devices} installed; inventory: ${inv || 'nothing asked'}; relay: ${r.relay.relayedUp} up, ${r.relay.relayedDown} down${drops ? `, dropped ${drops}` : ''}`);
+    for (const c of r.cabling) if (c.kind !== 'ok') lines.push(`    ${c.port}: ${c.kind}: ${c.detail}`);
+  }
+  for (const c of [...b.checks, ...b.racks.flatMap((r) => r.checks)]) if (!c.ok) lines.push(`  ✗ ${c.what}: ${c.detail}`);
+  return lines;
 }

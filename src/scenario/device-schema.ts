@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { INVENTORY_VERDICTS } from './rack-schema.js';
 import { durationSchema as duration, macSchema as mac } from './dhcp-schema.js';
 import { trustOverrideSchema } from './trust-schema.js';
 
@@ -52,6 +53,8 @@ export const expectationSchema = z
     attestation: z.enum(['pass', 'fail']).optional(),
     /** Whether the device's TPM gives up the secret sealed to the golden boot (attestation.secret). */
     secret: z.enum(['released', 'withheld']).optional(),
+    /** The inventory's verdict on the device when it asks through its rack's relay (rack plans only). */
+    inventory: z.enum(INVENTORY_VERDICTS).optional(),
     /** Wall-clock budget for this device, from its power-on, e.g. 30s. */
     within: duration.optional(),
   })

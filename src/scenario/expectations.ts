@@ -1,4 +1,5 @@
 import type { DeviceExpectation } from './schema.js';
+import type { InventoryVerdict } from './rack-schema.js';
 
 /** What one device did in a run, as the report and the expectations see it. */
 export interface DeviceResult {
@@ -6,7 +7,14 @@ export interface DeviceResult {
   /** The JUnit testsuite (template name) and the device's place in the whole fleet. */
   suite: string;
   index: number;
-  outcome: 'installed' | 'gave-up' | 'halted' | 'timed-out';
+  /** not-started: its wave never powered on, because an earlier wave's gate failed. */
+  outcome: 'installed' | 'gave-up' | 'halted' | 'timed-out' | 'not-started';
+  /** Where the rack plan puts it, and the wave that powered it on. */
+  rack?: string;
+  position?: string;
+  wave?: string;
+  /** The inventory's verdict, for a device that asks through a rack's relay. */
+  inventory?: { verdict: InventoryVerdict; detail: string };
   /** Name of the scenario image that was installed (matched by sha256), if any. */
   installedImage?: string;
   installedUrl?: string;
@@ -66,6 +74,10 @@ export function checkExpectations(expect: DeviceExpectation, r: DeviceResult): E
   if (expect.secret !== undefined) {
     const got = r.secret === undefined ? 'not sealed' : r.secret.released ? 'released' : 'withheld';
     checks.push({ what: 'secret', ok: got === expect.secret, detail: `expected ${expect.secret}, TPM ${got}${r.secret && !r.secret.released ? ` (${r.secret.detail})` : ''}` });
+  }
+  if (expect.inventory !== undefined) {
+    const got = r.inventory?.verdict ?? 'not-seen';
+    checks.push({ what: 'inventory', ok: got === expect.inventory, detail: `expected ${expect.inventory}, inventory said ${got}${r.inventory ? ` (${r.inventory.detail})` : ''}`, reason: `expected ${expect.inventory}, inventory said ${got}` });
   }
   if (expect.within !== undefined) {
     checks.push({

@@ -2,6 +2,7 @@ import { isAbsolute, resolve, dirname } from 'node:path';
 import { expandFleet } from '../fleet/templates.js';
 import { scenarioSchema, type Scenario, type ScenarioFile } from './schema.js';
 import { publishedNameProblem } from './published-path.js';
+import { checkRackPlan } from './rack-checks.js';
 import { parseYamlFile, readYamlText, type FailAt } from './yaml-file.js';
 
 export type { FailAt };
@@ -32,7 +33,9 @@ export function parseScenario(text: string, file = '<scenario>'): Scenario {
 function parseChecked(text: string, file: string): { scenario: Scenario; fail: FailAt } {
   const { value, fail } = parseYamlFile(text, file, scenarioSchema);
   checkReferences(value, fail);
-  return { scenario: { ...value, devices: expandFleet(value, fail) }, fail };
+  const scenario = { ...value, devices: expandFleet(value, fail) };
+  checkRackPlan(scenario, fail);
+  return { scenario, fail };
 }
 
 function checkReferences(s: ScenarioFile, fail: (path: (string | number)[], message: string) => never): void {

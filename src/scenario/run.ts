@@ -27,9 +27,12 @@ import { DEFAULT_HTTP_LIMITS } from '../net/http-limits.js';
 import { encodeSignedReferenceList, signReferenceList, type SignedReferenceList } from '../trust/reference-list.js';
 import { ScenarioError } from '../errors.js';
 import { publish } from './server-events.js';
-import { concurrencyLimit, MAX_POWER_ON_CONCURRENCY } from './concurrency-limit.js';
+import { MAX_POWER_ON_CONCURRENCY } from './concurrency-limit.js';
 import { shardOf, type Shard } from '../fleet/shard.js';
 import { toClassRule, toOptionValues, toReservation } from './dhcp-schema.js';
+import { resolveRackPlan } from '../rack/plan.js';
+import { RackSegments, rackSubnets } from './rack-segments.js';
+import { runRollout, type BringUpReport } from './rollout.js';
 
 export interface RunOptions {
   /** Where per-device artifacts go; a temporary directory (removed afterwards) if absent. */
@@ -55,6 +58,8 @@ export interface RunReport {
   fleetSize: number;
   shard?: Shard;
   devices: Array<DeviceResult & { checks: ExpectationCheck[] }>;
+  /** Waves, racks, inventory and cabling, when the scenario has a rack plan or a rollout. */
+  bringUp?: BringUpReport;
   artifactsDir?: string;
 }
 
@@ -172,6 +177,19 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     const tftpAddr = await tftp.start();
     servers.push(tftp);
 
+    // A device's identity hangs on the seed and its id alone (see the boot below), so the
+    // rack plan can default each position's inventory record to its device's own.
+    const identityOf = (d: { id: string; identity: ScenarioDevice['identity'] }) => defaultIdentity(new SeededRandom(`${s.seed}:device:${d.id}`), stripUndefined(d.identity));
+    const byId = new Map(s.devices.map((d) => [d.id, d] as const));
+    const identities = new Map<string, ReturnType<typeof identityOf>>();
+    const placedIdentity = (id: string) => {
+      let v = identities.get(id);
+      if (!v) identities.set(id, (v = identityOf(byId.get(id)!)));
+      return v;
+    };
+    const plan = s.racks.length ? resolveRackPlan(s.racks, new Set(byId.keys()), placedIdentity, fail) : undefined;
+    if (s.rollout && opts.shard) fail(['rollout'], "a rollout's gates count whole waves: run it in one process, without --shard");
+    let segments: RackSegments | undefined;
     const dhcp = new Dhcp4Server(
       {
         bind: { address: s.bind, port: 0 },
@@ -186,11 +204,17 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
         },
         options: toOptionValues(s.servers.dhcp.options, fill),
         classes: s.servers.dhcp.classes.map((c) => toClassRule(c, fill)),
+        ...(plan ? { subnets: rackSubnets(plan) } : {}),
       },
-      { onEvent: publish.dhcp(bus, 'DHCP'), ...ports('DHCP', s.servers.dhcp.faults) },
+      { onEvent: publish.dhcp(bus, 'DHCP'), ...ports('DHCP', s.servers.dhcp.faults), ...(plan ? { admit: (req) => segments?.admit(req) } : {}) },
     );
     const dhcpAddr = await dhcp.start();
     servers.push(dhcp);
+    if (plan) {
+      segments = await RackSegments.start(plan, dhcpAddr, s.bind, (id) => placedIdentity(id).mac, clock, bus);
+      servers.push(segments);
+      bus.emit({ type: 'run.racks', message: `racks: ${plan.racks.map((r) => `${r.spec.name} (${r.subnet}, ${r.spec.positions.length} positions, relay giaddr ${r.gateway})`).join(', ')}` });
+    }
     bus.emit({ type: 'run.servers', message: `DHCP on ${dhcpAddr.address}:${dhcpAddr.port}, ${https ? 'HTTPS' : 'HTTP'} on ${hostPort}, TFTP on ${tftpAddr.address}:${tftpAddr.port}` });
 
     const golden = s.attestation ? images.get(s.attestation.goldenImage) : undefined;
@@ -207,9 +231,6 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
       });
     }
     const nonces = new NonceLedger();
-    // Paced power-on: a device waits powered off until a slot is free, so the fleet loads the
-    // host no more than the limit allows and a waiting device's timers have not started.
-    const admit = concurrencyLimit(opts.concurrency ?? s.powerOn.concurrency);
     const bySha = new Map([...images.values()].map((img) => [img.sha256.toString('hex'), img.name]));
     if (golden) {
       // The scenario's own trust store must let its golden image in, or nothing can attest.
@@ -225,8 +246,19 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
       return img;
     };
     const fleet = opts.shard ? shardOf(s.devices, opts.shard) : s.devices;
-    const results = await Promise.all(
-      fleet.map((d) => admit(async () => {
+    /** Where the plan puts a device, its wave, and what the inventory said when it asked. */
+    const placementFields = (id: string, wave: string | undefined, mac: string): Partial<DeviceResult> => {
+      const where = plan?.placement.get(id);
+      const verdict = where ? segments?.verdictFor(mac) : undefined;
+      return {
+        ...(where ? { rack: where.rack, ...(where.position !== undefined ? { position: where.position } : {}) } : {}),
+        ...(wave !== undefined ? { wave } : {}),
+        ...(verdict ? { inventory: verdict } : {}),
+      };
+    };
+    // Paced power-on (runRollout): a device waits powered off until a slot of its wave is
+    // free, so the fleet loads the host no more than the limit allows.
+    const boot = async (d: ScenarioDevice, wave: string | undefined) => {
         // A device's random stream hangs on the seed and its id alone, so it is the same
         // whichever devices run beside it (a shard, a template added before it).
         const deviceRandom = new SeededRandom(`${s.seed}:device:${d.id}`);
@@ -253,7 +285,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
           ekType: d.tpm.ek,
           banks: d.tpm.banks,
           dir,
-          dhcpServer: dhcpAddr,
+          dhcpServer: segments?.relayFor(d.id) ?? dhcpAddr,
           bindAddress: s.bind,
           httpPort: httpAddr.port,
           httpsCa: https ? [https.ca.certPem] : undefined,
@@ -281,6 +313,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
             ? { installedUrl: out.installed.url, installedImage: bySha.get(out.installed.sha256) ?? 'unknown' }
             : {}),
           ...('haltReason' in out && out.haltReason !== undefined ? { haltReason: out.haltReason } : {}),
+          ...placementFields(d.id, wave, identity.mac),
         };
         if (goldenValues) {
           if (sealed && secret !== undefined) {
@@ -316,14 +349,25 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
         });
         // A failed device's console tail travels with its result (the report, JUnit's system-out).
         return { ...result, checks, ...(ok ? {} : { consoleTail: run.consoleTail }) };
-      })),
-    );
+    };
+    const { results, bringUp } = await runRollout({
+      devices: fleet,
+      rollout: s.rollout,
+      racks: s.racks,
+      plan,
+      concurrency: opts.concurrency ?? s.powerOn.concurrency,
+      boot,
+      announcerOf: (id) => ({ id, mac: placedIdentity(id).mac }),
+      relayStats: () => segments?.relayStats() ?? [],
+      bus,
+    });
     const report: RunReport = {
       scenario: s.name,
-      ok: results.every((r) => r.checks.every((c) => c.ok)),
+      ok: results.every((r) => r.checks.every((c) => c.ok)) && (bringUp ? [...bringUp.checks, ...bringUp.racks.flatMap((r) => r.checks)].every((c) => c.ok) : true),
       fleetSize: s.devices.length,
       ...(opts.shard ? { shard: opts.shard } : {}),
       devices: results,
+      ...(bringUp ? { bringUp } : {}),
       ...(keep ? { artifactsDir: root } : {}),
     };
     bus.emit({ type: 'run.end', message: `scenario ${s.name}: ${report.ok ? 'PASS' : 'FAIL'}` });

@@ -4,6 +4,7 @@ import { faultsSchema } from './faults-schema.js';
 import { dhcpClassSchema, dhcpOptionsSchema, dhcpReservationSchema, durationSchema as duration, ipv4Number, ipv4Schema as ipv4, leaseDurationSchema } from './dhcp-schema.js';
 import { deviceEntrySchema, type DeviceEntry, type DeviceExpectation, type DeviceIdentitySpec } from './device-schema.js';
 import { trustSchema, type TrustSpec } from './trust-schema.js';
+import { rackSchema, rolloutSchema } from './rack-schema.js';
 
 export { parseDuration } from './dhcp-schema.js';
 
@@ -138,6 +139,10 @@ export const scenarioSchema = z
       .default({ maxPasses: 3, passDelay: 20_000, installerTimeout: 120_000 }),
     /** Devices and templates (a template has `count` and patterns in its id and identity). */
     devices: z.array(deviceEntrySchema).min(1),
+    /** The rack plan: racks behind DHCP relays, each position's device, inventory record and cabling. */
+    racks: z.array(rackSchema).default([]),
+    /** Waves of racks or devices, each powered on only when the one before passed its gate. */
+    rollout: rolloutSchema.optional(),
     attestation: z
       .object({
         /** The image whose measurement the verifier's golden values are computed from. */
