@@ -72,6 +72,15 @@ export async function createLab(net?: { serverAddress: string; clientAddress: st
     n,
     server,
     client,
+    ...inNamespaces(children),
+    destroy,
+  };
+}
+
+/** Resolves with the child once a line matching `pattern` appears (bounded by `ms`). */
+/** exec and spawn inside a lab's namespaces; spawned children are tracked so destroy() can kill them. */
+function inNamespaces(children: Set<ChildProcess>): Pick<Lab, 'exec' | 'spawn'> {
+  return {
     exec: (ns, argv, timeoutMs = 30_000) => run('ip', ['netns', 'exec', ns, ...argv], { timeout: timeoutMs, maxBuffer: 16 << 20 }),
     spawn(ns, argv, env) {
       const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
@@ -79,11 +88,9 @@ export async function createLab(net?: { serverAddress: string; clientAddress: st
       child.once('exit', () => children.delete(child));
       return child;
     },
-    destroy,
   };
 }
 
-/** Resolves with the child once a line matching `pattern` appears (bounded by `ms`). */
 export function waitForLine(child: ChildProcess, pattern: RegExp, ms: number): Promise<string> {
   return new Promise((resolve, reject) => {
     let seen = '';
@@ -167,13 +174,7 @@ export async function createRelayLab(): Promise<RelayLab> {
     client,
     relay,
     server,
-    exec: (ns, argv, timeoutMs = 30_000) => run('ip', ['netns', 'exec', ns, ...argv], { timeout: timeoutMs, maxBuffer: 16 << 20 }),
-    spawn(ns, argv, env) {
-      const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
-      children.add(child);
-      child.once('exit', () => children.delete(child));
-      return child;
-    },
+    ...inNamespaces(children),
     destroy,
   };
 }
