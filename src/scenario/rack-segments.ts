@@ -34,8 +34,12 @@ export class RackSegments {
   private readonly relays = new Map<string, { rack: ResolvedRack; agent: Dhcp4RelayAgent; address: DatagramPeer }>();
   private readonly rackByGateway = new Map<string, string>();
   private readonly inventory: Inventory;
-  /** MAC (lower case) → the inventory's latest verdict on it. */
+  /**
+   * The run's placed devices' MACs (lower case) → the inventory's latest verdict. Only
+   * those are kept: a peer flooding a relay from new MACs must not grow it.
+   */
   private readonly verdicts = new Map<string, AdmissionVerdict>();
+  private readonly placedMacs = new Set<string>();
   private readonly timers: unknown[] = [];
 
   private constructor(
@@ -52,7 +56,10 @@ export class RackSegments {
     const segments = new RackSegments(plan, clock, bus);
     // The relay port a frame arrives on is where the device physically is: its placement.
     const circuitOf = new Map<string, string>();
-    for (const [id, where] of plan.placement) circuitOf.set(macOf(id).toLowerCase(), where.circuitId);
+    for (const [id, where] of plan.placement) {
+      circuitOf.set(macOf(id).toLowerCase(), where.circuitId);
+      segments.placedMacs.add(macOf(id).toLowerCase());
+    }
     try {
       for (const rack of plan.racks) {
         const agent = new Dhcp4RelayAgent(
@@ -91,7 +98,8 @@ export class RackSegments {
     const rack = this.rackByGateway.get(req.giaddr);
     if (rack === undefined) return undefined;
     const v = this.inventory.check({ rack, circuitId: circuitIdOf(req), mac: req.chaddr, serial: serialOf(req) });
-    this.verdicts.set(req.chaddr.toLowerCase(), v);
+    const mac = req.chaddr.toLowerCase();
+    if (this.placedMacs.has(mac)) this.verdicts.set(mac, v);
     return v.verdict === 'admitted' ? undefined : { reason: v.verdict, detail: v.detail };
   };
 
