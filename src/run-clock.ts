@@ -20,6 +20,7 @@ const SLACK_MS = 10;
 export class RunClock implements Clock {
   private stalled = 0;
   private expected: number;
+  private stopped = false;
   private readonly ticker: ReturnType<typeof setInterval>;
 
   constructor(
@@ -38,7 +39,9 @@ export class RunClock implements Clock {
     const wall = this.wallNow();
     // A ticker that is overdue right now means the loop is coming out of a stall the
     // ticker has not counted yet (a timer of ours may run before it in the same phase).
-    const late = wall - this.expected;
+    // Once stopped nobody samples: the ticker's lateness would grow forever and freeze the
+    // clock, and every timer still set would re-arm itself for good.
+    const late = this.stopped ? 0 : wall - this.expected;
     return wall - this.stalled - (late > SLACK_MS ? late : 0);
   }
 
@@ -71,6 +74,7 @@ export class RunClock implements Clock {
   /** Stops watching the loop; timers already set still fire. */
   stop(): void {
     clearInterval(this.ticker);
+    this.stopped = true;
   }
 
   /** Called by the ticker: how late it runs beyond the slack is stall time. */

@@ -68,4 +68,17 @@ describe('RunClock', () => {
     // One timer at the longest wait Node holds; an overflowing one fires after 1 ms and is set again, over and over.
     expect(armed).toEqual([2 ** 31 - 1]);
   });
+
+  it('fires a timer that was still set when the clock stopped, once its time has passed', async () => {
+    const clock = new RunClock(1);
+    const fired = new Promise<number>((resolve) => {
+      const t0 = performance.now();
+      clock.setTimeout(() => resolve(performance.now() - t0), 80);
+    });
+    clock.stop();
+    // A stopped clock once froze (no ticker to sample the loop), and its timers re-armed for good.
+    const at = await Promise.race([fired, new Promise<string>((r) => setTimeout(() => r('never fired'), 2000))]);
+    expect(at).toBeTypeOf('number');
+    expect(at as number).toBeGreaterThanOrEqual(79);
+  });
 });
