@@ -98,7 +98,8 @@ function bringUpLines(b: NonNullable<FleetReport['bringUp']>): string[] {
   for (const r of b.racks) {
     const inv = Object.entries(r.inventory).map(([v, n]) => `${n} ${v}`).join(', ');
     const drops = Object.entries(r.relay.dropped).map(([why, n]) => `${n} ${why}`).join(', ');
-    lines.push(`  rack ${r.name} (${r.subnet}): ${r.installed}/${r.devices} installed; inventory: ${inv || 'nothing asked'}; relay: ${r.relay.relayedUp} up, ${r.relay.relayedDown} down${drops ? `, dropped ${drops}` : ''}`);
+    const rogue = Object.entries(r.rogueDhcp).map(([server, n]) => `${server} leased ${n} device${n === 1 ? '' : 's'}`).join(', ');
+    lines.push(`  rack ${r.name} (${r.subnet}): ${r.installed}/${r.devices} installed; inventory: ${inv || 'nothing asked'}; relay: ${r.relay.relayedUp} up, ${r.relay.relayedDown} down${drops ? `, dropped ${drops}` : ''}${rogue ? `; rogue DHCP: ${rogue}` : ''}`);
     for (const c of r.cabling) if (c.kind !== 'ok') lines.push(`    ${c.port}: ${c.kind}: ${c.detail}`);
   }
   for (const c of [...b.checks, ...b.racks.flatMap((r) => r.checks)]) if (!c.ok) lines.push(`  ✗ ${c.what}: ${c.detail}`);

@@ -27,6 +27,8 @@ export interface DeviceRunInput {
   banks: HashAlg[];
   dir: string;
   dhcpServer: { address: string; port: number };
+  /** Other DHCP servers on its segment that hear its broadcasts (a rack's rogue server). */
+  dhcpAlsoHeardBy?: readonly { address: string; port: number }[] | undefined;
   bindAddress: string;
   httpPort: number;
   /** Trust anchors for https:// URLs (the run's HTTPS CA); none: https:// is refused. */
@@ -52,6 +54,8 @@ export interface DeviceRun {
   tpm: VirtualTpm;
   output: OnieBootOutput | { outcome: 'timed-out'; passes: number };
   rejections: Array<{ url: string; reason: string; detail: string }>;
+  /** The server identifier of each DHCP server it took a lease from, in order, once each. */
+  leasedFrom: string[];
   durationMs: number;
   /** The console's last lines (at most CONSOLE_TAIL_LINES), for a report of a failed device. */
   consoleTail: string[];
@@ -76,7 +80,9 @@ export async function runDevice(input: DeviceRunInput): Promise<DeviceRun> {
   });
   input.provision?.(tpm);
   const rejections: DeviceRun['rejections'] = [];
+  const leasedFrom = new Set<string>();
   const emit = (type: string, message: string, data?: Record<string, unknown>): void => {
+    if (type === 'dhcp.leased' && typeof data?.serverId === 'string') leasedFrom.add(data.serverId);
     bus.emit({ type, device: id, message, ...(data ? { data } : {}) });
   };
 
@@ -88,6 +94,7 @@ export async function runDevice(input: DeviceRunInput): Promise<DeviceRun> {
     verdicts: input.verdicts,
     sandbox,
     dhcpServer: input.dhcpServer,
+    dhcpAlsoHeardBy: input.dhcpAlsoHeardBy,
     bindAddress: input.bindAddress,
     httpPort: input.httpPort,
     httpsCa: input.httpsCa,
@@ -138,7 +145,7 @@ export async function runDevice(input: DeviceRunInput): Promise<DeviceRun> {
   if (input.keepFiles) await writeFile(join(input.dir, 'eventlog.bin'), tpm.eventLog());
   // A fleet's downloads and sandboxes would otherwise pile up until the run ends.
   else await rm(input.dir, { recursive: true, force: true });
-  return { tpm, output, rejections, durationMs, consoleTail };
+  return { tpm, output, rejections, leasedFrom: [...leasedFrom], durationMs, consoleTail };
 }
 
 function describeEmitted(e: OnieBootEmitted): [string, Record<string, unknown>] {

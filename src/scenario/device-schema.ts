@@ -55,6 +55,8 @@ export const expectationSchema = z
     secret: z.enum(['released', 'withheld']).optional(),
     /** The inventory's verdict on the device when it asks through its rack's relay (rack plans only). */
     inventory: z.enum(INVENTORY_VERDICTS).optional(),
+    /** Whether it must have taken a lease from a DHCP server other than the run's (a rack's rogueDhcp). */
+    rogueDhcp: z.boolean().optional(),
     /** Wall-clock budget for this device, from its power-on, e.g. 30s. */
     within: duration.optional(),
   })

@@ -15,6 +15,8 @@ export interface DeviceResult {
   wave?: string;
   /** The inventory's verdict, for a device that asks through a rack's relay. */
   inventory?: { verdict: InventoryVerdict; detail: string };
+  /** Server identifiers of DHCP servers other than the run's that it took a lease from. */
+  rogueDhcp?: string[];
   /** Name of the scenario image that was installed (matched by sha256), if any. */
   installedImage?: string;
   installedUrl?: string;
@@ -78,6 +80,14 @@ export function checkExpectations(expect: DeviceExpectation, r: DeviceResult): E
   if (expect.inventory !== undefined) {
     const got = r.inventory?.verdict ?? 'not-seen';
     checks.push({ what: 'inventory', ok: got === expect.inventory, detail: `expected ${expect.inventory}, inventory said ${got}${r.inventory ? ` (${r.inventory.detail})` : ''}`, reason: `expected ${expect.inventory}, inventory said ${got}` });
+  }
+  if (expect.rogueDhcp !== undefined) {
+    const took = r.rogueDhcp ?? [];
+    checks.push({
+      what: 'rogueDhcp',
+      ok: expect.rogueDhcp === took.length > 0,
+      detail: `expected ${expect.rogueDhcp ? 'a lease from a rogue server' : 'leases from the run\'s server only'}, ${took.length ? `leased from ${took.join(', ')}` : 'leased from the run\'s server only'}`,
+    });
   }
   if (expect.within !== undefined) {
     checks.push({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationSchema, ipv4Schema, macSchema } from './dhcp-schema.js';
+import { dhcpOptionsSchema, durationSchema, ipv4Schema, macSchema } from './dhcp-schema.js';
 import { MAX_POWER_ON_CONCURRENCY } from './concurrency-limit.js';
 
 /**
@@ -57,6 +57,25 @@ export const rackSchema = z
     positions: z.array(positionSchema).min(1),
     /** Devices on the rack's segment that the plan does not hold (an unknown box, cabled in). */
     unplanned: z.array(z.object({ device: z.string().min(1), mgmt: endpointSchema }).strict()).default([]),
+    /**
+     * Fault: a DHCP server nobody planned on the rack's management segment (a vendor's
+     * demo box, a laptop's dnsmasq). It hears the devices' broadcasts directly, not
+     * through the relay, and offers its own addresses and options, `{http}` filled as
+     * for the run's server.
+     */
+    rogueDhcp: z
+      .object({
+        /**
+         * Its server identifier (option 54). ONIE probes and fetches from the server that
+         * leased it, so it is a loopback address: a run sends to nothing else.
+         */
+        address: ipv4Schema.refine((a) => a.startsWith('127.'), 'a loopback address (127.x.y.z): devices probe the server that leased them, and a run sends only to loopback').default('127.0.0.250'),
+        pool: z.object({ start: ipv4Schema, end: ipv4Schema }).strict().default({ start: '192.168.1.100', end: '192.168.1.199' }),
+        subnetMask: ipv4Schema.default('255.255.255.0'),
+        options: dhcpOptionsSchema.default({}),
+      })
+      .strict()
+      .optional(),
     /** Fault: cables crossed at these pairs of switch ports (what the LLDP check must catch). */
     cableSwaps: z.array(z.tuple([endpointSchema, endpointSchema])).default([]),
     /**

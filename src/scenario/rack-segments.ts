@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { EventBus } from '../event-bus.js';
 import { Dhcp4RelayAgent, type Dhcp4RelayStats } from '../net/dhcp4/relay-agent.js';
+import { Dhcp4Server } from '../net/dhcp4/server.js';
 import type { Dhcp4Subnet } from '../net/dhcp4/server-config.js';
 import type { DatagramPeer } from '../net/datagram-port.js';
 import { getOption } from '../protocol/dhcp4/options.js';
@@ -8,6 +9,7 @@ import type { Dhcp4Packet } from '../protocol/dhcp4/packet.js';
 import { decodeRelayAgentInfo, RELAY_AGENT_INFO_OPTION, relayAgentSubOption, RelayAgentSubOptionCode } from '../protocol/dhcp4/relay-agent-info.js';
 import { Inventory, type AdmissionVerdict } from '../rack/inventory.js';
 import type { RackPlan, ResolvedRack } from '../rack/plan.js';
+import { toOptionValues } from './dhcp-schema.js';
 
 /** The DHCP server's subnets for a rack plan: one per rack, its positions' MACs reserved. */
 export function rackSubnets(plan: RackPlan): Dhcp4Subnet[] {
@@ -28,10 +30,12 @@ export interface RackRelayReport {
  * The racks' segments in a run: one real relay agent per rack between its devices and the
  * run's DHCP server (giaddr = the rack's gateway, option 82 = the device's management
  * port and the rack's remote-id), the inventory check the server admits requests by, and
- * each relay's outage windows on the run's clock.
+ * each relay's outage windows on the run's clock; and a rack's rogue DHCP server, which its
+ * devices' broadcasts reach beside the relay.
  */
 export class RackSegments {
   private readonly relays = new Map<string, { rack: ResolvedRack; agent: Dhcp4RelayAgent; address: DatagramPeer }>();
+  private readonly rogues = new Map<string, { server: Dhcp4Server; address: DatagramPeer }>();
   private readonly rackByGateway = new Map<string, string>();
   private readonly inventory: Inventory;
   /**
@@ -51,8 +55,19 @@ export class RackSegments {
     for (const r of plan.racks) this.rackByGateway.set(r.gateway, r.spec.name);
   }
 
-  /** `macOf` gives each placed device's own MAC: what its relay port hears it by. */
-  static async start(plan: RackPlan, server: DatagramPeer, bind: string, macOf: (id: string) => string, clock: Clock, bus: EventBus): Promise<RackSegments> {
+  /**
+   * `macOf` gives each placed device's own MAC: what its relay port hears it by; `fill`
+   * puts the run's HTTP address into a rogue server's `{http}` options.
+   */
+  static async start(
+    plan: RackPlan,
+    server: DatagramPeer,
+    bind: string,
+    macOf: (id: string) => string,
+    fill: (text: string) => string,
+    clock: Clock,
+    bus: EventBus,
+  ): Promise<RackSegments> {
     const segments = new RackSegments(plan, clock, bus);
     // The relay port a frame arrives on is where the device physically is: its placement.
     const circuitOf = new Map<string, string>();
@@ -79,6 +94,7 @@ export class RackSegments {
         const address = await agent.start();
         segments.relays.set(rack.spec.name, { rack, agent, address });
         segments.scheduleOutages(rack, agent);
+        if (rack.spec.rogueDhcp) segments.rogues.set(rack.spec.name, await startRogue(rack, rack.spec.rogueDhcp, bind, fill, bus));
       }
     } catch (e) {
       await segments.stop();
@@ -91,6 +107,13 @@ export class RackSegments {
   relayFor(deviceId: string): DatagramPeer | undefined {
     const where = this.plan.placement.get(deviceId);
     return where ? this.relays.get(where.rack)?.address : undefined;
+  }
+
+  /** Who else hears a device's DHCP broadcasts on its segment: its rack's rogue server, if any. */
+  segmentPeersFor(deviceId: string): DatagramPeer[] {
+    const where = this.plan.placement.get(deviceId);
+    const rogue = where ? this.rogues.get(where.rack) : undefined;
+    return rogue ? [rogue.address] : [];
   }
 
   /** The server's admission hook: requests relayed from a rack meet the inventory. */
@@ -114,6 +137,7 @@ export class RackSegments {
   async stop(): Promise<void> {
     for (const t of this.timers) this.clock.clearTimeout(t);
     for (const r of this.relays.values()) await r.agent.stop().catch(() => undefined);
+    for (const r of this.rogues.values()) await r.server.stop().catch(() => undefined);
   }
 
   private scheduleOutages(rack: ResolvedRack, agent: Dhcp4RelayAgent): void {
@@ -133,6 +157,39 @@ export class RackSegments {
       );
     }
   }
+}
+
+type RogueSpec = NonNullable<ResolvedRack['spec']['rogueDhcp']>;
+
+/**
+ * A rack's rogue server: a plain DHCP server with its own pool and options, answering
+ * whoever broadcasts on the segment. Its offers and ACKs are fault lines on the bus, not
+ * the run's DHCP traffic, so the server's counts stay the run's own.
+ */
+async function startRogue(rack: ResolvedRack, spec: RogueSpec, bind: string, fill: (text: string) => string, bus: EventBus): Promise<{ server: Dhcp4Server; address: DatagramPeer }> {
+  const name = rack.spec.name;
+  const server = new Dhcp4Server(
+    {
+      bind: { address: bind, port: 0 },
+      serverId: spec.address,
+      replyTo: 'source',
+      pool: { ...spec.pool, subnetMask: spec.subnetMask, leaseSeconds: 3600 },
+      options: toOptionValues(spec.options, fill),
+    },
+    {
+      onEvent: (e) => {
+        if (e.type !== 'dhcp.offer' && e.type !== 'dhcp.ack') return;
+        bus.emit({
+          type: 'fault.rogue-dhcp',
+          message: `rogue DHCP ${spec.address} on ${name}: ${e.type.slice(5).toUpperCase()} ${e.address ?? ''} to ${e.mac ?? '?'}`,
+          data: { rack: name, server: spec.address, ...e },
+        });
+      },
+    },
+  );
+  const address = await server.start();
+  bus.emit({ type: 'fault.rogue-dhcp', message: `rogue DHCP ${spec.address} on ${name}'s segment (fault), pool ${spec.pool.start}-${spec.pool.end}`, data: { rack: name, server: spec.address } });
+  return { server, address };
 }
 
 /** Option 82's circuit-id, as text, from a relayed request. */

@@ -35,6 +35,8 @@ export interface RackReport {
   /** Inventory verdicts by name, with how many devices got each. */
   inventory: Record<string, number>;
   relay: { relayedUp: number; relayedDown: number; dropped: Record<string, number> };
+  /** Servers other than the run's that leased the rack's devices (a rogue on its segment): server id → devices. */
+  rogueDhcp: Record<string, number>;
   cabling: CablingLine[];
   checks: ExpectationCheck[];
 }
@@ -162,6 +164,8 @@ function rackReports(racks: readonly RackSpec[], plan: RackPlan, findings: reado
       const v = r.inventory?.verdict ?? (r.outcome === 'not-started' ? 'not-started' : 'not-seen');
       inventory[v] = (inventory[v] ?? 0) + 1;
     }
+    const rogueDhcp: Record<string, number> = {};
+    for (const r of mine) for (const server of r.rogueDhcp ?? []) rogueDhcp[server] = (rogueDhcp[server] ?? 0) + 1;
     const cabling = findings.filter((f) => rackOfDevice.get(f.expected.systemName ?? '') === spec.name).map(cablingLine);
     const checks = cabling.map((c): ExpectationCheck => {
       const want = spec.expect.cabling[c.port] ?? 'ok';
@@ -175,6 +179,7 @@ function rackReports(racks: readonly RackSpec[], plan: RackPlan, findings: reado
       installed: mine.filter((r) => r.outcome === 'installed').length,
       inventory,
       relay: { relayedUp: relay?.relayedUp ?? 0, relayedDown: relay?.relayedDown ?? 0, dropped: { ...(relay?.dropped ?? {}) } },
+      rogueDhcp,
       cabling,
       checks,
     };

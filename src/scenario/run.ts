@@ -211,7 +211,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     const dhcpAddr = await dhcp.start();
     servers.push(dhcp);
     if (plan) {
-      segments = await RackSegments.start(plan, dhcpAddr, s.bind, (id) => placedIdentity(id).mac, clock, bus);
+      segments = await RackSegments.start(plan, dhcpAddr, s.bind, (id) => placedIdentity(id).mac, fill, clock, bus);
       servers.push(segments);
       bus.emit({ type: 'run.racks', message: `racks: ${plan.racks.map((r) => `${r.spec.name} (${r.subnet}, ${r.spec.positions.length} positions, relay giaddr ${r.gateway})`).join(', ')}` });
     }
@@ -286,6 +286,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
           banks: d.tpm.banks,
           dir,
           dhcpServer: segments?.relayFor(d.id) ?? dhcpAddr,
+          dhcpAlsoHeardBy: segments?.segmentPeersFor(d.id),
           bindAddress: s.bind,
           httpPort: httpAddr.port,
           httpsCa: https ? [https.ca.certPem] : undefined,
@@ -313,6 +314,8 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
             ? { installedUrl: out.installed.url, installedImage: bySha.get(out.installed.sha256) ?? 'unknown' }
             : {}),
           ...('haltReason' in out && out.haltReason !== undefined ? { haltReason: out.haltReason } : {}),
+          // The run's own server identifies as s.bind; any other lease came from a stranger.
+          ...(run.leasedFrom.some((id) => id !== s.bind) ? { rogueDhcp: run.leasedFrom.filter((id) => id !== s.bind) } : {}),
           ...placementFields(d.id, wave, identity.mac),
         };
         if (goldenValues) {

@@ -62,6 +62,28 @@ describe('bring-up scenarios: racks behind real relays, inventory, cabling, wave
     expect(report.devices.every((d) => d.outcome === 'installed' && d.passes >= 2)).toBe(true);
   });
 
+  it('rogue-dhcp: a rogue server on r2\'s segment answers first; r2 takes its lease, refuses its installer, and the rollout halts', async () => {
+    const { report, events } = await runShipped('rogue-dhcp');
+    expect(report.ok).toBe(true);
+    expect(Object.fromEntries(report.devices.map((d) => [d.id, [d.outcome, d.rogueDhcp ?? []]]))).toEqual({
+      'leaf-01': ['installed', []],
+      'leaf-02': ['installed', []],
+      'leaf-03': ['gave-up', ['127.0.0.250']],
+      'leaf-04': ['gave-up', ['127.0.0.250']],
+    });
+    const b = report.bringUp!;
+    expect(b.halted).toMatchObject({ wave: 'batch' });
+    expect(b.racks.map((r) => [r.name, r.rogueDhcp])).toEqual([['r1', {}], ['r2', { '127.0.0.250': 2 }]]);
+    // r2's switches asked through the relay as well: the run's server offered, and dropped
+    // its offer when their REQUEST named the rogue (RFC 2131 §4.3.2), so it handed out no address.
+    const r2Acks = events.filter((e) => e.type === 'dhcp.ack' && /52:54:00:40:00:0[34]/.test(e.message));
+    expect(r2Acks).toEqual([]);
+    expect(events.some((e) => e.type === 'dhcp.offer' && /52:54:00:40:00:03/.test(e.message))).toBe(true);
+    expect(events.some((e) => e.type === 'dhcp.request' && /52:54:00:40:00:03/.test(e.message))).toBe(true);
+    // Nothing from the rogue was run: every r2 candidate it pointed at was refused by db.
+    expect(report.devices.filter((d) => d.rack === 'r2').flatMap((d) => d.rejections.map((r) => r.url))).toSatisfy((urls: string[]) => urls.length === 4 && urls.every((u) => u.endsWith('/rogue-nos.bin')));
+  });
+
   it('a rollout whose expectation disagrees with what happened fails the run and says so', async () => {
     const loaded = await loadScenario(join(repo, 'scenarios', 'rack-bringup.yaml'));
     loaded.scenario.rollout!.expect = {};

@@ -46,6 +46,14 @@ describe('parseScenario', () => {
     expect(e.message).toMatch(/^x\.yaml:5: servers\.dhcp\.pool\.end: expected a dotted IPv4 address/);
   });
 
+  it("fills a rack's rogue DHCP server from defaults, and refuses one that is not on loopback", () => {
+    const rack = (rogue: string) => `${minimal}racks:\n  - name: r1\n    subnet: 10.9.0.0/24\n    rogueDhcp: ${rogue}\n    positions:\n      - { position: U1, device: sw1, mgmt: "m:1" }\n`;
+    expect(parseScenario(rack('{}')).racks[0]!.rogueDhcp).toEqual({ address: '127.0.0.250', pool: { start: '192.168.1.100', end: '192.168.1.199' }, subnetMask: '255.255.255.0', options: {} });
+    const e = failure(rack('{ address: 192.0.2.1 }'));
+    expect(e.path).toBe('racks.0.rogueDhcp.address');
+    expect(e.message).toMatch(/a loopback address \(127\.x\.y\.z\)/);
+  });
+
   it('rejects unknown keys instead of ignoring a typo', () => {
     const e = failure(minimal.replace('    publish: [nos.bin]', '    publsh: [nos.bin]'));
     expect(e.path).toBe('images.0');

@@ -45,6 +45,8 @@ export interface OnieDeviceDeps {
   sandbox: SandboxLayout;
   /** The DHCP server the device's requests go to (a unicast stand-in for broadcast on loopback). */
   dhcpServer: { address: string; port: number };
+  /** Other DHCP servers on the device's segment, which hear its broadcasts too (a rogue one). */
+  dhcpAlsoHeardBy?: readonly { address: string; port: number }[] | undefined;
   /** Local address the device's sockets bind to. */
   bindAddress: string;
   /** Port that ONIE's inexact HTTP method probes and fetches from (80 on a real network). */
@@ -96,6 +98,7 @@ export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
     const options = kind === 'networking' ? withRequestList(onieDhcpClientOptions(d.identity), NETWORKING_REQUEST_LIST) : onieDhcpClientOptions(d.identity);
     const l = await acquireLease({
       server: d.dhcpServer,
+      ...(d.dhcpAlsoHeardBy?.length ? { alsoHeardBy: d.dhcpAlsoHeardBy } : {}),
       bind: { address: d.bindAddress, port: 0 },
       mac: d.identity.mac,
       options,

@@ -20,6 +20,11 @@ const LIMITED_BROADCAST = '255.255.255.255';
 export interface Dhcp4ClientOptions {
   /** Where DISCOVER and REQUEST go: 255.255.255.255:67 on a real link, the server's address on loopback. */
   server: { address: string; port: number };
+  /**
+   * Other listeners on the client's broadcast segment (a DHCP server cabled in beside the
+   * relay): on loopback a broadcast is a unicast to `server` and to each of these.
+   */
+  alsoHeardBy?: readonly { address: string; port: number }[];
   /** Default 127.0.0.1:0. */
   bind?: { address: string; port: number };
   mac: string;
@@ -99,7 +104,9 @@ export async function acquireLease(o: Dhcp4ClientOptions): Promise<Dhcp4Lease> {
       dhcp4Request({ xid, chaddr, broadcast: o.broadcastFlag ?? onLink, options: [messageTypeOption(type), ...extra, ...identity] });
     const send = async (p: Dhcp4Packet): Promise<void> => {
       o.onEvent?.({ type: 'dhcp.client.send', message: describe(p), xid });
-      await port.send(encodeDhcp4(p), o.server.address, o.server.port);
+      const bytes = encodeDhcp4(p);
+      await port.send(bytes, o.server.address, o.server.port);
+      for (const peer of o.alsoHeardBy ?? []) await port.send(bytes, peer.address, peer.port);
     };
 
     let offer: Dhcp4Packet | undefined;
