@@ -186,8 +186,10 @@ async function runInstallerOnce(opts: RunInstallerOptions): Promise<InstallerRes
       child.write('\n');
       return;
     }
-    // Hold back what could be the start of a marker split across reads.
-    const keep = Math.min(unscanned.length, marker.length - 1);
+    // Hold back only a tail that could be the start of a marker split across reads: a
+    // line the installer printed is passed on as soon as it arrives, not when more follows.
+    let keep = Math.min(unscanned.length, marker.length - 1);
+    while (keep > 0 && !marker.startsWith(unscanned.slice(unscanned.length - keep))) keep--;
     deliver(unscanned.slice(0, unscanned.length - keep));
     unscanned = unscanned.slice(unscanned.length - keep);
   });

@@ -250,6 +250,18 @@ describe('installer sandbox', () => {
     await expect(runInstaller({ sandbox: sb, execUrl: 'http://x/i', discoVars: {}, signal: ac.signal })).rejects.toThrow('power off');
   });
 
+  it('passes each line on as it is printed, not when more output follows (a power cut waits on one)', async () => {
+    await writeFile(sb.installerPath, '#!/bin/sh\necho "part 1 written"\nsleep 100\n');
+    const ac = new AbortController();
+    const seen = new Promise<string>((resolve) => {
+      const run = runInstaller({ sandbox: sb, execUrl: 'http://x/i', discoVars: {}, signal: ac.signal, onLine: (l) => resolve(l) });
+      run.catch(() => undefined);
+    });
+    const first = await Promise.race([seen, new Promise<string>((r) => setTimeout(() => r('nothing within 5 s'), 5000))]);
+    ac.abort(new Error('done'));
+    expect(first).toBe('part 1 written');
+  });
+
   it('reports the loader of a UEFI identity', async () => {
     const uefi = await prepareSandbox(join(dir, 'kvm'), kvmIdentity);
     const out = await run(join(uefi.root, 'bin/onie-sysinfo'), ['-l', '-e'], { env: { PATH: '/usr/bin:/bin', ONIE_SYSROOT: uefi.root } });
