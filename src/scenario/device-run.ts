@@ -6,7 +6,7 @@ import type { Clock } from '../clock.js';
 import type { EventBus } from '../event-bus.js';
 import type { Random } from '../random.js';
 import type { DeviceIdentity } from '../device/identity.js';
-import { prepareSandbox } from '../device/installer-sandbox.js';
+import { prepareSandbox, readNosMode } from '../device/installer-sandbox.js';
 import { onieBootMachine, type OnieBootEmitted, type OnieBootOutput } from '../device/onie/boot-machine.js';
 import type { HashAlg } from '../protocol/tcg/hash-alg.js';
 import type { SignedReferenceList } from '../trust/reference-list.js';
@@ -41,6 +41,8 @@ export interface DeviceRunInput {
   passDelayMs: number;
   installerTimeoutMs: number;
   referenceList?: SignedReferenceList | undefined;
+  /** Fault: the power is cut once during the install, and restored `off` ms later. */
+  powerLoss?: PowerLoss | undefined;
   /** Called with the device's TPM before power-on: provisioning (e.g. sealing a secret to it). */
   provision?: ((tpm: VirtualTpm) => void) | undefined;
   /** Wall-clock limit for the whole boot. */
@@ -54,6 +56,8 @@ export interface DeviceRun {
   tpm: VirtualTpm;
   output: OnieBootOutput | { outcome: 'timed-out'; passes: number };
   rejections: Array<{ url: string; reason: string; detail: string }>;
+  /** Times the power was cut and came back (faults.powerLoss). */
+  powerLosses: number;
   /** The server identifier of each DHCP server it took a lease from, in order, once each. */
   leasedFrom: string[];
   durationMs: number;
@@ -81,62 +85,104 @@ export async function runDevice(input: DeviceRunInput): Promise<DeviceRun> {
   input.provision?.(tpm);
   const rejections: DeviceRun['rejections'] = [];
   const leasedFrom = new Set<string>();
+  /** What a pending power cut watches the device's events for. */
+  let onDeviceEvent: ((type: string, message: string) => void) | undefined;
   const emit = (type: string, message: string, data?: Record<string, unknown>): void => {
     if (type === 'dhcp.leased' && typeof data?.serverId === 'string') leasedFrom.add(data.serverId);
+    onDeviceEvent?.(type, message);
     bus.emit({ type, device: id, message, ...(data ? { data } : {}) });
   };
 
   const http = deviceHttpAgent(input.httpsCa ? { ca: input.httpsCa } : {});
-  const effects = onieEffects({
-    identity: input.identity,
-    tpm,
-    trust: input.trust,
-    verdicts: input.verdicts,
-    sandbox,
-    dhcpServer: input.dhcpServer,
-    dhcpAlsoHeardBy: input.dhcpAlsoHeardBy,
-    bindAddress: input.bindAddress,
-    httpPort: input.httpPort,
-    httpsCa: input.httpsCa,
-    tftpPort: input.tftpPort,
-    clock: input.clock,
-    http,
-    random: input.random,
-    installerTimeoutMs: input.installerTimeoutMs,
-    referenceList: input.referenceList,
-    emit,
-    console: (line) => {
-      consoleLog?.write(`${line}\n`);
-      if (consoleTail.push(line) > CONSOLE_TAIL_LINES) consoleTail.shift();
-    },
-  });
-
-  const actor = createActor(onieBootMachine, {
-    input: { effects, maxPasses: input.maxPasses, passDelayMs: input.passDelayMs },
-    clock: input.clock,
-  });
-  actor.on('*', (e: OnieBootEmitted) => {
-    if (e.type === 'image.rejected') rejections.push({ url: e.candidate.url, reason: e.reason, detail: e.detail });
-    const [message, data] = describeEmitted(e);
-    emit(e.type, message, data);
-  });
+  const deviceConsole = (line: string): void => {
+    consoleLog?.write(`${line}\n`);
+    if (consoleTail.push(line) > CONSOLE_TAIL_LINES) consoleTail.shift();
+  };
+  /** One power-on: a fresh ONIE (its state lives in RAM) over the same disk, grubenv and TPM. */
+  const boot = () => {
+    const effects = onieEffects({
+      identity: input.identity,
+      tpm,
+      trust: input.trust,
+      verdicts: input.verdicts,
+      sandbox,
+      dhcpServer: input.dhcpServer,
+      dhcpAlsoHeardBy: input.dhcpAlsoHeardBy,
+      bindAddress: input.bindAddress,
+      httpPort: input.httpPort,
+      httpsCa: input.httpsCa,
+      tftpPort: input.tftpPort,
+      clock: input.clock,
+      http,
+      random: input.random,
+      installerTimeoutMs: input.installerTimeoutMs,
+      referenceList: input.referenceList,
+      emit,
+      console: deviceConsole,
+    });
+    const actor = createActor(onieBootMachine, {
+      input: { effects, maxPasses: input.maxPasses, passDelayMs: input.passDelayMs },
+      clock: input.clock,
+    });
+    actor.on('*', (e: OnieBootEmitted) => {
+      if (e.type === 'image.rejected') rejections.push({ url: e.candidate.url, reason: e.reason, detail: e.detail });
+      const [message, data] = describeEmitted(e);
+      emit(e.type, message, data);
+    });
+    return actor;
+  };
 
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'timed-out'>((resolve) => {
     timer = setTimeout(() => resolve('timed-out'), input.deadlineMs);
   });
-  actor.start();
-  emit('device.power-on', `power on (${input.identity.serial}, ${input.identity.mac})`);
-  actor.send({ type: 'power.on' });
-  let output: DeviceRun['output'];
+  const loss = input.powerLoss;
+  let powerLosses = 0;
+  let output: DeviceRun['output'] | undefined;
   try {
-    const done = await Promise.race([toPromise(actor), deadline]);
-    output = done === 'timed-out' ? { outcome: 'timed-out', passes: actor.getSnapshot().context.pass } : done;
+    while (output === undefined) {
+      const actor = boot();
+      // The power cut (faults.powerLoss) comes once, during the first install it meets.
+      const cut = loss && powerLosses === 0 ? powerCut(loss, input.clock, (watch) => (onDeviceEvent = watch)) : undefined;
+      actor.start();
+      emit('device.power-on', `power on (${input.identity.serial}, ${input.identity.mac})`);
+      actor.send({ type: 'power.on' });
+      try {
+        const done = await Promise.race([toPromise(actor), deadline, ...(cut ? [cut.promise] : [])]);
+        if (done === 'power-cut') {
+          powerLosses += 1;
+          // Cutting the power stops ONIE where it is: the installer dies mid-write.
+          actor.stop();
+          emit('fault.power-loss', `power lost during the install (${cut!.why}); back in ${loss!.off} ms`, { why: cut!.why });
+          deviceConsole(`bootlab: power lost (${cut!.why})`);
+          if ((await Promise.race([sleep(input.clock, loss!.off), deadline])) === 'timed-out') {
+            output = { outcome: 'timed-out', passes: actor.getSnapshot().context.pass };
+          }
+          // A power cycle: PCRs and the event log start over; disk and grubenv keep what was written.
+          tpm.reset();
+          if (output === undefined && (await readNosMode(sandbox))) {
+            // The installer had set onie-nos-mode before the cut: the boot loader now starts the NOS.
+            const { image, verdict, pass } = actor.getSnapshot().context;
+            emit('device.power-on', `power on (${input.identity.serial}, ${input.identity.mac}): NOS mode set before the power loss, booting the NOS`);
+            output = {
+              outcome: 'installed',
+              passes: pass,
+              ...(image ? { installed: { url: image.candidate.url, method: image.candidate.method, signer: verdict?.ok ? verdict.signer.subject : '', sha256: image.digest.fileSha256.toString('hex') } } : {}),
+            };
+          }
+          continue;
+        }
+        output = done === 'timed-out' ? { outcome: 'timed-out', passes: actor.getSnapshot().context.pass } : done;
+      } finally {
+        cut?.cancel();
+        onDeviceEvent = undefined;
+        // Stopping the actor aborts whatever effect is still running (download, installer).
+        actor.stop();
+      }
+    }
   } finally {
     clearTimeout(timer);
-    // Stopping the actor aborts whatever effect is still running (download, installer).
-    actor.stop();
     await http.destroy().catch(() => undefined);
     if (consoleLog) await new Promise<void>((resolve) => consoleLog.end(resolve));
   }
@@ -145,7 +191,50 @@ export async function runDevice(input: DeviceRunInput): Promise<DeviceRun> {
   if (input.keepFiles) await writeFile(join(input.dir, 'eventlog.bin'), tpm.eventLog());
   // A fleet's downloads and sandboxes would otherwise pile up until the run ends.
   else await rm(input.dir, { recursive: true, force: true });
-  return { tpm, output, rejections, leasedFrom: [...leasedFrom], durationMs, consoleTail };
+  return { tpm, output, rejections, leasedFrom: [...leasedFrom], powerLosses, durationMs, consoleTail };
+}
+
+export interface PowerLoss {
+  /** Cut when the installer prints a line holding this. */
+  atLine?: string | undefined;
+  /** Cut this long (run clock) after the installer starts. */
+  afterMs?: number | undefined;
+  off: number;
+}
+
+/**
+ * A pending power cut: resolves 'power-cut' when the installer prints `atLine` or `afterMs`
+ * after it starts. `watch` installs the device-event listener it needs.
+ */
+function powerCut(loss: PowerLoss, clock: Clock, watch: (listener: (type: string, message: string) => void) => void) {
+  let fire: (() => void) | undefined;
+  let why = '';
+  let armed: unknown;
+  const promise = new Promise<'power-cut'>((resolve) => {
+    fire = () => resolve('power-cut');
+  });
+  const cut = (reason: string): void => {
+    if (why) return;
+    why = reason;
+    fire!();
+  };
+  watch((type, message) => {
+    if (type === 'installer.started' && loss.afterMs !== undefined && armed === undefined) armed = clock.setTimeout(() => cut(`${loss.afterMs} ms into the install`), loss.afterMs);
+    if (type === 'installer.output' && loss.atLine !== undefined && message.includes(loss.atLine)) cut(`the installer printed "${loss.atLine}"`);
+  });
+  return {
+    promise,
+    get why() {
+      return why;
+    },
+    cancel: () => {
+      if (armed !== undefined) clock.clearTimeout(armed);
+    },
+  };
+}
+
+function sleep(clock: Clock, ms: number): Promise<'slept'> {
+  return new Promise((resolve) => clock.setTimeout(() => resolve('slept'), ms));
 }
 
 function describeEmitted(e: OnieBootEmitted): [string, Record<string, unknown>] {

@@ -57,6 +57,8 @@ export const expectationSchema = z
     inventory: z.enum(INVENTORY_VERDICTS).optional(),
     /** Whether it must have taken a lease from a DHCP server other than the run's (a rack's rogueDhcp). */
     rogueDhcp: z.boolean().optional(),
+    /** Times its power was cut and came back during the run (faults.powerLoss). */
+    powerLosses: z.number().int().nonnegative().optional(),
     /** Wall-clock budget for this device, from its power-on, e.g. 30s. */
     within: duration.optional(),
   })
@@ -79,6 +81,28 @@ const tpmSchema = z
   .default({ ak: 'ecc', ek: 'ecc', banks: ['sha1', 'sha256'] });
 
 /**
+ * Faults that happen to the device itself, as scenario data. `powerLoss`: the power is cut
+ * once while its installer runs (when the installer prints a line holding `atLine`, or
+ * `after` that long into the install, whichever comes first) and comes back `off` later;
+ * ONIE's sticky install mode must bring it back to discovery and a new install.
+ */
+export const deviceFaultsSchema = z
+  .object({
+    powerLoss: z
+      .object({
+        during: z.literal('install').default('install'),
+        atLine: z.string().min(1).optional(),
+        after: duration.optional(),
+        /** How long it stays without power. */
+        off: duration.default(5000),
+      })
+      .strict()
+      .refine((p) => p.atLine !== undefined || p.after !== undefined, 'say when the power goes: atLine (a line the installer prints) or after (time into the install)')
+      .optional(),
+  })
+  .strict();
+
+/**
  * One entry of `devices`: a device, or with `count` a template of that many devices whose
  * id and identity are patterns. Every device of an entry shares its platform, TPM, trust
  * and expectations.
@@ -97,10 +121,12 @@ export const deviceEntrySchema = z
     tpm: tpmSchema,
     /** Changes to the scenario's trust store for these devices (e.g. another db or dbx). */
     trust: trustOverrideSchema.describe("changes to the scenario's trust store for these devices, field by field").optional(),
+    faults: deviceFaultsSchema.optional(),
     expect: expectationSchema,
   })
   .strict();
 
+export type DeviceFaults = z.output<typeof deviceFaultsSchema>;
 export type DeviceEntry = z.output<typeof deviceEntrySchema>;
 export type DeviceIdentitySpec = z.output<typeof identitySchema>;
 export type DeviceExpectation = z.output<typeof expectationSchema>;

@@ -15,6 +15,8 @@ export interface DeviceResult {
   wave?: string;
   /** The inventory's verdict, for a device that asks through a rack's relay. */
   inventory?: { verdict: InventoryVerdict; detail: string };
+  /** Times its power was cut and came back during the run. */
+  powerLosses?: number;
   /** Server identifiers of DHCP servers other than the run's that it took a lease from. */
   rogueDhcp?: string[];
   /** Name of the scenario image that was installed (matched by sha256), if any. */
@@ -80,6 +82,10 @@ export function checkExpectations(expect: DeviceExpectation, r: DeviceResult): E
   if (expect.inventory !== undefined) {
     const got = r.inventory?.verdict ?? 'not-seen';
     checks.push({ what: 'inventory', ok: got === expect.inventory, detail: `expected ${expect.inventory}, inventory said ${got}${r.inventory ? ` (${r.inventory.detail})` : ''}`, reason: `expected ${expect.inventory}, inventory said ${got}` });
+  }
+  if (expect.powerLosses !== undefined) {
+    const got = r.powerLosses ?? 0;
+    checks.push({ what: 'powerLosses', ok: got === expect.powerLosses, detail: `expected ${expect.powerLosses}, power cut ${got} time${got === 1 ? '' : 's'}` });
   }
   if (expect.rogueDhcp !== undefined) {
     const took = r.rogueDhcp ?? [];

@@ -296,6 +296,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
           maxPasses: s.onie.maxPasses,
           passDelayMs: s.onie.passDelay,
           installerTimeoutMs: s.onie.installerTimeout,
+          powerLoss: d.faults?.powerLoss && { atLine: d.faults.powerLoss.atLine, afterMs: d.faults.powerLoss.after, off: d.faults.powerLoss.off },
           referenceList,
           deadlineMs: d.expect.within ?? opts.defaultDeadlineMs ?? 600_000,
           keepFiles: keep,
@@ -310,6 +311,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
           rejections: run.rejections,
           passes: out.passes,
           durationMs: run.durationMs,
+          ...(run.powerLosses ? { powerLosses: run.powerLosses } : {}),
           ...('installed' in out && out.installed
             ? { installedUrl: out.installed.url, installedImage: bySha.get(out.installed.sha256) ?? 'unknown' }
             : {}),

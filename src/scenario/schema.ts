@@ -180,6 +180,8 @@ export interface ScenarioDevice {
   identity: DeviceIdentitySpec;
   tpm: DeviceEntry['tpm'];
   expect: DeviceExpectation;
+  /** Faults that happen to the device itself (its entry's). */
+  faults?: DeviceEntry['faults'];
   /** The device's trust store: the scenario's with its entry's overrides. */
   trust: TrustSpec;
   /** The fields of `trust` its entry overrides (shared by the entry's devices). */

@@ -17,7 +17,7 @@ import type { TrustStore } from '../../trust/trust-store.js';
 import { listedStage, verifyReferenceList, type ReferenceList, type SignedReferenceList } from '../../trust/reference-list.js';
 import type { VirtualTpm } from '../../trust/vtpm.js';
 import type { DeviceIdentity } from '../identity.js';
-import { onieInstallerVariables, runInstaller, type SandboxLayout } from '../installer-sandbox.js';
+import { onieInstallerVariables, readNosMode, runInstaller, type SandboxLayout } from '../installer-sandbox.js';
 import type { OnieBootEffects } from './boot-machine.js';
 import { onieDhcpClientOptions } from './dhcp-client-options.js';
 import { onieDiscoVars } from './disco-vars.js';
@@ -149,6 +149,9 @@ export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
           d.emit('reference-list.refused', `reference list refused: ${v.reason}: ${v.detail}`, { reason: v.reason });
         }
       }
+      // boot-mode.sh: until a NOS installer declares itself (onie-nos-mode -s), every boot
+      // is an install-mode boot: a switch whose install was cut short starts discovery again.
+      if (!(await readNosMode(d.sandbox))) d.console('NOTICE: ONIE started in NOS install mode. Install mode persists until a NOS installer runs successfully.');
       d.emit('device.booted', 'firmware and ONIE stages measured');
     },
 
@@ -271,6 +274,7 @@ export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
     async handoff(image, vars, signal) {
       measure(installerConfigMeasurement(onieInstallerVariables(image.candidate.url, vars)));
       d.console(`ONIE: Executing installer: ${image.candidate.url}`);
+      d.emit('installer.started', `executing installer ${image.candidate.url}`, { url: image.candidate.url });
       const result = await runInstaller({
         sandbox: d.sandbox,
         execUrl: image.candidate.url,
