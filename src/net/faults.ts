@@ -110,3 +110,24 @@ export function describeFaults(plan: FaultPlan): string {
   ].filter(Boolean);
   return parts.length ? `${parts.join(', ')}${plan.direction && plan.direction !== 'both' ? ` (${plan.direction} only)` : ''}` : 'none';
 }
+
+/** A service's power switch for outage windows: while `down`, its sockets hear and say nothing. */
+export class OutageSwitch {
+  down = false;
+  /** Datagrams lost to the outages so far (both directions). */
+  dropped = 0;
+
+  /** Wraps a port factory: every port it opens goes silent while the switch is down. */
+  ports(open: DatagramPortFactory): DatagramPortFactory {
+    return async (bind) => {
+      const port = await open(bind);
+      const silent = (): boolean => this.down && ++this.dropped > 0;
+      return wrap(
+        port,
+        'both',
+        async (deliver) => (silent() ? undefined : deliver()),
+        (deliver) => (silent() ? undefined : deliver()),
+      );
+    };
+  }
+}

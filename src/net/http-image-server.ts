@@ -74,6 +74,8 @@ const STATUS_LINE: Record<number, string> = { 400: 'Bad Request', 408: 'Request 
  */
 export class HttpImageServer {
   private server: HttpServer | undefined;
+  private suspended = false;
+  private boundPort = 0;
   private realRoot: string | undefined;
   private readonly limits: HttpLimits;
   private readonly budget: ConnectionBudget<Socket>;
@@ -148,24 +150,41 @@ export class HttpImageServer {
       socket.destroy();
     });
     this.server = server;
-    await new Promise<void>((ok, fail) => {
-      server.once('error', fail);
-      // An IPv6 listener takes IPv6 only, so it can share its port with an IPv4 one (serve --bind6).
-      server.listen({ port: this.config.bind.port, host: this.config.bind.address, ipv6Only: isIPv6(this.config.bind.address) }, () => {
-        server.off('error', fail);
-        ok();
-      });
-    });
+    await listenOn(server, this.config.bind.address, this.config.bind.port);
     // After listen, an error is an accept that failed (EMFILE at the file limit): counted, never fatal.
     server.on('error', (e: NodeJS.ErrnoException) => this.connectionEvent({ type: 'http.dropped', reason: 'accept', remote: '', detail: e.code ?? e.message }));
     const addr = server.address() as AddressInfo;
+    this.boundPort = addr.port;
     return { address: addr.address, port: addr.port };
+  }
+
+  /**
+   * Fault: the server goes away until resume(): the listener closes (connections are
+   * refused) and every open connection is reset, as when the process dies.
+   */
+  async suspend(): Promise<void> {
+    const server = this.server;
+    if (!server || this.suspended) return;
+    this.suspended = true;
+    const closed = new Promise<void>((ok) => server.close(() => ok()));
+    server.closeAllConnections();
+    for (const socket of this.sockets.values()) socket.destroy();
+    await closed;
+  }
+
+  /** Listens again on the port it had (a restarted server keeps its address). */
+  async resume(): Promise<void> {
+    const server = this.server;
+    if (!server || !this.suspended) return;
+    await listenOn(server, this.config.bind.address, this.boundPort);
+    this.suspended = false;
   }
 
   async stop(): Promise<void> {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
+    // A suspended server's listener is already closed; close() then only reports that.
     const closed = new Promise<void>((ok) => server.close(() => ok()));
     // Keep-alive, in-flight downloads and lingering sockets would otherwise hold close() open.
     server.closeAllConnections();
@@ -383,4 +402,16 @@ function onieHeadersOf(req: IncomingMessage): Record<string, string> {
     if (/^onie-/i.test(name)) out[name] = raw[i + 1]!;
   }
   return out;
+}
+
+/** Listens, or rejects with the listen error (EADDRINUSE, EACCES) instead of emitting it. */
+function listenOn(server: HttpServer, host: string, port: number): Promise<void> {
+  return new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    // An IPv6 listener takes IPv6 only, so it can share its port with an IPv4 one (serve --bind6).
+    server.listen({ port, host, ipv6Only: isIPv6(host) }, () => {
+      server.off('error', fail);
+      ok();
+    });
+  });
 }

@@ -20,6 +20,12 @@ export const faultsSchema = z
   })
   .strict();
 
+/** A window of the run's clock from its start: `{ from: 0s, for: 30s }`. */
+export const outageWindowSchema = z.object({ from: durationSchema.default(0), for: durationSchema }).strict();
+/** Fault: the service is down (answers nothing) in these windows. */
+export const outagesSchema = z.array(outageWindowSchema).default([]);
+export type OutageWindow = z.output<typeof outageWindowSchema>;
+
 export type FaultsSpec = z.output<typeof faultsSchema>;
 
 export function toFaultPlan(f: FaultsSpec): FaultPlan {

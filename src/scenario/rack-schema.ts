@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { dhcpOptionsSchema, durationSchema, ipv4Schema, macSchema } from './dhcp-schema.js';
+import { dhcpOptionsSchema, ipv4Schema, macSchema } from './dhcp-schema.js';
 import { MAX_POWER_ON_CONCURRENCY } from './concurrency-limit.js';
+import { outagesSchema } from './faults-schema.js';
 
 /**
  * The rack plan and the rollout: racks behind DHCP relays, what the inventory says sits at
@@ -35,8 +36,6 @@ const positionSchema = z
   })
   .strict();
 
-/** A window of the run's clock from its start: `{ from: 0s, for: 30s }`. */
-const windowSchema = z.object({ from: durationSchema.default(0), for: durationSchema }).strict();
 
 export const rackSchema = z
   .object({
@@ -50,7 +49,7 @@ export const rackSchema = z
         /** Option 82 remote-id (default: the rack's name). Circuit-id is each position's mgmt port. */
         remoteId: z.string().min(1).max(255).optional(),
         /** Fault: the relay drops everything in these windows (its switch reloading). */
-        down: z.array(windowSchema).default([]),
+        down: outagesSchema,
       })
       .strict()
       .default({ down: [] }),

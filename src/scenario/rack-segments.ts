@@ -10,6 +10,7 @@ import { decodeRelayAgentInfo, RELAY_AGENT_INFO_OPTION, relayAgentSubOption, Rel
 import { Inventory, type AdmissionVerdict } from '../rack/inventory.js';
 import type { RackPlan, ResolvedRack } from '../rack/plan.js';
 import { toOptionValues } from './dhcp-schema.js';
+import { scheduleOutages } from './outage-windows.js';
 
 /** The DHCP server's subnets for a rack plan: one per rack, its positions' MACs reserved. */
 export function rackSubnets(plan: RackPlan): Dhcp4Subnet[] {
@@ -44,7 +45,7 @@ export class RackSegments {
    */
   private readonly verdicts = new Map<string, AdmissionVerdict>();
   private readonly placedMacs = new Set<string>();
-  private readonly timers: unknown[] = [];
+  private readonly cancels: Array<() => void> = [];
 
   private constructor(
     private readonly plan: RackPlan,
@@ -135,27 +136,25 @@ export class RackSegments {
   }
 
   async stop(): Promise<void> {
-    for (const t of this.timers) this.clock.clearTimeout(t);
+    for (const cancel of this.cancels) cancel();
     for (const r of this.relays.values()) await r.agent.stop().catch(() => undefined);
     for (const r of this.rogues.values()) await r.server.stop().catch(() => undefined);
   }
 
   private scheduleOutages(rack: ResolvedRack, agent: Dhcp4RelayAgent): void {
     const name = rack.spec.name;
-    for (const w of rack.spec.relay.down) {
-      const down = (): void => {
-        agent.suspend();
-        this.bus.emit({ type: 'fault.relay-down', message: `relay ${name}: down (fault) for ${w.for} ms`, data: { rack: name } });
-      };
-      if (w.from === 0) down();
-      else this.timers.push(this.clock.setTimeout(down, w.from));
-      this.timers.push(
-        this.clock.setTimeout(() => {
+    this.cancels.push(
+      scheduleOutages(rack.spec.relay.down, this.clock, {
+        down: (w) => {
+          agent.suspend();
+          this.bus.emit({ type: 'fault.relay-down', message: `relay ${name}: down (fault) for ${w.for} ms`, data: { rack: name } });
+        },
+        up: () => {
           agent.resume();
           this.bus.emit({ type: 'fault.relay-up', message: `relay ${name}: back up`, data: { rack: name } });
-        }, w.from + w.for),
-      );
-    }
+        },
+      }),
+    );
   }
 }
 

@@ -9,9 +9,9 @@ import { defaultIdentity } from '../device/identity-defaults.js';
 import { Dhcp4Server } from '../net/dhcp4/server.js';
 import { HttpImageServer } from '../net/http-image-server.js';
 import { bindUdp } from '../net/datagram-port.js';
-import { describeFaults, faultyPorts } from '../net/faults.js';
+import { describeFaults, faultyPorts, OutageSwitch } from '../net/faults.js';
 import { TftpServer } from '../net/tftp/server.js';
-import { toFaultPlan, type FaultsSpec } from './faults-schema.js';
+import { toFaultPlan, type FaultsSpec, type OutageWindow } from './faults-schema.js';
 import { TrustStore } from '../trust/trust-store.js';
 import { certificateTrust, judgedBy, TrustStores, type TrustWhere } from './trust-stores.js';
 import { NonceLedger } from '../trust/nonce-ledger.js';
@@ -33,6 +33,7 @@ import { toClassRule, toOptionValues, toReservation } from './dhcp-schema.js';
 import { resolveRackPlan } from '../rack/plan.js';
 import { RackSegments, rackSubnets } from './rack-segments.js';
 import { runRollout, type BringUpReport } from './rollout.js';
+import { scheduleOutages } from './outage-windows.js';
 
 export interface RunOptions {
   /** Where per-device artifacts go; a temporary directory (removed afterwards) if absent. */
@@ -149,14 +150,52 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     );
     const httpAddr = await http.start();
     servers.push(http);
+    if (s.servers.http.down.length) {
+      const cancel = scheduleOutages(s.servers.http.down, clock, {
+        down: (w) => {
+          bus.emit({ type: 'fault.http-down', message: `HTTP server down (fault) for ${w.for} ms: connections refused`, data: { service: 'http' } });
+          void http.suspend();
+        },
+        up: () => {
+          http.resume().then(
+            () => bus.emit({ type: 'fault.http-up', message: 'HTTP server back up', data: { service: 'http' } }),
+            (e: NodeJS.ErrnoException) => bus.emit({ type: 'fault.http-up', message: `HTTP server could not listen again: ${e.code ?? e.message}`, data: { service: 'http', error: e.code ?? e.message } }),
+          );
+        },
+      });
+      servers.push({ stop: async () => cancel() });
+    }
     const hostPort = `${httpAddr.address}:${httpAddr.port}`;
     const fill = (text: string): string => text.replaceAll('{http}', hostPort);
-    /** A server's sockets with the scenario's faults for it, drawn from the run's seed. */
-    const ports = (service: string, faults: FaultsSpec | undefined) => {
-      if (!faults) return {};
-      const plan = toFaultPlan(faults);
-      bus.emit({ type: 'run.faults', message: `${service}: injecting faults: ${describeFaults(plan)}` });
-      return { openPort: faultyPorts(bindUdp, plan, random.fork(`faults-${service}`), clock) };
+    /**
+     * A server's sockets with the scenario's faults for it, drawn from the run's seed, and
+     * silent in its outage windows.
+     */
+    const ports = (service: string, faults: FaultsSpec | undefined, down: readonly OutageWindow[] = []) => {
+      if (!faults && !down.length) return {};
+      let open = bindUdp;
+      if (faults) {
+        const plan = toFaultPlan(faults);
+        bus.emit({ type: 'run.faults', message: `${service}: injecting faults: ${describeFaults(plan)}` });
+        open = faultyPorts(bindUdp, plan, random.fork(`faults-${service}`), clock);
+      }
+      if (down.length) {
+        const outage = new OutageSwitch();
+        open = outage.ports(open);
+        const kind = service.toLowerCase();
+        const cancel = scheduleOutages(down, clock, {
+          down: (w) => {
+            outage.down = true;
+            bus.emit({ type: `fault.${kind}-down`, message: `${service} server down (fault) for ${w.for} ms`, data: { service: kind } });
+          },
+          up: () => {
+            outage.down = false;
+            bus.emit({ type: `fault.${kind}-up`, message: `${service} server back up (${outage.dropped} datagrams lost while down so far)`, data: { service: kind, dropped: outage.dropped } });
+          },
+        });
+        servers.push({ stop: async () => cancel() });
+      }
+      return { openPort: open };
     };
 
     const t = s.servers.tftp;
@@ -206,7 +245,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
         classes: s.servers.dhcp.classes.map((c) => toClassRule(c, fill)),
         ...(plan ? { subnets: rackSubnets(plan) } : {}),
       },
-      { onEvent: publish.dhcp(bus, 'DHCP'), ...ports('DHCP', s.servers.dhcp.faults), ...(plan ? { admit: (req) => segments?.admit(req) } : {}) },
+      { onEvent: publish.dhcp(bus, 'DHCP'), ...ports('DHCP', s.servers.dhcp.faults, s.servers.dhcp.down), ...(plan ? { admit: (req) => segments?.admit(req) } : {}) },
     );
     const dhcpAddr = await dhcp.start();
     servers.push(dhcp);

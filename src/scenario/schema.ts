@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_POWER_ON_CONCURRENCY, MAX_POWER_ON_CONCURRENCY } from './concurrency-limit.js';
-import { faultsSchema } from './faults-schema.js';
+import { faultsSchema, outagesSchema } from './faults-schema.js';
 import { dhcpClassSchema, dhcpOptionsSchema, dhcpReservationSchema, durationSchema as duration, ipv4Number, ipv4Schema as ipv4, leaseDurationSchema } from './dhcp-schema.js';
 import { deviceEntrySchema, type DeviceEntry, type DeviceExpectation, type DeviceIdentitySpec } from './device-schema.js';
 import { trustSchema, type TrustSpec } from './trust-schema.js';
@@ -97,6 +97,8 @@ export const scenarioSchema = z
             reservations: z.array(dhcpReservationSchema).default([]),
             /** Faults on the DHCP server's socket (seeded by the run's seed). */
             faults: faultsSchema.optional(),
+            /** Fault: the DHCP server is down (hears and answers nothing) in these windows. */
+            down: outagesSchema,
           })
           .strict(),
         http: z
@@ -108,9 +110,11 @@ export const scenarioSchema = z
              * http:// probes then fail against it, as they would on a real network.
              */
             tls: z.boolean().default(false),
+            /** Fault: the HTTP server is down in these windows: connections refused, those open reset. */
+            down: outagesSchema,
           })
           .strict()
-          .default({ tls: false }),
+          .default({ tls: false, down: [] }),
         /** The run always serves TFTP (images with publishTftp); this tunes it. */
         tftp: z
           .object({

@@ -71,4 +71,18 @@ describe('device faults as scenario data', () => {
     expect(events.filter((e) => e.type === 'installer.started')).toHaveLength(1);
     expect(events.some((e) => e.type === 'device.power-on' && /booting the NOS/.test(e.message))).toBe(true);
   });
+
+  it('server-outage: DHCP silent for 10 s and HTTP refusing for 40 s; the switches keep trying and install once both are back', async () => {
+    const { report, events } = await run(join(repo, 'scenarios', 'server-outage.yaml'), join(work, 'server-outage'));
+    expect(report.ok).toBe(true);
+    const at = (type: string): number => events.find((e) => e.type === type)!.at;
+    const firstLease = events.find((e) => e.type === 'dhcp.ack')!.at;
+    const firstFetch = events.find((e) => e.type === 'http.request' && (e.data as { status?: number }).status === 200)!.at;
+    expect(firstLease).toBeGreaterThan(at('fault.dhcp-up'));
+    expect(firstFetch).toBeGreaterThan(at('fault.http-up'));
+    // While HTTP was down each switch's fetch was refused, and a pass later it installed.
+    const refusedFetches = events.filter((e) => e.type === 'candidate.failed' && /ECONNREFUSED/.test(e.message));
+    expect(refusedFetches.length).toBeGreaterThanOrEqual(2);
+    expect(report.devices.every((d) => d.outcome === 'installed' && d.passes >= 2)).toBe(true);
+  });
 });

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import { ScaledClock } from '../../src/clock.js';
 import { bindUdp, type DatagramPeer, type DatagramPort } from '../../src/net/datagram-port.js';
-import { describeFaults, faultyPorts, withDelay, withDuplication, withLoss } from '../../src/net/faults.js';
+import { describeFaults, faultyPorts, OutageSwitch, withDelay, withDuplication, withLoss } from '../../src/net/faults.js';
 import { tftpGet } from '../../src/net/tftp/client.js';
 import { TftpServer } from '../../src/net/tftp/server.js';
 import { SeededRandom } from '../../src/random.js';
@@ -119,4 +119,32 @@ describe('TFTP under 30 % loss in both directions', () => {
       await rm(dir, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('an outage switch silences every port it opened while down, both ways, and counts what it dropped', async () => {
+    const outage = new OutageSwitch();
+    const server = await outage.ports(bindUdp)({ address: '127.0.0.1', port: 0 });
+    const client = await bindUdp({ address: '127.0.0.1', port: 0 });
+    const heard: string[] = [];
+    const echoed: string[] = [];
+    server.onMessage((b, from) => {
+      heard.push(Buffer.from(b).toString());
+      void server.send(b, from.address, from.port);
+    });
+    client.onMessage((b) => echoed.push(Buffer.from(b).toString()));
+    try {
+      const to = server.address();
+      outage.down = true;
+      await client.send(Buffer.from('while down'), to.address, to.port);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(heard).toEqual([]);
+      expect(outage.dropped).toBe(1);
+      outage.down = false;
+      await client.send(Buffer.from('back up'), to.address, to.port);
+      await expect.poll(() => echoed).toEqual(['back up']);
+      expect(heard).toEqual(['back up']);
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
 });

@@ -61,6 +61,25 @@ describe('HttpImageServer', () => {
     expect(events[0]).toMatchObject({ type: 'http.request', method: 'GET', path: '/onie-installer', status: 200, bytes: payload.length });
   });
 
+  it('suspended (an outage fault) refuses connections and resets open ones; resumed, it serves on the same port', async () => {
+    const open = connect(port, '127.0.0.1');
+    await new Promise((r) => open.once('connect', r));
+    const reset = new Promise((r) => open.once('close', r));
+    open.on('error', () => {});
+    await server.suspend();
+    await reset;
+    const refused = await new Promise<string>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => (s.destroy(), resolve('connected')));
+      s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+    });
+    expect(refused).toBe('ECONNREFUSED');
+    await server.resume();
+    const res = await request(`http://127.0.0.1:${port}/onie-installer`);
+    expect(res.statusCode).toBe(200);
+    expect(Buffer.from(await res.body.arrayBuffer()).equals(payload)).toBe(true);
+  });
+
   it('answers HEAD with the length and no body', async () => {
     const res = await request(`http://127.0.0.1:${port}/onie-installer`, { method: 'HEAD' });
     expect(res.statusCode).toBe(200);
