@@ -58,6 +58,8 @@ export interface DeviceRun {
   rejections: Array<{ url: string; reason: string; detail: string }>;
   /** Times the power was cut and came back (faults.powerLoss). */
   powerLosses: number;
+  /** Each installer it ran, in order, and how that ended: `exit N`, or `timed-out` (onie.installerTimeout killed it). */
+  installerRuns: Array<{ url: string; verdict: string }>;
   /** The server identifier of each DHCP server it took a lease from, in order, once each. */
   leasedFrom: string[];
   durationMs: number;
@@ -84,6 +86,7 @@ export async function runDevice(input: DeviceRunInput): Promise<DeviceRun> {
   });
   input.provision?.(tpm);
   const rejections: DeviceRun['rejections'] = [];
+  const installerRuns: DeviceRun['installerRuns'] = [];
   const leasedFrom = new Set<string>();
   /** What a pending power cut watches the device's events for. */
   let onDeviceEvent: ((type: string, message: string) => void) | undefined;
@@ -126,6 +129,7 @@ export async function runDevice(input: DeviceRunInput): Promise<DeviceRun> {
     });
     actor.on('*', (e: OnieBootEmitted) => {
       if (e.type === 'image.rejected') rejections.push({ url: e.candidate.url, reason: e.reason, detail: e.detail });
+      if (e.type === 'installer.exited') installerRuns.push({ url: e.candidate.url, verdict: e.timedOut ? 'timed-out' : `exit ${e.exitCode}` });
       const [message, data] = describeEmitted(e);
       emit(e.type, message, data);
     });
@@ -191,7 +195,7 @@ export async function runDevice(input: DeviceRunInput): Promise<DeviceRun> {
   if (input.keepFiles) await writeFile(join(input.dir, 'eventlog.bin'), tpm.eventLog());
   // A fleet's downloads and sandboxes would otherwise pile up until the run ends.
   else await rm(input.dir, { recursive: true, force: true });
-  return { tpm, output, rejections, leasedFrom: [...leasedFrom], powerLosses, durationMs, consoleTail };
+  return { tpm, output, rejections, installerRuns, leasedFrom: [...leasedFrom], powerLosses, durationMs, consoleTail };
 }
 
 export interface PowerLoss {
@@ -255,7 +259,10 @@ function describeEmitted(e: OnieBootEmitted): [string, Record<string, unknown>] 
         { url: e.candidate.url, signer: e.signer, rule: e.rule, ...(e.countersigner ? { countersigner: e.countersigner } : {}) },
       ];
     case 'installer.exited':
-      return [`installer exited ${e.exitCode}${e.timedOut ? ' (timed out)' : ''}`, { url: e.candidate.url, exitCode: e.exitCode }];
+      return [
+        e.timedOut ? `installer hung: killed by onie.installerTimeout (exit ${e.exitCode})` : `installer exited ${e.exitCode}`,
+        { url: e.candidate.url, exitCode: e.exitCode, timedOut: e.timedOut },
+      ];
     case 'nos.installed':
       return [`NOS installed from ${e.installed.url}; rebooting into NOS`, { ...e.installed }];
     case 'network.failed':

@@ -50,6 +50,8 @@ export const expectationSchema = z
     image: z.string().optional(),
     /** Rejections the device must have recorded (reason codes), in order. */
     rejected: z.array(z.string()).optional(),
+    /** How each installer it ran ended, in order: `exit 0`, `exit 1`…, or `timed-out` (hung, killed at onie.installerTimeout). */
+    installerRuns: z.array(z.string().regex(/^(exit \d{1,3}|timed-out)$/, 'an installer run ends as `exit N` or `timed-out`')).optional(),
     attestation: z.enum(['pass', 'fail']).optional(),
     /** Whether the device's TPM gives up the secret sealed to the golden boot (attestation.secret). */
     secret: z.enum(['released', 'withheld']).optional(),

@@ -24,6 +24,8 @@ export interface DeviceResult {
   installedUrl?: string;
   haltReason?: string;
   rejections: Array<{ url: string; reason: string; detail: string }>;
+  /** Each installer it ran and how that ended: `exit N`, or `timed-out` (a hung installer killed by onie.installerTimeout). */
+  installerRuns?: Array<{ url: string; verdict: string }>;
   passes: number;
   durationMs: number;
   /** The verifier's verdict; `failed` names the checks that did not hold. */
@@ -63,6 +65,14 @@ export function checkExpectations(expect: DeviceExpectation, r: DeviceResult): E
       what: 'rejected',
       ok: got.length === expect.rejected.length && got.every((g, i) => g === expect.rejected![i]),
       detail: `expected [${expect.rejected.join(', ')}], got [${got.join(', ')}]`,
+    });
+  }
+  if (expect.installerRuns !== undefined) {
+    const got = (r.installerRuns ?? []).map((x) => x.verdict);
+    checks.push({
+      what: 'installerRuns',
+      ok: got.length === expect.installerRuns.length && got.every((g, i) => g === expect.installerRuns![i]),
+      detail: `expected [${expect.installerRuns.join(', ')}], got [${got.join(', ')}]`,
     });
   }
   if (expect.attestation !== undefined) {

@@ -348,6 +348,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
           index: d.index,
           outcome: out.outcome,
           rejections: run.rejections,
+          ...(run.installerRuns.length ? { installerRuns: run.installerRuns } : {}),
           passes: out.passes,
           durationMs: run.durationMs,
           ...(run.powerLosses ? { powerLosses: run.powerLosses } : {}),

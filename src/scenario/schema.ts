@@ -136,7 +136,10 @@ export const scenarioSchema = z
         maxPasses: z.number().int().positive().default(3),
         /** Pause between passes (ONIE: 20 s). */
         passDelay: duration.default(20_000),
-        /** Installer time limit. */
+        /**
+         * Installer time limit, in wall time (installers run in real time, whatever
+         * clockSpeed says). Real ONIE has none: a hung installer hangs the switch.
+         */
         installerTimeout: duration.default(120_000),
       })
       .strict()

@@ -85,4 +85,20 @@ describe('device faults as scenario data', () => {
     expect(refusedFetches.length).toBeGreaterThanOrEqual(2);
     expect(report.devices.every((d) => d.outcome === 'installed' && d.passes >= 2)).toBe(true);
   });
+
+  it('installer-hang: the first installer hangs, is killed at onie.installerTimeout, and the next URL in ONIE\'s order installs', async () => {
+    const dir = join(work, 'installer-hang');
+    const { report, events } = await run(join(repo, 'scenarios', 'installer-hang.yaml'), dir);
+    expect(report.ok).toBe(true);
+    for (const d of report.devices) {
+      expect(d.installerRuns!.map((r) => [r.url.replace(/^http:\/\/[^/]+/, ''), r.verdict])).toEqual([
+        ['/hung-installer.bin', 'timed-out'],
+        ['/demo-nos.bin', 'exit 0'],
+      ]);
+    }
+    const hung = events.filter((e) => e.type === 'installer.exited' && e.device === 'leaf-01')[0]!;
+    expect(hung.message).toMatch(/installer hung: killed by onie\.installerTimeout/);
+    const console = await readFile(join(dir, 'leaf-01', 'console.log'), 'utf8');
+    expect(console).toMatch(/installer still running after 3000 ms \(onie\.installerTimeout\): killed\nFailure: Unable to install image: http:\/\/[^/]+\/hung-installer\.bin/);
+  });
 });

@@ -290,6 +290,8 @@ export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
         d.console(`NOS install successful: ${image.candidate.url}`);
         d.console('Rebooting...');
       } else {
+        // Real ONIE waits for a hung installer forever; the sandbox's limit ends it and says so.
+        if (result.timedOut) d.console(`bootlab: installer still running after ${d.installerTimeoutMs} ms (onie.installerTimeout): killed`);
         d.console(`Failure: Unable to install image: ${image.candidate.url}`);
         await rm(image.path, { force: true });
       }
