@@ -43,7 +43,7 @@ export function expandFleet(s: ScenarioFile, fail: Fail): ScenarioDevice[] {
         if (owner !== undefined) fail(['devices', e, 'identity', key], `device ${id} has the ${key} ${value} of device ${owner}`);
         unique[key].set(value.toLowerCase(), id);
       }
-      devices.push({ id, identity, tpm: entry.tpm, expect: entry.expect, ...(entry.faults ? { faults: entry.faults } : {}), trust, trustOverrides, suite, index: devices.length, entry: e });
+      devices.push({ id, identity, tpm: entry.tpm, expect: entry.expect, ...(entry.faults ? { faults: entry.faults } : {}), ...(entry.timing ? { timing: entry.timing } : {}), trust, trustOverrides, suite, index: devices.length, entry: e });
     }
   });
   return devices;

@@ -41,6 +41,9 @@ export interface DeviceRunInput {
   passDelayMs: number;
   installerTimeoutMs: number;
   referenceList?: SignedReferenceList | undefined;
+  /** Drawn stage delays (the device's timing). */
+  postMs?: number | undefined;
+  nosBootMs?: number | undefined;
   /** Fault: the power is cut once during the install, and restored `off` ms later. */
   powerLoss?: PowerLoss | undefined;
   /** Called with the device's TPM before power-on: provisioning (e.g. sealing a secret to it). */
@@ -119,6 +122,8 @@ export async function runDevice(input: DeviceRunInput): Promise<DeviceRun> {
       http,
       random: input.random,
       installerTimeoutMs: input.installerTimeoutMs,
+      postMs: input.postMs,
+      nosBootMs: input.nosBootMs,
       referenceList: input.referenceList,
       emit,
       console: deviceConsole,
@@ -150,7 +155,7 @@ export async function runDevice(input: DeviceRunInput): Promise<DeviceRun> {
       // The power cut (faults.powerLoss) comes once, during the first install it meets.
       const cut = loss && powerLosses === 0 ? powerCut(loss, input.clock, (watch) => (onDeviceEvent = watch)) : undefined;
       actor.start();
-      emit('device.power-on', `power on (${input.identity.serial}, ${input.identity.mac})`);
+      emit('device.power-on', `power on (${input.identity.serial}, ${input.identity.mac})${input.postMs ? `, POST ${input.postMs} ms` : ''}`, input.postMs ? { postMs: input.postMs } : undefined);
       actor.send({ type: 'power.on' });
       try {
         const done = await Promise.race([toPromise(actor), deadline, ...(cut ? [cut.promise] : [])]);

@@ -83,6 +83,30 @@ const tpmSchema = z
   .default({ ak: 'ecc', ek: 'ecc', banks: ['sha1', 'sha256'] });
 
 /**
+ * A timed stage's delay: a duration (`30s`), `{ uniform: [20s, 40s] }` or
+ * `{ triangular: [20s, 25s, 60s] }` (min, most likely, max), drawn per device from the
+ * run's seed.
+ */
+export const delaySchema = z.union([
+  duration.transform((ms) => ({ fixed: ms })),
+  z.object({ uniform: z.tuple([duration, duration]) }).strict().refine((d) => d.uniform[0] <= d.uniform[1], 'uniform: [min, max] with min <= max'),
+  z
+    .object({ triangular: z.tuple([duration, duration, duration]) })
+    .strict()
+    .refine((d) => d.triangular[0] <= d.triangular[1] && d.triangular[1] <= d.triangular[2], 'triangular: [min, mode, max] with min <= mode <= max'),
+]);
+
+/** How long a device's own stages take besides the network's and the installer's time. */
+export const timingSchema = z
+  .object({
+    /** Power-on self test: from power-on until ONIE starts its first DHCP. */
+    post: delaySchema.optional(),
+    /** The NOS's first boot after a good install, before the device counts as installed. */
+    nosBoot: delaySchema.optional(),
+  })
+  .strict();
+
+/**
  * Faults that happen to the device itself, as scenario data. `powerLoss`: the power is cut
  * once while its installer runs (when the installer prints a line holding `atLine`, or
  * `after` that long into the install, whichever comes first) and comes back `off` later;
@@ -124,6 +148,7 @@ export const deviceEntrySchema = z
     /** Changes to the scenario's trust store for these devices (e.g. another db or dbx). */
     trust: trustOverrideSchema.describe("changes to the scenario's trust store for these devices, field by field").optional(),
     faults: deviceFaultsSchema.optional(),
+    timing: timingSchema.optional(),
     expect: expectationSchema,
   })
   .strict();

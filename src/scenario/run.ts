@@ -5,6 +5,7 @@ import { VerdictMemo } from '../trust/verdict-memo.js';
 import { RunClock } from '../run-clock.js';
 import { EventBus } from '../event-bus.js';
 import { SeededRandom } from '../random.js';
+import { sampleDelay } from '../delay-distribution.js';
 import { defaultIdentity } from '../device/identity-defaults.js';
 import { Dhcp4Server } from '../net/dhcp4/server.js';
 import { HttpImageServer } from '../net/http-image-server.js';
@@ -335,6 +336,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
           maxPasses: s.onie.maxPasses,
           passDelayMs: s.onie.passDelay,
           installerTimeoutMs: s.onie.installerTimeout,
+          ...drawTiming(d, `${s.seed}:device:${d.id}:timing`),
           powerLoss: d.faults?.powerLoss && { atLine: d.faults.powerLoss.atLine, afterMs: d.faults.powerLoss.after, off: d.faults.powerLoss.off },
           referenceList,
           deadlineMs: d.expect.within ?? opts.defaultDeadlineMs ?? 600_000,
@@ -425,7 +427,20 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
   }
 }
 
-/** Where a device's trust fields were written: its entry's override, or the scenario's trust. */
+/**
+ * A device's stage delays, drawn from its own stream: the same seed and id give the same
+ * delays whatever else the fleet holds.
+ */
+function drawTiming(d: ScenarioDevice, seed: string): { postMs?: number; nosBootMs?: number } {
+  const t = d.timing;
+  if (!t) return {};
+  const random = new SeededRandom(seed);
+  return {
+    ...(t.post ? { postMs: sampleDelay(t.post, random.fork('post')) } : {}),
+    ...(t.nosBoot ? { nosBootMs: sampleDelay(t.nosBoot, random.fork('nos-boot')) } : {}),
+  };
+}
+
 /**
  * How an image came to be signed, as far as the run knows: a built image is signed by the
  * key its `signedBy` names; a `file:` image is whatever its file holds, so the log says

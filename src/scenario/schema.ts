@@ -189,6 +189,8 @@ export interface ScenarioDevice {
   expect: DeviceExpectation;
   /** Faults that happen to the device itself (its entry's). */
   faults?: DeviceEntry['faults'];
+  /** Its stages' delay distributions (its entry's). */
+  timing?: DeviceEntry['timing'];
   /** The device's trust store: the scenario's with its entry's overrides. */
   trust: TrustSpec;
   /** The fields of `trust` its entry overrides (shared by the entry's devices). */

@@ -48,6 +48,11 @@ describe('device faults as scenario data', () => {
     const disk = await readFile(join(dir, 'leaf-01', 'sandbox', 'dev', 'vda'), 'utf8');
     expect(disk.trim().split('\n')).toHaveLength(4);
     expect(await readFile(join(dir, 'leaf-01', 'sandbox', 'mnt', 'onie-boot', 'grubenv'), 'latin1')).toMatch(/onie_nos_mode=yes/);
+    // timing.nosBoot: the NOS's first boot (drawn in 10-30 s) comes before the device counts as installed.
+    const up = /bootlab: NOS up after (\d+) ms/.exec(console);
+    expect(Number(up![1])).toBeGreaterThanOrEqual(10_000);
+    expect(Number(up![1])).toBeLessThanOrEqual(30_000);
+    expect(console.indexOf('Rebooting...')).toBeLessThan(console.indexOf('bootlab: NOS up after'));
   });
 
   it('power lost after the installer set onie-nos-mode: the switch boots its NOS, with no second install', async () => {

@@ -34,6 +34,18 @@ describe('bring-up scenarios: racks behind real relays, inventory, cabling, wave
     expect(leases.some((m) => /52:54:00:10:00:03 10\.1\.2\.\d+/.test(m))).toBe(true);
     expect(events.some((e) => e.type === 'relay.request' && /circuit-id r2-mgmt:Gi1\/1 remote-id r2/.test(e.message))).toBe(true);
     expect(report.devices.every((d) => d.inventory?.verdict === 'admitted')).toBe(true);
+    // Each switch's POST is its own draw from the triangular distribution, and its first DHCP waits for it.
+    const posts = events.filter((e) => e.type === 'device.power-on').map((e) => [e.device, (e.data as { postMs: number }).postMs] as const);
+    expect(posts).toHaveLength(4);
+    expect(new Set(posts.map(([, ms]) => ms)).size).toBeGreaterThan(1);
+    for (const [device, ms] of posts) {
+      expect(ms).toBeGreaterThanOrEqual(2000);
+      expect(ms).toBeLessThanOrEqual(20_000);
+      const on = events.find((e) => e.type === 'device.power-on' && e.device === device)!.at;
+      const booted = events.find((e) => e.type === 'device.booted' && e.device === device)!.at;
+      // clockSpeed 10: a 5 s POST is 500 ms of wall time.
+      expect(booted - on).toBeGreaterThanOrEqual(ms / 10 - 5);
+    }
   });
 
   it('rma-swap: only the device matching its record is admitted; each other one is refused by name and gets no lease', async () => {

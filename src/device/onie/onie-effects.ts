@@ -1,5 +1,5 @@
 import { readFile, rm } from 'node:fs/promises';
-import type { Clock } from '../../clock.js';
+import { sleep, type Clock } from '../../clock.js';
 import type { Random } from '../../random.js';
 import { acquireLease, type Dhcp4Lease } from '../../net/dhcp4/client.js';
 import type { Dispatcher } from 'undici';
@@ -62,6 +62,9 @@ export interface OnieDeviceDeps {
   verdicts?: VerdictMemo | undefined;
   random: Random;
   installerTimeoutMs: number;
+  /** Drawn stage delays (timing): the power-on self test, and the NOS's first boot after an install. */
+  postMs?: number | undefined;
+  nosBootMs?: number | undefined;
   /** A signed list of known-good stages provisioned on the device (DIGLIM-style measurement). */
   referenceList?: SignedReferenceList | undefined;
   /** Publishes a device event on the run's bus. */
@@ -133,7 +136,11 @@ export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
   };
 
   return {
-    async powerOn() {
+    async powerOn(signal) {
+      if (d.postMs) {
+        d.console(`bootlab firmware: power-on self test (${d.postMs} ms)`);
+        await sleep(d.clock, d.postMs, signal);
+      }
       d.console('bootlab firmware: measured boot, Secure Boot enabled');
       for (const m of preBootMeasurements(d.identity, secureBootVariablesOf(d.trust))) measure(m);
       d.console(`ONIE: version ${d.identity.onieVersion}, platform ${d.identity.arch}-${d.identity.machine}-r${d.identity.machineRev}`);
@@ -289,6 +296,10 @@ export function onieEffects(d: OnieDeviceDeps): OnieBootEffects {
       if (result.exitCode === 0 && !result.timedOut) {
         d.console(`NOS install successful: ${image.candidate.url}`);
         d.console('Rebooting...');
+        if (d.nosBootMs) {
+          await sleep(d.clock, d.nosBootMs, signal);
+          d.console(`bootlab: NOS up after ${d.nosBootMs} ms`);
+        }
       } else {
         // Real ONIE waits for a hung installer forever; the sandbox's limit ends it and says so.
         if (result.timedOut) d.console(`bootlab: installer still running after ${d.installerTimeoutMs} ms (onie.installerTimeout): killed`);
