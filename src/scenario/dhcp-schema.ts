@@ -66,15 +66,23 @@ export const dhcpOptionsSchema = z
   })
   .strict();
 
-/** dnsmasq's dhcp-host: a fixed address for one MAC or one option 61 (hex, type byte first). */
+/** Option 82's circuit-id or remote-id as its relay sends it (text, at most 255 bytes). */
+const circuitIdSchema = z.string().min(1).max(255);
+
+/**
+ * dnsmasq's dhcp-host: a fixed address for one MAC or one option 61 (hex, type byte
+ * first), or Kea's circuit-id reservation: for whatever sits at one switch port.
+ */
 export const dhcpReservationSchema = z
   .object({
     mac: macSchema.optional(),
     clientId: z.string().regex(/^([0-9a-fA-F]{2})+$/, 'clientId is the hex of option 61, e.g. 00534e2d3432').optional(),
+    /** The relay's option 82 circuit-id (text): the address goes with the switch port. */
+    circuitId: circuitIdSchema.optional(),
     address: ipv4Schema,
   })
   .strict()
-  .refine((r) => r.mac !== undefined || r.clientId !== undefined, 'a reservation needs mac or clientId');
+  .refine((r) => r.mac !== undefined || r.clientId !== undefined || r.circuitId !== undefined, 'a reservation needs mac, clientId or circuitId');
 
 /**
  * `bootlab serve`'s reservations: an address for the full server, or boot options for
@@ -84,11 +92,13 @@ export const serveReservationSchema = z
   .object({
     mac: macSchema.optional(),
     clientId: z.string().regex(/^([0-9a-fA-F]{2})+$/, 'clientId is the hex of option 61, e.g. 00534e2d3432').optional(),
+    /** The relay's option 82 circuit-id (text): the address goes with the switch port (DHCP server only). */
+    circuitId: circuitIdSchema.optional(),
     address: ipv4Schema.optional(),
     options: dhcpOptionsSchema.optional(),
   })
   .strict()
-  .refine((r) => r.mac !== undefined || r.clientId !== undefined, 'a reservation needs mac or clientId');
+  .refine((r) => r.mac !== undefined || r.clientId !== undefined || r.circuitId !== undefined, 'a reservation needs mac, clientId or circuitId');
 
 export function toReservation(r: z.output<typeof dhcpReservationSchema>): Dhcp4Reservation {
   return plainData(r, (s) => s) as Dhcp4Reservation;
@@ -129,6 +139,10 @@ export const dhcpClassSchema = z
         ipxe: z.boolean().optional(),
         mac: z.array(z.string().regex(/^([0-9a-fA-F]{2}|\*)(:([0-9a-fA-F]{2}|\*)){5}$/, 'expected a MAC or a pattern like 52:54:00:*:*:*')).optional(),
         clientId: z.string().regex(/^([0-9a-fA-F]{2})+$/, 'clientId is the hex of option 61').optional(),
+        /** The relay's option 82 circuit-id (text), e.g. leaf1:Ethernet4: dnsmasq's dhcp-circuitid. */
+        circuitId: circuitIdSchema.optional(),
+        /** The relay's option 82 remote-id (text): dnsmasq's dhcp-remoteid. */
+        remoteId: circuitIdSchema.optional(),
       })
       .strict()
       .refine((m) => Object.values(m).some((v) => v !== undefined), 'a match needs at least one condition'),

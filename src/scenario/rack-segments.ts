@@ -6,7 +6,7 @@ import type { Dhcp4Subnet } from '../net/dhcp4/server-config.js';
 import type { DatagramPeer } from '../net/datagram-port.js';
 import { getOption } from '../protocol/dhcp4/options.js';
 import type { Dhcp4Packet } from '../protocol/dhcp4/packet.js';
-import { decodeRelayAgentInfo, RELAY_AGENT_INFO_OPTION, relayAgentSubOption, RelayAgentSubOptionCode } from '../protocol/dhcp4/relay-agent-info.js';
+import { relayAgentIds } from '../protocol/dhcp4/relay-agent-info.js';
 import { Inventory, type AdmissionVerdict } from '../rack/inventory.js';
 import type { RackPlan, ResolvedRack } from '../rack/plan.js';
 import { toOptionValues } from './dhcp-schema.js';
@@ -121,7 +121,7 @@ export class RackSegments {
   readonly admit = (req: Dhcp4Packet): { reason: string; detail: string } | undefined => {
     const rack = this.rackByGateway.get(req.giaddr);
     if (rack === undefined) return undefined;
-    const v = this.inventory.check({ rack, circuitId: circuitIdOf(req), mac: req.chaddr, serial: serialOf(req) });
+    const v = this.inventory.check({ rack, circuitId: relayAgentIds(req).circuitId, mac: req.chaddr, serial: serialOf(req) });
     const mac = req.chaddr.toLowerCase();
     if (this.placedMacs.has(mac)) this.verdicts.set(mac, v);
     return v.verdict === 'admitted' ? undefined : { reason: v.verdict, detail: v.detail };
@@ -189,16 +189,6 @@ async function startRogue(rack: ResolvedRack, spec: RogueSpec, bind: string, fil
   const address = await server.start();
   bus.emit({ type: 'fault.rogue-dhcp', message: `rogue DHCP ${spec.address} on ${name}'s segment (fault), pool ${spec.pool.start}-${spec.pool.end}`, data: { rack: name, server: spec.address } });
   return { server, address };
-}
-
-/** Option 82's circuit-id, as text, from a relayed request. */
-function circuitIdOf(req: Dhcp4Packet): string | undefined {
-  const data = getOption(req, RELAY_AGENT_INFO_OPTION);
-  if (!data) return undefined;
-  const info = decodeRelayAgentInfo(data);
-  if (!info.ok) return undefined;
-  const id = relayAgentSubOption(info.value, RelayAgentSubOptionCode.CIRCUIT_ID);
-  return id ? Buffer.from(id).toString('utf8') : undefined;
 }
 
 /** ONIE's option 61: type 0 then the serial number (RFC 2132 §9.14). */

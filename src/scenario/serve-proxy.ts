@@ -43,6 +43,9 @@ export function planProxy(d: ProxyFileSection | undefined, f: ProxyFlagValues, f
   if (d?.leaseFile !== undefined) at(['leaseFile'], 'a proxy leases nothing, so it keeps no lease file');
   if (d && d.subnets.length > 0) at(['subnets'], 'a proxy serves no address pools; relayed PXE clients get boot information all the same');
   if (d?.faults !== undefined) at(['faults'], 'fault injection is not wired to proxyDHCP');
+  d?.reservations.forEach((r, i) => {
+    if (r.circuitId !== undefined) at(['reservations', i, 'circuitId'], 'a proxy gives no addresses: reserve by circuitId with the DHCP server (--dhcp-range), or give that port a class rule with match.circuitId');
+  });
   const options = toOptionValues(d?.options ?? {});
   const classes = (d?.classes ?? []).map((c) => toClassRule(c));
   const reservations: ProxyDhcpReservation[] = (d?.reservations ?? []).map((r) => ({
@@ -91,6 +94,11 @@ export function planReservations(list: ServeReservation[], fail: FailAt | undefi
     };
     if (r.address === undefined) at('address', 'the DHCP server needs the address to reserve (boot options per host are for --proxy-dhcp; give this host a class rule with match.mac)');
     if (r.options !== undefined) at('options', 'per-host options are for --proxy-dhcp; with --dhcp-range give this host a class rule with match.mac');
-    return { ...(r.mac !== undefined ? { mac: r.mac } : {}), ...(r.clientId !== undefined ? { clientId: r.clientId } : {}), address: r.address! };
+    return {
+      ...(r.mac !== undefined ? { mac: r.mac } : {}),
+      ...(r.clientId !== undefined ? { clientId: r.clientId } : {}),
+      ...(r.circuitId !== undefined ? { circuitId: r.circuitId } : {}),
+      address: r.address!,
+    };
   });
 }

@@ -137,6 +137,27 @@ describe('planServe', () => {
     await expect(planServe({ config: file, serverId: '10.0.0.1' }, ifaces)).rejects.toThrow(/proxy-bad\.yaml:3: dhcp\.reservations\.0\.address: the DHCP server needs the address/);
   });
 
+  it('16: takes option 82 from a config: classes by circuit-id or remote-id, reservations by circuit-id (full server only)', async () => {
+    const file = join(dir, 'racks.yaml');
+    const config = async (...lines: string[]) => writeFile(file, ['dhcp:', ...lines, ''].join('\n'));
+    await config(
+      '  range: 10.213.7.100-10.213.7.150',
+      '  classes:',
+      '    - { name: leaf-port, match: { circuitId: "r1-mgmt:Gi1/7" }, options: { defaultUrl: "http://10.213.7.1/leaf.bin" } }',
+      '    - { name: rack-r2, match: { remoteId: r2 }, options: { defaultUrl: "http://10.213.7.1/r2.bin" } }',
+      '  reservations:',
+      '    - { circuitId: "r1-mgmt:Gi1/7", address: 10.213.7.7 }',
+    );
+    const plan = await planServe({ config: file, serverId: '10.213.7.1' }, ifaces);
+    expect(plan.dhcp?.classes?.map((c) => [c.name, c.match])).toEqual([
+      ['leaf-port', { circuitId: 'r1-mgmt:Gi1/7' }],
+      ['rack-r2', { remoteId: 'r2' }],
+    ]);
+    expect(plan.dhcp?.pool.reservations).toEqual([{ circuitId: 'r1-mgmt:Gi1/7', address: '10.213.7.7' }]);
+    await config('  reservations: [{ circuitId: "r1-mgmt:Gi1/7", options: { bootFile: x.efi } }]');
+    await expect(planServe({ config: file, serverId: '10.0.0.1', proxyDhcp: true }, ifaces)).rejects.toThrow(/racks\.yaml:2: dhcp\.reservations\.0\.circuitId: a proxy gives no addresses/);
+  });
+
   it('plans DHCPv6 with the boot file URL for IPv6-only racks', async () => {
     const plan = await planServe({ dhcp6Range: '2001:db8::100-2001:db8::1ff', dhcp6BootFileUrl: 'http://[2001:db8::1]/onie-installer' }, ifaces);
     expect(plan.dhcp6).toEqual({

@@ -1,6 +1,7 @@
 import { BootlabError, EncodeError } from '../../errors.js';
 import { getOption, readString, readUserClasses } from '../../protocol/dhcp4/options.js';
 import type { Dhcp4Packet } from '../../protocol/dhcp4/packet.js';
+import { relayAgentIds } from '../../protocol/dhcp4/relay-agent-info.js';
 import { encodeOptionValues, mergeOptionValues } from './option-values.js';
 import type { Dhcp4ClassRule, Dhcp4OptionValues } from './server-config.js';
 
@@ -16,11 +17,13 @@ const ZERO = '0.0.0.0';
 
 /**
  * Which class a request belongs to: match rules in data (vendor class prefix, user class,
- * architecture, iPXE, MAC pattern, client id), shared by the DHCP server and the proxy.
+ * architecture, iPXE, MAC pattern, client id, option 82 circuit-id and remote-id), shared by the DHCP server and the proxy.
  */
 export class ClassRules {
   private readonly base: ReplyProfile;
   private readonly rules: Array<{ rule: Dhcp4ClassRule; profile: ReplyProfile; macPatterns?: RegExp[] }>;
+  /** Some rule matches on option 82: only then is it decoded per request. */
+  private readonly byRelay: boolean;
 
   constructor(input: { options?: Dhcp4OptionValues; classes?: Dhcp4ClassRule[]; subnetMask?: string }) {
     const global = input.options ?? {};
@@ -30,6 +33,7 @@ export class ClassRules {
       profile: profile(input.subnetMask, mergeOptionValues(global, rule.options), rule.name, rule.force ?? []),
       ...(rule.match.mac ? { macPatterns: rule.match.mac.map(macPattern) } : {}),
     }));
+    this.byRelay = this.rules.some(({ rule }) => rule.match.circuitId !== undefined || rule.match.remoteId !== undefined);
   }
 
   /** The first rule whose conditions all hold, or the global options. */
@@ -43,6 +47,7 @@ export class ClassRules {
     const arches = archData ? u16List(archData) : [];
     const clientId = getOption(req, 61);
     const clientIdHex = clientId ? Buffer.from(clientId).toString('hex') : undefined;
+    const relayIds = this.byRelay ? relayAgentIds(req) : {};
     for (const { rule, profile, macPatterns } of this.rules) {
       const m = rule.match;
       if (m.vendorClassPrefix !== undefined && !(vendorClass?.startsWith(m.vendorClassPrefix) ?? false)) continue;
@@ -51,6 +56,8 @@ export class ClassRules {
       if (m.ipxe !== undefined && m.ipxe !== (getOption(req, 175) !== undefined)) continue;
       if (macPatterns !== undefined && !macPatterns.some((re) => re.test(req.chaddr))) continue;
       if (m.clientId !== undefined && m.clientId.toLowerCase() !== clientIdHex) continue;
+      if (m.circuitId !== undefined && m.circuitId !== relayIds.circuitId) continue;
+      if (m.remoteId !== undefined && m.remoteId !== relayIds.remoteId) continue;
       return profile;
     }
     return this.base;

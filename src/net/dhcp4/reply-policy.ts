@@ -11,6 +11,7 @@ import {
 import { dhcp4Reply, type Dhcp4OptionEntry, type Dhcp4Packet } from '../../protocol/dhcp4/packet.js';
 import type { DatagramPeer } from '../datagram-port.js';
 import { canonicalLeaseKey, leaseKey, reservationIds } from './lease-key.js';
+import { relayAgentIds } from '../../protocol/dhcp4/relay-agent-info.js';
 import { LeasePool } from './lease-pool.js';
 import { mergeOptionValues } from './option-values.js';
 import { ClassRules, type ReplyProfile } from './class-rules.js';
@@ -247,6 +248,7 @@ interface Subnet {
   reserved: Set<string>;
   reservedByMac: Map<string, string>;
   reservedById: Map<string, string>;
+  reservedByCircuit: Map<string, string>;
 }
 
 function subnet(
@@ -265,10 +267,14 @@ function subnet(
     reserved: new Set(n.reservations.map((r) => r.address)),
     reservedByMac: new Map(n.reservations.filter((r) => r.mac).map((r) => [r.mac!.toLowerCase(), r.address])),
     reservedById: new Map(n.reservations.filter((r) => r.clientId).map((r) => [r.clientId!.toLowerCase(), r.address])),
+    reservedByCircuit: new Map(n.reservations.filter((r) => r.circuitId !== undefined).map((r) => [r.circuitId!, r.address])),
   };
 }
 
-/** The address reserved for this client in this subnet: by option 61 first (see reservationIds), then by MAC. */
+/**
+ * The address reserved for this client in this subnet: by option 61 first (see
+ * reservationIds), then by MAC, then by the switch port its relay names (option 82).
+ */
 function reservationOf(net: Subnet, req: Dhcp4Packet): string | undefined {
   if (net.reservedById.size > 0) {
     for (const id of reservationIds(req)) {
@@ -276,7 +282,10 @@ function reservationOf(net: Subnet, req: Dhcp4Packet): string | undefined {
       if (byId !== undefined) return byId;
     }
   }
-  return net.reservedByMac.size > 0 ? net.reservedByMac.get(req.chaddr) : undefined;
+  const byMac = net.reservedByMac.size > 0 ? net.reservedByMac.get(req.chaddr) : undefined;
+  if (byMac !== undefined || net.reservedByCircuit.size === 0) return byMac;
+  const circuitId = relayAgentIds(req).circuitId;
+  return circuitId !== undefined ? net.reservedByCircuit.get(circuitId) : undefined;
 }
 
 function u32Of(ip: string): number {

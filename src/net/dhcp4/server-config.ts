@@ -44,6 +44,11 @@ export interface Dhcp4Reservation {
   mac?: string;
   /** Option 61 as hex, type byte included (e.g. ONIE's `00` + hex of the serial number). */
   clientId?: string;
+  /**
+   * Option 82's circuit-id (text): the address belongs to the switch port, whoever is
+   * cabled to it (Kea's circuit-id host identifier). Checked after clientId and MAC.
+   */
+  circuitId?: string;
   address: string;
 }
 
@@ -63,6 +68,10 @@ export interface Dhcp4ClassRule {
     mac?: string[];
     /** Option 61 equals this hex. */
     clientId?: string;
+    /** The relay's option 82 circuit-id (text) is this: the switch port the request came in on. */
+    circuitId?: string;
+    /** The relay's option 82 remote-id (text) is this: which relay, or which rack. */
+    remoteId?: string;
   };
   /** Override (field by field) and extend the global options. */
   options: Dhcp4OptionValues;
@@ -153,7 +162,7 @@ export function validateServerConfig(c: Dhcp4ServerConfig): void {
   }
   c.pool.reservations?.forEach((r, i) => {
     ip(`pool.reservations[${i}].address`, r.address);
-    if (r.mac === undefined && r.clientId === undefined) bad(`pool.reservations[${i}]`, 'needs mac or clientId');
+    if (r.mac === undefined && r.clientId === undefined && r.circuitId === undefined) bad(`pool.reservations[${i}]`, 'needs mac, clientId or circuitId');
     if (r.mac !== undefined && !/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(r.mac)) bad(`pool.reservations[${i}].mac`, `'${r.mac}' is not a MAC address`);
     if (r.clientId !== undefined && !/^([0-9a-fA-F]{2})+$/.test(r.clientId)) bad(`pool.reservations[${i}].clientId`, `'${r.clientId}' is not hex`);
   });
@@ -166,7 +175,7 @@ export function validateServerConfig(c: Dhcp4ServerConfig): void {
   c.classes?.forEach((rule, i) => {
     if (!rule.name) bad(`classes[${i}].name`, 'is empty');
     if (Object.values(rule.match).every((v) => v === undefined)) {
-      bad(`classes[${i}].match`, 'needs at least one of vendorClassPrefix, userClass, arch, ipxe, mac, clientId');
+      bad(`classes[${i}].match`, 'needs at least one of vendorClassPrefix, userClass, arch, ipxe, mac, clientId, circuitId, remoteId');
     }
     rule.match.mac?.forEach((m, j) => {
       if (!/^([0-9a-fA-F]{2}|\*)(:([0-9a-fA-F]{2}|\*)){5}$/.test(m)) bad(`classes[${i}].match.mac[${j}]`, `'${m}' is not a MAC pattern`);

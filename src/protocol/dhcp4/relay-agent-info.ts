@@ -1,7 +1,8 @@
 import { DecodeError, EncodeError } from '../../errors.js';
 import { ByteReader } from '../bytes/reader.js';
 import { err, ok, type Result } from '../result.js';
-import { DHCP4_HEADER_LEN, plainBytes } from './packet.js';
+import { getOption } from './options.js';
+import { DHCP4_HEADER_LEN, plainBytes, type Dhcp4Packet } from './packet.js';
 
 /**
  * Option 82, Relay Agent Information (RFC 3046 §2.0): a sequence of sub-options, each
@@ -82,6 +83,25 @@ export function relayAgentInfo(ids: { circuitId: string | Uint8Array; remoteId: 
       { code: RelayAgentSubOptionCode.REMOTE_ID, data: idBytes(ids.remoteId) },
     ],
   };
+}
+
+/**
+ * A relayed request's circuit-id and remote-id as text (relays are configured with
+ * printable ids, e.g. `leaf1:Ethernet4`), each absent when option 82 or that sub-option
+ * is; an unreadable option 82 gives neither.
+ */
+export function relayAgentIds(p: Pick<Dhcp4Packet, 'options'>): { circuitId?: string; remoteId?: string } {
+  const data = getOption(p, RELAY_AGENT_INFO_OPTION);
+  if (!data) return {};
+  const info = decodeRelayAgentInfo(data);
+  if (!info.ok) return {};
+  const text = (code: number): string | undefined => {
+    const id = relayAgentSubOption(info.value, code);
+    return id ? Buffer.from(id).toString('utf8') : undefined;
+  };
+  const circuitId = text(RelayAgentSubOptionCode.CIRCUIT_ID);
+  const remoteId = text(RelayAgentSubOptionCode.REMOTE_ID);
+  return { ...(circuitId !== undefined ? { circuitId } : {}), ...(remoteId !== undefined ? { remoteId } : {}) };
 }
 
 /** The first sub-option of `code`, or undefined. */

@@ -4,6 +4,7 @@ import { Dhcp4Server } from '../../../src/net/dhcp4/server.js';
 import type { Dhcp4ServerConfig } from '../../../src/net/dhcp4/server-config.js';
 import { Dhcp4MessageType, ipOption, messageType, messageTypeOption } from '../../../src/protocol/dhcp4/options.js';
 import { dhcp4Request, type Dhcp4OptionEntry, type Dhcp4Packet } from '../../../src/protocol/dhcp4/packet.js';
+import { encodeRelayAgentInfo, relayAgentInfo } from '../../../src/protocol/dhcp4/relay-agent-info.js';
 
 const FROM = { address: '10.9.0.1', port: 67 };
 const NOW = 1_800_000_000_000;
@@ -89,7 +90,7 @@ describe('reservations', () => {
           replyTo: 'source',
           pool: { start: '10.9.0.10', end: '10.9.0.20', subnetMask: '255.255.255.0', leaseSeconds: 600, reservations: [{ address: '10.9.0.12' }] },
         }),
-    ).toThrow(/pool\.reservations\[0\]: needs mac or clientId/);
+    ).toThrow(/pool\.reservations\[0\]: needs mac, clientId or circuitId/);
   });
 });
 
@@ -152,3 +153,57 @@ describe('RFC 2131 client states after the first lease', () => {
     expect(p.answer(req(Dhcp4MessageType.DISCOVER, '02:00:00:00:09:03'), FROM, afterExpiry).replies[0]!.packet.yiaddr).toBe(a);
   });
 });
+
+describe('option 82: reservations by circuit-id and class rules on circuit-id and remote-id', () => {
+  const relayed = (circuit: string, remote: string) => ({
+    code: 82,
+    data: encodeRelayAgentInfo(relayAgentInfo({ circuitId: circuit, remoteId: remote })),
+  });
+  const via = { giaddr: '10.9.0.1', hops: 1 };
+
+  it('gives the switch port its address whoever is cabled to it; a MAC reservation still wins', () => {
+    const p = setup({ reservations: [{ circuitId: 'r1-mgmt:Gi1/7', address: '10.9.0.17' }, { mac: '02:00:00:00:00:aa', address: '10.9.0.15' }] });
+    const first = p.answer(req(Dhcp4MessageType.DISCOVER, '02:00:00:00:07:01', [relayed('r1-mgmt:Gi1/7', 'r1')], via), FROM, NOW).replies[0]!;
+    expect(first.packet.yiaddr).toBe('10.9.0.17');
+    // An RMA replacement at the same port (the old switch gone): a new MAC, the same address.
+    const fresh = setup({ reservations: [{ circuitId: 'r1-mgmt:Gi1/7', address: '10.9.0.17' }] });
+    const replacement = fresh.answer(req(Dhcp4MessageType.DISCOVER, '02:00:00:00:07:02', [relayed('r1-mgmt:Gi1/7', 'r1')], via), FROM, NOW).replies[0]!;
+    expect(replacement.packet.yiaddr).toBe('10.9.0.17');
+    const other = p.answer(req(Dhcp4MessageType.DISCOVER, '02:00:00:00:07:03', [relayed('r1-mgmt:Gi1/8', 'r1')], via), FROM, NOW).replies[0]!;
+    expect(other.packet.yiaddr).not.toBe('10.9.0.17');
+    const mac = p.answer(req(Dhcp4MessageType.DISCOVER, '02:00:00:00:00:aa', [relayed('r1-mgmt:Gi1/7', 'r1')], via), FROM, NOW).replies[0]!;
+    expect(mac.packet.yiaddr).toBe('10.9.0.15');
+    // Unrelayed, nothing names the port: an address from the pool.
+    expect(p.answer(req(Dhcp4MessageType.DISCOVER, '02:00:00:00:07:04'), FROM, NOW).replies[0]!.packet.yiaddr).not.toBe('10.9.0.17');
+  });
+
+  it('matches class rules on the circuit-id and the remote-id, each exactly', () => {
+    const config: Dhcp4ServerConfig = {
+      bind: { address: '0.0.0.0', port: 0 },
+      serverId: '10.9.0.254',
+      replyTo: 'broadcast',
+      pool: { start: '10.9.0.10', end: '10.9.0.20', subnetMask: '255.255.255.0', leaseSeconds: 600 },
+      classes: [
+        { name: 'port-7', match: { circuitId: 'r1-mgmt:Gi1/7' }, options: { defaultUrl: 'http://s/port7.bin' } },
+        { name: 'rack-r2', match: { remoteId: 'r2' }, options: { defaultUrl: 'http://s/r2.bin' } },
+      ],
+    };
+    const p = new Dhcp4ReplyPolicy(config);
+    const urlOf = (circuit: string, remote: string): string | undefined => {
+      const asks = { code: 55, data: Uint8Array.of(1, 3, 114) };
+      const offer = p.answer(req(Dhcp4MessageType.DISCOVER, '02:00:00:00:09:01', [asks, relayed(circuit, remote)], via), FROM, NOW).replies[0]!;
+      const o = offer.packet.options.find((x) => x.code === 114);
+      return o ? Buffer.from(o.data).toString() : undefined;
+    };
+    expect(urlOf('r1-mgmt:Gi1/7', 'r1')).toBe('http://s/port7.bin');
+    expect(urlOf('r2-mgmt:Gi1/7', 'r2')).toBe('http://s/r2.bin');
+    expect(urlOf('r1-mgmt:Gi1/70', 'r1')).toBeUndefined();
+  });
+
+  it('a server config with a class matching nothing, or a reservation naming nobody, is refused by name', () => {
+    const base = { bind: { address: '127.0.0.1', port: 0 }, serverId: '10.9.0.254', replyTo: 'source' as const };
+    const pool = { start: '10.9.0.10', end: '10.9.0.20', subnetMask: '255.255.255.0', leaseSeconds: 600 };
+    expect(() => new Dhcp4Server({ ...base, pool, classes: [{ name: 'x', match: {}, options: {} }] })).toThrow(/needs at least one of .*circuitId, remoteId/);
+  });
+});
+
