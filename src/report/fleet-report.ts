@@ -4,6 +4,7 @@ import type { Shard } from '../fleet/shard.js';
 import { STAGES } from './stages.js';
 import type { BringUpReport } from '../scenario/rollout.js';
 import type { StageTimes } from './fleet-tally.js';
+import type { FunnelRow } from './funnel.js';
 
 export const REPORT_FORMAT = 'bootlab-report/1';
 
@@ -27,8 +28,8 @@ export interface FleetReport {
   shards: { count: number; included: number[] };
   served: { httpBytes: number; tftpBytes: number };
   devices: ReportDevice[];
-  /** Waves, racks, inventory and cabling, for a scenario with a rack plan or a rollout. */
-  bringUp?: BringUpReport;
+  /** Waves, racks, inventory and cabling, for a scenario with a rack plan or a rollout; each wave's and rack's funnel. */
+  bringUp?: BringUpReport & { funnels?: { waves: Record<string, FunnelRow[]>; racks: Record<string, FunnelRow[]> } };
 }
 
 const check = z.object({ what: z.string(), ok: z.boolean(), detail: z.string() }).loose();

@@ -1,4 +1,5 @@
 import type { FleetReport, ReportDevice } from './fleet-report.js';
+import { funnelLine } from './funnel.js';
 
 /**
  * The report as JUnit XML, the format Jenkins, GitLab and GitHub's test reporters read:
@@ -13,9 +14,11 @@ export function junitXml(r: FleetReport): string {
     list.push(d);
     suites.set(d.suite, list);
   }
-  const failed = r.devices.filter((d) => !d.ok).length;
+  const bringUp = r.bringUp ? bringUpSuites(r.scenario, r.bringUp) : { lines: [], tests: 0, failures: 0 };
+  const failed = r.devices.filter((d) => !d.ok).length + bringUp.failures;
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
-  out.push(`<testsuites name="${attr(r.scenario)}" tests="${r.devices.length}" failures="${failed}" errors="0" time="${secs(r.wallMs)}">`);
+  // The totals count every testcase below: the devices' and the bring-up's.
+  out.push(`<testsuites name="${attr(r.scenario)}" tests="${r.devices.length + bringUp.tests}" failures="${failed}" errors="0" time="${secs(r.wallMs)}">`);
   for (const [name, devices] of suites) {
     const time = devices.reduce((sum, d) => sum + d.durationMs, 0);
     out.push(
@@ -36,7 +39,7 @@ export function junitXml(r: FleetReport): string {
     }
     out.push('  </testsuite>');
   }
-  if (r.bringUp) out.push(...bringUpSuites(r.scenario, r.bringUp));
+  out.push(...bringUp.lines);
   out.push('</testsuites>');
   return `${out.join('\n')}\n`;
 }
@@ -45,20 +48,48 @@ export function junitXml(r: FleetReport): string {
  * The bring-up as testsuites: `rollout` (a testcase per wave gate and one for the
  * rollout's own expectation) and one per rack (a testcase per planned cable, by switch port).
  */
-function bringUpSuites(scenario: string, b: NonNullable<FleetReport['bringUp']>): string[] {
+function bringUpSuites(scenario: string, b: NonNullable<FleetReport['bringUp']>): { lines: string[]; tests: number; failures: number } {
   const out: string[] = [];
-  const suite = (name: string, cases: Array<{ name: string; ok: boolean; what: string; detail: string }>): void => {
+  let tests = 0;
+  let failures = 0;
+  type Case = { name: string; ok: boolean; what: string; detail: string; out?: string };
+  const suite = (name: string, cases: Case[], suiteOut?: string): void => {
+    tests += cases.length;
+    failures += cases.filter((c) => !c.ok).length;
     out.push(`  <testsuite name="${attr(name)}" tests="${cases.length}" failures="${cases.filter((c) => !c.ok).length}" errors="0" skipped="0">`);
     for (const c of cases) {
       const open = `    <testcase name="${attr(c.name)}" classname="${attr(`${scenario}.${name}`)}"`;
-      out.push(c.ok ? `${open}/>` : `${open}>\n      <failure type="${attr(c.what)}" message="${attr(c.detail)}">${text(c.detail)}</failure>\n    </testcase>`);
+      const inner = [
+        ...(c.ok ? [] : [`      <failure type="${attr(c.what)}" message="${attr(c.detail)}">${text(c.detail)}</failure>`]),
+        ...(c.out ? [`      <system-out>${text(c.out)}</system-out>`] : []),
+      ];
+      out.push(inner.length ? `${open}>\n${inner.join('\n')}\n    </testcase>` : `${open}/>`);
     }
+    if (suiteOut) out.push(`    <system-out>${text(suiteOut)}</system-out>`);
     out.push('  </testsuite>');
   };
-  const gates = b.waves.map((w) => ({ name: `wave ${w.name}`, ok: true, what: 'gate', detail: w.gate ? w.gate.checks.map((c) => `${c.what}: ${c.detail}`).join('; ') : w.status }));
+  // Each wave's timeline and funnel travel with its gate, each rack's funnel with its suite.
+  const gates = b.waves.map((w): Case => {
+    const funnel = b.funnels?.waves[w.name];
+    const timeline = w.startedMs !== undefined ? `powered on at ${secs(w.startedMs)} s, gate decided at ${secs(w.endedMs ?? w.startedMs)} s` : w.status;
+    return {
+      name: `wave ${w.name}`,
+      ok: true,
+      what: 'gate',
+      detail: w.gate ? w.gate.checks.map((c) => `${c.what}: ${c.detail}`).join('; ') : w.status,
+      out: [`${w.status}: ${timeline}`, ...(funnel ? [`funnel: ${funnelLine(funnel, w.devices)}`] : [])].join('\n'),
+    };
+  });
   suite('rollout', [...gates, ...b.checks.map((c) => ({ name: c.what, ok: c.ok, what: c.what, detail: c.detail }))]);
-  for (const r of b.racks) suite(`rack ${r.name}`, r.checks.map((c) => ({ name: c.what, ok: c.ok, what: 'cabling', detail: c.detail })));
-  return out;
+  for (const r of b.racks) {
+    const funnel = b.funnels?.racks[r.name];
+    suite(
+      `rack ${r.name}`,
+      r.checks.map((c) => ({ name: c.what, ok: c.ok, what: 'cabling', detail: c.detail })),
+      funnel ? `funnel: ${funnelLine(funnel, r.devices)}` : undefined,
+    );
+  }
+  return { lines: out, tests, failures };
 }
 
 function secs(ms: number): string {

@@ -1,5 +1,8 @@
 import type { FleetReport, ReportDevice } from './fleet-report.js';
-import { STAGE_LABEL, STAGES } from './stages.js';
+import { duration, funnelLine, funnelOf } from './funnel.js';
+import { STAGE_LABEL } from './stages.js';
+
+export { percentile } from './funnel.js';
 
 /** How many device ids a failure group names before "…". */
 const IDS_SHOWN = 5;
@@ -17,28 +20,17 @@ export function summaryLines(r: FleetReport): string[] {
   const shardNote = r.shards.count > 1 ? ` (shards ${r.shards.included.join(', ')} of ${r.shards.count}; fleet of ${r.fleetSize})` : '';
   lines.push(`${n} device${n === 1 ? '' : 's'}${shardNote} in ${seconds(r.wallMs)}`);
   lines.push(`  ${'stage'.padEnd(12)}${'devices'.padStart(12)}${'p50'.padStart(10)}${'p95'.padStart(10)}${'max'.padStart(10)}   (time from the stage before)`);
-  STAGES.forEach((stage, i) => {
-    const spent: number[] = [];
-    let reached = 0;
-    for (const d of r.devices) {
-      const at = d.stages[stage];
-      if (at === undefined) continue;
-      reached++;
-      if (i === 0) continue;
-      const before = previousReached(d, i);
-      if (before !== undefined) spent.push(at - before);
-    }
-    spent.sort((a, b) => a - b);
-    const cols = i === 0 || spent.length === 0 ? '' : [0.5, 0.95, 1].map((q) => seconds(percentile(spent, q)).padStart(10)).join('');
-    lines.push(`  ${STAGE_LABEL[stage].padEnd(12)}${`${reached}/${n}`.padStart(12)}${cols}`);
-  });
+  for (const row of funnelOf(r.devices)) {
+    const cols = row.p50Ms === undefined ? '' : [row.p50Ms, row.p95Ms!, row.maxMs!].map((ms) => seconds(ms).padStart(10)).join('');
+    lines.push(`  ${STAGE_LABEL[row.stage].padEnd(12)}${`${row.reached}/${n}`.padStart(12)}${cols}`);
+  }
   const installed = r.devices.filter((d) => d.outcome === 'installed').length;
   const minutes = r.wallMs / 60_000;
   const rate = (bytes: number): string => (r.wallMs > 0 ? ` (${mib(bytes / (r.wallMs / 1000))}/s)` : '');
   lines.push(
     `  installs: ${installed}${minutes > 0 ? ` (${(installed / minutes).toFixed(1)}/min)` : ''} · served: HTTP ${mib(r.served.httpBytes)}${rate(r.served.httpBytes)}, TFTP ${mib(r.served.tftpBytes)}${rate(r.served.tftpBytes)}`,
   );
-  if (r.bringUp) lines.push(...bringUpLines(r.bringUp));
+  if (r.bringUp) lines.push(...bringUpLines(r.bringUp, r.devices));
   const groups = failureGroups(r.devices);
   if (groups.length) {
     lines.push('  failures by reason:');
@@ -64,22 +56,7 @@ export function failureGroups(devices: readonly ReportDevice[]): Array<{ reason:
   return [...groups].map(([reason, ids]) => ({ reason, ids })).sort((a, b) => b.ids.length - a.ids.length || a.reason.localeCompare(b.reason));
 }
 
-function previousReached(d: ReportDevice, i: number): number | undefined {
-  for (let j = i - 1; j >= 0; j--) {
-    const t = d.stages[STAGES[j]!];
-    if (t !== undefined) return t;
-  }
-  return undefined;
-}
-
-/** Nearest-rank percentile of sorted values. */
-export function percentile(sorted: readonly number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
-
-function seconds(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
-}
+const seconds = duration;
 
 function mib(bytes: number): string {
   if (bytes < 1024) return `${Math.round(bytes)} B`;
@@ -87,12 +64,14 @@ function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-/** Per wave its gate, per rack its inventory and cabling findings (all but the ok links). */
-function bringUpLines(b: NonNullable<FleetReport['bringUp']>): string[] {
+/** Per wave its timeline, gate and funnel, per rack its funnel, inventory and cabling findings (all but the ok links). */
+function bringUpLines(b: NonNullable<FleetReport['bringUp']>, devices: readonly ReportDevice[]): string[] {
   const lines: string[] = [];
   for (const w of b.waves) {
     const gate = w.gate ? `: ${w.gate.checks.map((c) => `${c.ok ? '✓' : '✗'} ${c.what} ${c.detail}`).join('; ')}` : '';
-    lines.push(`  wave ${w.name}: ${w.status} (${w.installed}/${w.devices} installed)${gate}`);
+    const when = w.startedMs !== undefined ? ` [${seconds(w.startedMs)} → ${seconds(w.endedMs ?? w.startedMs)}]` : '';
+    lines.push(`  wave ${w.name}: ${w.status}${when} (${w.installed}/${w.devices} installed)${gate}`);
+    if (w.status !== 'not-started') lines.push(`    funnel: ${funnelLine(funnelOf(devices.filter((d) => d.wave === w.name)), w.devices)}`);
   }
   if (b.halted) lines.push(`  rollout halted at wave ${b.halted.wave}: ${b.halted.reason}`);
   for (const r of b.racks) {
@@ -100,6 +79,8 @@ function bringUpLines(b: NonNullable<FleetReport['bringUp']>): string[] {
     const drops = Object.entries(r.relay.dropped).map(([why, n]) => `${n} ${why}`).join(', ');
     const rogue = Object.entries(r.rogueDhcp).map(([server, n]) => `${server} leased ${n} device${n === 1 ? '' : 's'}`).join(', ');
     lines.push(`  rack ${r.name} (${r.subnet}): ${r.installed}/${r.devices} installed; inventory: ${inv || 'nothing asked'}; relay: ${r.relay.relayedUp} up, ${r.relay.relayedDown} down${drops ? `, dropped ${drops}` : ''}${rogue ? `; rogue DHCP: ${rogue}` : ''}`);
+    const mine = devices.filter((d) => d.rack === r.name && d.outcome !== 'not-started');
+    if (mine.length) lines.push(`    funnel: ${funnelLine(funnelOf(mine), r.devices)}`);
     for (const c of r.cabling) if (c.kind !== 'ok') lines.push(`    ${c.port}: ${c.kind}: ${c.detail}`);
   }
   for (const c of [...b.checks, ...b.racks.flatMap((r) => r.checks)]) if (!c.ok) lines.push(`  ✗ ${c.what}: ${c.detail}`);

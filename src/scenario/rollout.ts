@@ -18,6 +18,9 @@ export interface WaveReport {
   installed: number;
   attested: number;
   gate?: GateDecision;
+  /** Its timeline, in ms since the run started: powered on at, gate decided at. */
+  startedMs?: number;
+  endedMs?: number;
 }
 
 export interface CablingLine {
@@ -90,7 +93,7 @@ export async function runRollout(input: RolloutInput): Promise<{ results: Checke
       waveReports.push({ name: name!, devices: w.members.length, status: 'not-started', installed: 0, attested: 0 });
       continue;
     }
-    if (name !== undefined) bus.emit({ type: 'wave.start', message: `wave ${name}: powering on ${w.members.length} device${w.members.length === 1 ? '' : 's'}`, data: { wave: name } });
+    const startedMs = name !== undefined ? bus.emit({ type: 'wave.start', message: `wave ${name}: powering on ${w.members.length} device${w.members.length === 1 ? '' : 's'}`, data: { wave: name } }).at : 0;
     const admit = concurrencyLimit(w.spec?.concurrency ?? input.concurrency);
     const done = await Promise.all(w.members.map((d) => admit(() => input.boot(d, name))));
     for (const r of done) {
@@ -108,9 +111,9 @@ export async function runRollout(input: RolloutInput): Promise<{ results: Checke
       linksOk: mine.filter((f) => f.kind === 'ok').length,
     };
     const gate = decideGate(w.spec.gate, tally);
-    waveReports.push({ name: w.spec.name, devices: done.length, status: gate.ok ? 'passed' : 'failed', installed: tally.installed, attested: tally.attested, gate });
     const said = gate.checks.map((c) => `${c.ok ? '✓' : '✗'} ${c.what} ${c.detail}`).join('; ');
-    bus.emit({ type: 'wave.gate', message: `wave ${w.spec.name}: gate ${gate.ok ? 'passed' : 'FAILED'}: ${said}`, data: { wave: w.spec.name, gate } });
+    const endedMs = bus.emit({ type: 'wave.gate', message: `wave ${w.spec.name}: gate ${gate.ok ? 'passed' : 'FAILED'}: ${said}`, data: { wave: w.spec.name, gate } }).at;
+    waveReports.push({ name: w.spec.name, devices: done.length, status: gate.ok ? 'passed' : 'failed', installed: tally.installed, attested: tally.attested, gate, startedMs, endedMs });
     if (!gate.ok) {
       halted = { wave: w.spec.name, reason: gate.checks.filter((c) => !c.ok).map((c) => `${c.what}: ${c.detail}`).join('; ') };
       bus.emit({ type: 'rollout.halted', message: `rollout halted at wave ${w.spec.name}: ${halted.reason}`, data: halted });

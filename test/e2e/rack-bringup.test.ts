@@ -3,6 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { EventBus, type BusEvent } from '../../src/event-bus.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { runScenario, type RunReport } from '../../src/scenario/run.js';
+import { FleetTally } from '../../src/report/fleet-tally.js';
+import { fleetReport } from '../../src/report/from-run.js';
+import type { FunnelRow } from '../../src/report/funnel.js';
+import { junitXml } from '../../src/report/junit.js';
+import { summaryLines } from '../../src/report/summary.js';
 
 const repo = new URL('../../', import.meta.url).pathname;
 
@@ -94,6 +99,33 @@ describe('bring-up scenarios: racks behind real relays, inventory, cabling, wave
     expect(events.some((e) => e.type === 'dhcp.request' && /52:54:00:40:00:03/.test(e.message))).toBe(true);
     // Nothing from the rogue was run: every r2 candidate it pointed at was refused by db.
     expect(report.devices.filter((d) => d.rack === 'r2').flatMap((d) => d.rejections.map((r) => r.url))).toSatisfy((urls: string[]) => urls.length === 4 && urls.every((u) => u.endsWith('/rogue-nos.bin')));
+  });
+
+  it('rack-bringup: the report, summary and JUnit carry each wave\'s timeline and funnel and each rack\'s funnel', async () => {
+    const bus = new EventBus();
+    const tally = new FleetTally();
+    bus.subscribe(tally.observe);
+    const started = new Date();
+    const run = await runScenario(await loadScenario(join(repo, 'scenarios', 'rack-bringup.yaml')), { bus });
+    const r = fleetReport(run, tally, started, 1000);
+    const b = r.bringUp!;
+    const [canary, batch] = b.waves;
+    expect(canary!.startedMs).toBeLessThanOrEqual(canary!.endedMs!);
+    expect(batch!.startedMs).toBeGreaterThanOrEqual(canary!.endedMs!);
+    const installed = (rows: FunnelRow[]) => rows.find((x) => x.stage === 'installed')!;
+    expect(installed(b.funnels!.waves['canary']!)).toMatchObject({ reached: 2 });
+    expect(installed(b.funnels!.waves['canary']!).p95Ms).toBeGreaterThanOrEqual(installed(b.funnels!.waves['canary']!).p50Ms!);
+    expect(b.funnels!.racks['r2']!.find((x) => x.stage === 'leased')).toMatchObject({ reached: 2 });
+    const summary = summaryLines(r).join('\n');
+    expect(summary).toMatch(/wave canary: passed \[\d+ ms → \d+(\.\d+)? m?s\]/);
+    expect(summary).toMatch(/ {4}funnel: powered on 2\/2 · leased 2\/2 \(p50 [\d.]+ m?s, p95 [\d.]+ m?s\)/);
+    const xml = junitXml(r);
+    const caseCount = (xml.match(/<testcase /g) ?? []).length;
+    const failures = (xml.match(/<failure /g) ?? []).length;
+    expect(xml).toContain(`<testsuites name="rack-bringup" tests="${caseCount}" failures="${failures}"`);
+    expect(caseCount).toBeGreaterThan(4);
+    expect(xml).toMatch(/<testcase name="wave canary"[^>]*>\n {6}<system-out>passed: powered on at [\d.]+ s, gate decided at [\d.]+ s\nfunnel: powered on 2\/2/);
+    expect(xml).toMatch(/<testsuite name="rack r1"[\s\S]*?<system-out>funnel: powered on 2\/2/);
   });
 
   it('a rollout whose expectation disagrees with what happened fails the run and says so', async () => {
