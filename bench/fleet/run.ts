@@ -1,6 +1,8 @@
 /**
  * Fleet scale: `bootlab run` of a generated one-template fleet of N switches (N = 1, 100,
- * 1,000; 10,000 with --large), each one a separate process under /usr/bin/time, and 100
+ * 1,000; 10,000 with --large), each one a separate process under /usr/bin/time; the same
+ * 1,000 switches in 10 racks behind their relays, in a canary wave and then the rest (its
+ * ratio to the flat 1,000 of the same round is what the racks cost); and 100
  * switches that all fetch one 48 MiB installer. The cases are interleaved run by run (1,
  * 100, 1,000, 48 MiB, 1, 100, ...), so a slow patch of the machine spreads over all of
  * them. Every run must exit 0 with every device installed and attested; a run that does
@@ -44,6 +46,8 @@ interface Case {
   name: string;
   devices: number;
   paddingMiB?: number;
+  /** The fleet in this many racks of devices/racks, behind a relay each, in two waves (canary rack, then the rest). */
+  racks?: number;
   runs: number;
 }
 
@@ -51,6 +55,7 @@ const cases: Case[] = [
   { name: '1 device', devices: 1, runs },
   { name: '100 devices', devices: 100, runs },
   { name: '1,000 devices', devices: 1000, runs },
+  { name: '1,000 in 10 racks', devices: 1000, racks: 10, runs },
   { name: '100 × 48 MiB', devices: 100, paddingMiB: 48, runs },
   ...(values.large ? [{ name: '10,000 devices', devices: 10_000, runs: largeRuns }] : []),
 ].filter((c: Case) => values.only === undefined || c.paddingMiB !== undefined || c.name.includes(values.only));
@@ -85,7 +90,23 @@ devices:
     identity:
       serial: BN{n:08}
       mac: "52:54:00:{n:06x}"
-    expect: { outcome: installed, image: demo-nos, attestation: pass }
+    expect: { outcome: installed, image: demo-nos, attestation: pass${c.racks ? ', inventory: admitted' : ''} }
+${c.racks ? racked(c.racks, c.devices / c.racks) : ''}`;
+}
+
+/** Racks of `per` switches filled from the template, each behind its relay, then a canary wave and the rest. */
+function racked(racks: number, per: number): string {
+  const names = Array.from({ length: racks }, (_, i) => `r${String(i + 1).padStart(2, '0')}`);
+  const rack = (r: string, i: number): string => `  - name: ${r}
+    subnet: 10.40.${i + 1}.0/24
+    fill:
+      - { template: leaf, count: ${per}, position: "U{n:03}", mgmt: "${r}-mgmt:Gi1/{n}", uplinks: { Ethernet0: "${r}-tor:Ethernet{n}" } }
+`;
+  return `racks:
+${names.map(rack).join('')}rollout:
+  waves:
+    - { name: canary, racks: [${names[0]}], gate: { installRate: 1, attestRate: 1 } }
+    - { name: rest, racks: [${names.slice(1).join(', ')}], gate: { installRate: 1, attestRate: 1 } }
 `;
 }
 
@@ -153,7 +174,7 @@ try {
         floors.transport.push(await transportFloor(floorImage, c.devices, dir));
         floors.installer.push(await installerFloor(floorImage, c.devices, dir));
       }
-      const s = await runOnce(c, files.get(c)!, join(dir, `report-${c.devices}.json`));
+      const s = await runOnce(c, files.get(c)!, join(dir, `report-${cases.indexOf(c)}.json`));
       samples.get(c)!.push(s);
       process.stderr.write(`  run ${round + 1}: ${c.name}: ${s.wallS.toFixed(1)} s, ${s.passed}/${c.devices} passed\n`);
     }
@@ -190,6 +211,13 @@ try {
   const thousand = cases.find((c) => c.devices === 1000);
   const k1 = thousand ? stats(samples.get(thousand)!.map((s) => s.wallS)).median : NaN;
   if (thousand) console.log(`target: 1,000 devices all pass in ≤ 60 s: median ${k1.toFixed(1)} s`);
+  const inRacks = cases.find((c) => c.racks);
+  if (thousand && inRacks) {
+    // Ratio per round: each racked run against the flat run just before it.
+    const flat = samples.get(thousand)!;
+    const ratios = samples.get(inRacks)!.map((s, i) => s.wallS / flat[i]!.wallS);
+    console.log(`${inRacks.name} / 1,000 flat (same round): ${spread(ratios, 2)}× wall`);
+  }
   const large = cases.find((c) => c.devices === 10_000);
   if (large && thousand) {
     const ls = samples.get(large)!;

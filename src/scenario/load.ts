@@ -1,5 +1,6 @@
 import { isAbsolute, resolve, dirname } from 'node:path';
 import { expandFleet } from '../fleet/templates.js';
+import { fillPositions } from '../rack/position-fill.js';
 import { scenarioSchema, type Scenario, type ScenarioFile } from './schema.js';
 import { publishedNameProblem } from './published-path.js';
 import { checkRackPlan } from './rack-checks.js';
@@ -33,7 +34,8 @@ export function parseScenario(text: string, file = '<scenario>'): Scenario {
 function parseChecked(text: string, file: string): { scenario: Scenario; fail: FailAt } {
   const { value, fail } = parseYamlFile(text, file, scenarioSchema);
   checkReferences(value, fail);
-  const scenario = { ...value, devices: expandFleet(value, fail) };
+  const devices = expandFleet(value, fail);
+  const scenario = { ...value, devices, racks: fillPositions(value.racks, devices, fail) };
   checkRackPlan(scenario, fail);
   return { scenario, fail };
 }

@@ -21,7 +21,7 @@ const cidrSchema = z
   .string()
   .regex(/^(\d{1,3}\.){3}\d{1,3}\/(8|9|[12]\d|30)$/, 'an IPv4 subnet like 10.1.1.0/24 (prefix 8 to 30)');
 
-const positionSchema = z
+export const positionSchema = z
   .object({
     /** Its place in the rack: a U number or a role, e.g. U12 or leaf-a. */
     position: name('a position'),
@@ -36,6 +36,21 @@ const positionSchema = z
   })
   .strict();
 
+/**
+ * Positions filled from a device template, one per device in fleet order: the template's
+ * next `count` devices no rack has placed yet (default: all of them). The patterns take
+ * {n}, numbered from `start` within this fill: `position: U{n:02}`, `mgmt: r1-mgmt:Gi1/{n}`.
+ */
+export const positionFillSchema = z
+  .object({
+    template: z.string().min(1),
+    count: z.number().int().positive().optional(),
+    start: z.number().int().nonnegative().default(1),
+    position: z.string().min(1),
+    mgmt: z.string().min(1),
+    uplinks: z.record(z.string().regex(/^[A-Za-z0-9._/-]+$/, 'a port name'), z.string().min(1)).default({}),
+  })
+  .strict();
 
 export const rackSchema = z
   .object({
@@ -53,7 +68,9 @@ export const rackSchema = z
       })
       .strict()
       .default({ down: [] }),
-    positions: z.array(positionSchema).min(1),
+    positions: z.array(positionSchema).default([]),
+    /** Positions filled from templates, after those written out. */
+    fill: z.array(positionFillSchema).default([]),
     /** Devices on the rack's segment that the plan does not hold (an unknown box, cabled in). */
     unplanned: z.array(z.object({ device: z.string().min(1), mgmt: endpointSchema }).strict()).default([]),
     /**
