@@ -5,7 +5,7 @@ import { VerdictMemo } from '../trust/verdict-memo.js';
 import { RunClock } from '../run-clock.js';
 import { EventBus } from '../event-bus.js';
 import { SeededRandom } from '../random.js';
-import { sampleDelay } from '../delay-distribution.js';
+import { sampleDelay } from '../fleet/delay-distribution.js';
 import { defaultIdentity } from '../device/identity-defaults.js';
 import { Dhcp4Server } from '../net/dhcp4/server.js';
 import { HttpImageServer } from '../net/http-image-server.js';

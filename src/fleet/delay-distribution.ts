@@ -1,4 +1,4 @@
-import type { Random } from './random.js';
+import type { Random } from '../random.js';
 
 /**
  * How long a timed stage takes, as Ironic's fake driver draws its delays: a fixed time, a

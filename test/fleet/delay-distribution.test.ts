@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { sampleDelay } from '../src/delay-distribution.js';
-import { SeededRandom } from '../src/random.js';
-import { parseScenario } from '../src/scenario/load.js';
+import { sampleDelay } from '../../src/fleet/delay-distribution.js';
+import { SeededRandom } from '../../src/random.js';
+import { parseScenario } from '../../src/scenario/load.js';
 
 const draws = (d: Parameters<typeof sampleDelay>[0], n: number, seed = 'd'): number[] => {
   const r = new SeededRandom(seed);
