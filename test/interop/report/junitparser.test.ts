@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { funnelOf } from '../../../src/report/funnel.js';
 import { junitXml } from '../../../src/report/junit.js';
 import { device, report } from '../../report/fixtures.js';
 
@@ -86,4 +87,50 @@ describe('junitparser reads bootlab --junit', () => {
       },
     ]);
   });
+
+  it('reads the bring-up suites: a wave gate with its timeline and funnel, a rack with a failed cable, and the totals', async () => {
+    const file = join(dir, 'bringup.xml');
+    const devices = [device('leaf-1', 0, { wave: 'canary', rack: 'r1' }), device('leaf-2', 1, { wave: 'canary', rack: 'r1' })];
+    const funnel = funnelOf(devices);
+    await writeFile(
+      file,
+      junitXml(
+        report(devices, {
+          scenario: 'bringup',
+          bringUp: {
+            waves: [{ name: 'canary', devices: 2, status: 'passed', installed: 2, attested: 2, startedMs: 150, endedMs: 2900 }],
+            racks: [
+              {
+                name: 'r1',
+                subnet: '10.1.1.0/24',
+                devices: 2,
+                installed: 2,
+                inventory: { admitted: 2 },
+                relay: { relayedUp: 8, relayedDown: 8, dropped: {} },
+                rogueDhcp: {},
+                cabling: [],
+                checks: [{ what: 'cabling r1-tor:Ethernet1', ok: false, detail: 'expected ok, found cable-swap: hears leaf-2:Ethernet0' }],
+              },
+            ],
+            checks: [{ what: 'rollout', ok: true, detail: 'expected every gate passed, every gate passed' }],
+            funnels: { waves: { canary: funnel }, racks: { r1: funnel } },
+          },
+        }),
+      ),
+    );
+    const { stdout } = await run(PYTHON, ['-c', READ, file], { timeout: 30_000 });
+    const suites = JSON.parse(stdout) as Array<{ name: string; tests: number; failures: number; cases: Array<{ name: string; results: string[][]; out: string | null }> }>;
+    expect(suites.map((x) => [x.name, x.tests, x.failures])).toEqual([
+      ['leaf', 2, 0],
+      ['rollout', 2, 0],
+      ['rack r1', 1, 1],
+    ]);
+    const wave = suites[1]!.cases[0]!;
+    expect(wave.name).toBe('wave canary');
+    expect(wave.out).toMatch(/^passed: powered on at 0\.150 s, gate decided at 2\.900 s\nfunnel: powered on 2\/2 · leased 2\/2 \(p50 100 ms, p95 100 ms\)/);
+    expect(suites[2]!.cases[0]!.results[0]!.slice(0, 2)).toEqual(['Failure', 'cabling']);
+    const totals = await run(PYTHON, ['-c', 'import sys; from junitparser import JUnitXml; x = JUnitXml.fromfile(sys.argv[1]); print(x.tests, x.failures)', file], { timeout: 30_000 });
+    expect(totals.stdout.trim()).toBe('5 1');
+  });
 });
+
